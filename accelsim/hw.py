@@ -1,0 +1,123 @@
+"""Hardware description: frozen dataclasses and their validating YAML loader.
+
+Units are in the field names: cycles, bytes, bytes per cycle, MHz, elements.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from accelsim.cost import exact
+from accelsim.schema import STRICT, Name, NonNegInt, PosInt, PosNumber, build
+from accelsim.yamlio import YamlDocument, read_yaml
+
+Dataflow = Literal["os", "ws", "is"]
+MemoryModel = Literal["timed", "ideal"]
+SRAM_BUFFERS = ("ifmap", "weight", "ofmap")
+
+
+@dataclass(frozen=True)
+class SystolicArray:
+    """The conv unit: `rows` x `cols` processing elements in one dataflow."""
+
+    __pydantic_config__ = STRICT
+    rows: PosInt
+    cols: PosInt
+    dataflow: Dataflow
+
+
+@dataclass(frozen=True)
+class AddUnit:
+    """The element-wise add unit: `lanes` adds per cycle after `latency_cycles`."""
+
+    __pydantic_config__ = STRICT
+    lanes: PosInt
+    latency_cycles: NonNegInt
+
+
+@dataclass(frozen=True)
+class SramBuffer:
+    """One on-chip buffer: capacity in bytes and one port of `bytes_per_cycle`."""
+
+    __pydantic_config__ = STRICT
+    size_bytes: PosInt
+    bytes_per_cycle: PosNumber
+
+
+@dataclass(frozen=True)
+class Sram:
+    """The three on-chip buffers: conv/add inputs, weights, conv/add outputs."""
+
+    __pydantic_config__ = STRICT
+    ifmap: SramBuffer
+    weight: SramBuffer
+    ofmap: SramBuffer
+
+
+@dataclass(frozen=True)
+class Dram:
+    """Off-chip memory; transfers are interleaved over all channels."""
+
+    __pydantic_config__ = STRICT
+    channels: PosInt
+    channel_bytes_per_cycle: PosNumber
+    latency_cycles: NonNegInt
+
+    @property
+    def bytes_per_cycle(self) -> Fraction:
+        """Aggregate bandwidth in bytes per cycle, exact (decimal as written)."""
+        return self.channels * exact(self.channel_bytes_per_cycle)
+
+
+@dataclass(frozen=True)
+class Dma:
+    """DMA engines: how many DRAM<->SRAM transfers may be in flight at once."""
+
+    __pydantic_config__ = STRICT
+    engines: PosInt
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """One accelerator configuration.
+
+    `memory_model: ideal` makes every DRAM transfer and SRAM port access free
+    (0 cycles) while SRAM capacity is still enforced; `timed` simulates them.
+    """
+
+    __pydantic_config__ = STRICT
+    name: Name
+    clock_mhz: PosNumber
+    element_bytes: PosInt
+    barrier_cycles: NonNegInt
+    memory_model: MemoryModel
+    systolic_array: SystolicArray
+    add_unit: AddUnit
+    sram: Sram
+    dram: Dram
+    dma: Dma
+
+    @property
+    def ideal_memory(self) -> bool:
+        return self.memory_model == "ideal"
+
+    def buffer(self, name: str) -> SramBuffer:
+        """The SRAM buffer called `name` (one of SRAM_BUFFERS)."""
+        return getattr(self.sram, name)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def load_hw(path: str | Path) -> Hardware:
+    """Read and validate a hardware YAML file; ConfigError lists every problem."""
+    return build(Hardware, read_yaml(path))
+
+
+def hw_from_dict(data: dict, source: str = "<hw>") -> Hardware:
+    """Validate plain data (as a YAML file would hold it) into a Hardware."""
+    return build(Hardware, YamlDocument(source, data, None))

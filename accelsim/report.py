@@ -1,0 +1,52 @@
+"""Text reports of Results: the schedule comparison table."""
+
+from __future__ import annotations
+
+from accelsim.hw import Hardware
+from accelsim.result import Result
+from accelsim.scheduler import SCHEDULES
+from accelsim.simulation import simulate
+from accelsim.workload import Workload
+
+
+def compare_schedules(hw: Hardware, workload: Workload, splits: int) -> list[Result]:
+    """One Result per schedule kind, serial first (the baseline of every speedup)."""
+    return [simulate(hw, workload, kind, splits) for kind in SCHEDULES]
+
+
+def speedups(results: list[Result]) -> list[float]:
+    """Each result's speedup over the first (serial): serial cycles / its cycles."""
+    base = results[0].total_cycles
+    return [base / r.total_cycles for r in results]
+
+
+def describe_hw(hw: Hardware) -> str:
+    sa, dram = hw.systolic_array, hw.dram
+    memory = "ideal memory" if hw.ideal_memory else (
+        f"DRAM {float(dram.bytes_per_cycle):g} B/cycle, {dram.latency_cycles}-cycle latency")
+    return (f"{hw.name}: {sa.rows}x{sa.cols} {sa.dataflow.upper()} array, {hw.add_unit.lanes}-lane add, "
+            f"{memory}, {hw.dma.engines} DMA engines, barrier {hw.barrier_cycles} cycles, "
+            f"{hw.clock_mhz:g} MHz")
+
+
+def results_table(results: list[Result], with_speedup: bool = True) -> str:
+    """Total cycles, per-unit busy cycles and utilization, DRAM bytes and (optionally)
+    the speedup of each result over the first."""
+    units = list(results[0].units)
+    head = ["schedule", "splits", "total cycles", "time (us)"]
+    for u in units:
+        head += [f"{u} busy", f"{u} util"]
+    head += ["DRAM read B", "DRAM write B"] + (["speedup"] if with_speedup else [])
+    rows = []
+    for r, speedup in zip(results, speedups(results), strict=True):
+        row = [r.schedule, str(r.splits), f"{r.total_cycles:,}", f"{r.time_us:,.1f}"]
+        for u in units:
+            row += [f"{r.units[u].busy_cycles:,}", f"{r.units[u].utilization:.1%}"]
+        row += [f"{r.dram_read_bytes:,}", f"{r.dram_write_bytes:,}"]
+        rows.append(row + ([f"{speedup:.2f}x"] if with_speedup else []))
+    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(line, widths, strict=True)))
+             for line in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""The Result of a simulation, and the one definition of each number it reports.
+
+- total_cycles: from the start of stage 0 to the end of the last barrier.
+- busy_cycles of a unit: cycles in which at least one of its ops is in progress
+  (for the DMA unit: at least one transfer in flight, latency included).
+- utilization of a unit: busy_cycles / total_cycles.
+- array_utilization: MACs / (rows * cols * total_cycles), the fraction of the
+  systolic array's peak MAC rate achieved over the whole run.
+- dram read/write bytes: bytes moved by load / store ops.
+- sram_peak_bytes: most bytes reserved in each SRAM buffer at any moment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from accelsim.hw import Hardware
+from accelsim.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """When one op ran: `[start, end)` in cycles."""
+
+    id: str
+    kind: str
+    unit: str
+    stage: int
+    start: int
+    end: int
+
+    @property
+    def cycles(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    busy_cycles: int
+    utilization: float
+
+
+@dataclass(frozen=True)
+class Result:
+    workload: str
+    schedule: str
+    splits: int
+    total_cycles: int
+    units: dict[str, UnitStats]
+    ops: tuple[OpRecord, ...]
+    dram_read_bytes: int
+    dram_write_bytes: int
+    sram_peak_bytes: dict[str, int]
+    macs: int
+    hw: Hardware
+
+    @property
+    def time_us(self) -> float:
+        """Wall time on the chip, microseconds, at the configured clock."""
+        return self.total_cycles / self.hw.clock_mhz
+
+    @property
+    def array_utilization(self) -> float:
+        sa = self.hw.systolic_array
+        return self.macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0
+
+    def op(self, op_id: str) -> OpRecord:
+        return next(r for r in self.ops if r.id == op_id)
+
+    def to_dict(self) -> dict:
+        """Plain data, the same as `accelsim run --json` prints."""
+        return {
+            "workload": self.workload,
+            "schedule": self.schedule,
+            "splits": self.splits,
+            "total_cycles": self.total_cycles,
+            "time_us": self.time_us,
+            "units": {name: {"busy_cycles": u.busy_cycles, "utilization": u.utilization}
+                      for name, u in self.units.items()},
+            "dram": {"read_bytes": self.dram_read_bytes, "write_bytes": self.dram_write_bytes},
+            "sram_peak_bytes": dict(self.sram_peak_bytes),
+            "macs": self.macs,
+            "array_utilization": self.array_utilization,
+            "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
+                     "start": r.start, "end": r.end} for r in self.ops],
+            "hw": self.hw.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def busy_cycles(intervals: list[tuple[int, int]]) -> int:
+    """Length of the union of `[start, end)` intervals, in cycles."""
+    total, reach = 0, None
+    for start, end in sorted(intervals):
+        if reach is None or start >= reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
+def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],
+                 dram_read: int, dram_write: int, sram_peak: dict[str, int],
+                 unit_names: tuple[str, ...]) -> Result:
+    units = {}
+    for name in unit_names:
+        busy = busy_cycles([(r.start, r.end) for r in records if r.unit == name])
+        units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
+    macs = sum(op.gemm.macs for op in schedule.ops if op.gemm is not None)
+    return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
+                  dram_read, dram_write, sram_peak, macs, hw)

@@ -1,0 +1,150 @@
+"""Schedules as plain data: ops on units, the tensor regions they move, stages, barriers.
+
+A schedule is a list of ops. Each op belongs to a stage; a barrier closes
+every stage, so no op of stage s+1 starts before every op of stage s has
+ended (plus the hardware's barrier cost). Within a stage, ops start as soon
+as their dependencies have ended and their unit is free.
+
+Memory spaces: a region lives in `dram` or in one SRAM buffer. An op that
+writes an SRAM region reserves its bytes when it starts; the bytes are
+released when the last op that reads that region ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+from dataclasses import dataclass, field
+from typing import Literal
+
+from accelsim.cost import Gemm
+from accelsim.errors import ScheduleError
+
+OpKind = Literal["load", "store", "conv", "add"]
+UNIT_OF_KIND = {"load": "dma", "store": "dma", "conv": "conv", "add": "add"}
+DRAM = "dram"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A box of a tensor, `[start, stop)` per axis in elements, held in `space`."""
+
+    tensor: str
+    start: tuple[int, ...]
+    stop: tuple[int, ...]
+    space: str
+
+    @cached_property
+    def elements(self) -> int:
+        n = 1
+        for a, b in zip(self.start, self.stop, strict=True):
+            n *= b - a
+        return n
+
+    def moved(self, space: str) -> Region:
+        """The same box held in another memory space."""
+        return Region(self.tensor, self.start, self.stop, space)
+
+    def __str__(self) -> str:
+        box = ", ".join(f"{a}:{b}" for a, b in zip(self.start, self.stop, strict=True))
+        return f"{self.tensor}[{box}]@{self.space}"
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation on one unit. `gemm` is set for conv ops only."""
+
+    id: str
+    kind: OpKind
+    stage: int
+    reads: tuple[Region, ...]
+    writes: tuple[Region, ...]
+    deps: tuple[str, ...] = ()
+    gemm: Gemm | None = None
+
+    @property
+    def unit(self) -> str:
+        return UNIT_OF_KIND[self.kind]
+
+    def sram_writes(self) -> tuple[Region, ...]:
+        return tuple(r for r in self.writes if r.space != DRAM)
+
+    def sram_reads(self) -> tuple[Region, ...]:
+        return tuple(r for r in self.reads if r.space != DRAM)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Ops in issue order; `name` says which scheduler made it (serial, fused, pipelined)."""
+
+    name: str
+    workload: str
+    splits: int
+    ops: tuple[Op, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    num_stages: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, int] = {}
+        for i, op in enumerate(self.ops):
+            if op.id in index:
+                raise ScheduleError(f"op {op.id!r}: id used twice")
+            if op.kind not in UNIT_OF_KIND:
+                raise ScheduleError(f"op {op.id!r}: unknown kind {op.kind!r}")
+            for dep in op.deps:
+                if dep not in index:
+                    raise ScheduleError(f"op {op.id!r}: depends on {dep!r}, which is not an earlier op")
+                if self.ops[index[dep]].stage > op.stage:
+                    raise ScheduleError(f"op {op.id!r} (stage {op.stage}) depends on {dep!r} "
+                                        f"of later stage {self.ops[index[dep]].stage}")
+            index[op.id] = i
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "num_stages", 1 + max((op.stage for op in self.ops), default=-1))
+
+    def op(self, op_id: str) -> Op:
+        return self.ops[self._index[op_id]]
+
+    def stages(self) -> list[list[Op]]:
+        """Ops grouped by stage, each group in issue order."""
+        groups: list[list[Op]] = [[] for _ in range(self.num_stages)]
+        for op in self.ops:
+            groups[op.stage].append(op)
+        return groups
+
+    def readers(self) -> dict[tuple[int, Region], list[int]]:
+        """For each SRAM region written (by op index), the indices of the ops that read it.
+
+        A read is matched to the latest earlier op that wrote the same region in the
+        same space; a read nothing wrote is a ScheduleError.
+        """
+        last_writer: dict[Region, int] = {}
+        readers: dict[tuple[int, Region], list[int]] = {}
+        for i, op in enumerate(self.ops):
+            for region in op.sram_reads():
+                writer = last_writer.get(region)
+                if writer is None:
+                    raise ScheduleError(f"op {op.id!r} reads {region}, which no earlier op writes")
+                readers[(writer, region)].append(i)
+            for region in op.sram_writes():
+                last_writer[region] = i
+                readers[(i, region)] = []
+        return readers
+
+    def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
+        """Per SRAM buffer: (most bytes live in one stage, that stage).
+
+        A region is live from its writer's stage through its last reader's stage;
+        with barriers this bounds what the buffer must hold at any moment.
+        """
+        change: dict[str, list[int]] = {}      # bytes that become live (+) / dead (-) per stage
+        for (writer, region), readers in self.readers().items():
+            first = self.ops[writer].stage
+            last = max((self.ops[r].stage for r in readers), default=self.num_stages - 1)
+            delta = change.setdefault(region.space, [0] * (self.num_stages + 1))
+            delta[first] += region.elements * element_bytes
+            delta[last + 1] -= region.elements * element_bytes
+        peaks = {}
+        for space, delta in change.items():
+            live = list(itertools.accumulate(delta[:-1]))
+            peaks[space] = (max(live), live.index(max(live)))
+        return peaks

@@ -1,0 +1,167 @@
+"""Schedules for a chain of ConvAdd blocks: serial (unfused), fused, and pipelined.
+
+serial     conv writes its whole output to DRAM, the add reads it back.
+fused      one ConvAdd: the conv output stays in SRAM for the add; no overlap.
+pipelined  fused, output rows split into N parts; stage s holds
+           load of part s+1, conv of part s, add of part s-1, store of part s-2,
+           so add(i) runs beside conv(i+1) as in the design note.
+
+Every stage ends at a barrier. Blocks run one after another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelsim.cost import Gemm
+from accelsim.errors import ScheduleError
+from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.scheduler.partition import split_rows
+from accelsim.workload import Add, Conv, Workload
+
+SCHEDULES = ("serial", "fused", "pipelined")
+
+
+@dataclass(frozen=True)
+class ConvAddBlock:
+    """A conv whose only consumer is an add; `residual` is the add's other input."""
+
+    conv: Conv
+    add: Add
+    residual: str
+
+
+def find_blocks(workload: Workload) -> list[ConvAddBlock]:
+    """Pair every conv with the add that consumes it; anything else is a ScheduleError."""
+    blocks, ops = [], list(workload.ops)
+    while ops:
+        conv = ops.pop(0)
+        add = ops.pop(0) if ops else None
+        if not (isinstance(conv, Conv) and isinstance(add, Add) and conv.output in add.inputs):
+            raise ScheduleError(
+                f"op {conv.name!r}: this scheduler runs chains of conv -> add (ConvAdd) blocks; "
+                f"expected a conv followed by an add of its output"
+            )
+        others = [op.name for op in workload.consumers(conv.output) if op is not add]
+        if others or add.inputs[0] == add.inputs[1]:
+            raise ScheduleError(f"op {conv.name!r}: its output {conv.output!r} is read by "
+                                f"{others or [add.name]} besides add {add.name!r}; it cannot fuse")
+        residual = add.inputs[1] if add.inputs[0] == conv.output else add.inputs[0]
+        blocks.append(ConvAddBlock(conv, add, residual))
+    return blocks
+
+
+class _Builder:
+    """Collects ops for one block, with ids prefixed and stages offset."""
+
+    def __init__(self, workload: Workload, prefix: str, first_stage: int):
+        self.workload, self.prefix, self.first_stage = workload, prefix, first_stage
+        self.ops: list[Op] = []
+
+    def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None) -> Region:
+        """The whole tensor, or rows `[a, b)` of an NHWC tensor."""
+        shape = self.workload.tensors[tensor].shape
+        if rows is None:
+            return Region(tensor, (0,) * len(shape), shape, space)
+        n, _, w, c = shape
+        return Region(tensor, (0, rows[0], 0, 0), (n, rows[1], w, c), space)
+
+    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None) -> str:
+        op_id = self.prefix + name
+        self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
+                           tuple(self.prefix + d for d in deps), gemm))
+        return op_id
+
+    def load(self, name: str, stage: int, region: Region, space: str) -> Region:
+        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)])
+        return region.moved(space)
+
+    def store(self, name: str, stage: int, region: Region, dep: str) -> None:
+        self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep])
+
+
+def _gemm(conv: Conv, workload: Workload, out_rows: int) -> Gemm:
+    n, _, wo, _ = workload.tensors[conv.output].shape
+    g = conv.groups
+    return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=conv.cout // g, groups=g)
+
+
+def _serial(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+    conv, add, wl = block.conv, block.add, b.workload
+    w = b.load("load_w", 0, b.region(conv.weight, DRAM), "weight")
+    x = b.load("load_x1", 0, b.region(conv.input, DRAM), "ifmap")
+    c = b.region(conv.output, "ofmap")
+    ho = wl.tensors[conv.output].shape[1]
+    b.op("conv1", "conv", 1, [x, w], [c], ["load_x1", "load_w"], _gemm(conv, wl, ho))
+    b.store("store_c1", 2, c, "conv1")
+    c_in = b.load("load_c1", 3, b.region(conv.output, DRAM), "ifmap")
+    r = b.load("load_res1", 3, b.region(block.residual, DRAM), "ifmap")
+    y = b.region(add.output, "ofmap")
+    b.op("add1", "add", 4, [c_in, r], [y], ["load_c1", "load_res1"])
+    b.store("store1", 5, y, "add1")
+    return 6
+
+
+def _fused(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+    return _parts(b, block, 1, residual_beside_conv=False)
+
+
+def _pipelined(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+    return _parts(b, block, splits, residual_beside_conv=True)
+
+
+def _parts(b: _Builder, block: ConvAddBlock, splits: int, residual_beside_conv: bool) -> int:
+    """Part p (1-based) loads its input rows (halo included) in stage p-1, converts in
+    stage p, adds in p+1 and stores in p+2; weights load once in stage 0. Returns stages used.
+    """
+    conv, add, wl = block.conv, block.add, b.workload
+    height = wl.tensors[conv.input].shape[1]
+    parts = split_rows(wl.tensors[conv.output].shape[1], splits)
+    w = b.load("load_w", 0, b.region(conv.weight, DRAM), "weight")
+    for p, rows in enumerate(parts, start=1):
+        x = b.load(f"load_x{p}", p - 1,
+                   b.region(conv.input, DRAM, conv.input_rows(*rows, height)), "ifmap")
+        r = b.load(f"load_res{p}", p if residual_beside_conv else p - 1,
+                   b.region(block.residual, DRAM, rows), "ifmap")
+        c = b.region(conv.output, "ofmap", rows)
+        b.op(f"conv{p}", "conv", p, [x, w], [c], [f"load_x{p}", "load_w"],
+             _gemm(conv, wl, rows[1] - rows[0]))
+        y = b.region(add.output, "ofmap", rows)
+        b.op(f"add{p}", "add", p + 1, [c, r], [y], [f"conv{p}", f"load_res{p}"])
+        b.store(f"store{p}", p + 2, y, f"add{p}")
+    return len(parts) + 3
+
+
+_BUILDERS = {"serial": _serial, "fused": _fused, "pipelined": _pipelined}
+
+
+def build_schedule(workload: Workload, kind: str = "pipelined", splits: int = 4,
+                   element_bytes: int = 1, sram_bytes: dict[str, int] | None = None) -> Schedule:
+    """The `kind` schedule of `workload`; `splits` applies to `pipelined` only.
+
+    With `sram_bytes` (buffer -> capacity), a schedule whose live regions in any
+    stage exceed a buffer is a ScheduleError, so it never deadlocks at run time.
+    """
+    if kind not in _BUILDERS:
+        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
+    splits = splits if kind == "pipelined" else 1
+    blocks = find_blocks(workload)
+    ops: list[Op] = []
+    stage = 0
+    for block in blocks:
+        prefix = "" if len(blocks) == 1 else f"{block.add.name}/"
+        builder = _Builder(workload, prefix, stage)
+        try:
+            stage += _BUILDERS[kind](builder, block, splits)
+        except ScheduleError as exc:
+            raise ScheduleError(f"conv {block.conv.name!r}: {exc}") from None
+        ops += builder.ops
+    schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)))
+    for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
+        have = (sram_bytes or {}).get(space)
+        if have is not None and need > have:
+            raise ScheduleError(
+                f"{kind} schedule (splits={splits}) needs {need:,} bytes in SRAM buffer "
+                f"{space!r} in stage {at}, but it holds {have:,}; use more splits or a larger buffer"
+            )
+    return schedule

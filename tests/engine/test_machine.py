@@ -1,0 +1,101 @@
+"""The engine on hand-written schedules: whole (op, unit, start, end) timelines compared."""
+
+import pytest
+
+from accelsim import SimulationError
+from accelsim.cost import Gemm
+from accelsim.engine.machine import run_schedule
+from accelsim.schedule import DRAM, Op, Region, Schedule
+from tests.helpers import IDEAL_HW, hw
+
+
+def region(tensor, space, elements):
+    return Region(tensor, (0,), (elements,), space)
+
+
+def timeline(result):
+    return [(r.id, r.unit, r.start, r.end) for r in result.ops]
+
+
+# default.yaml: 32x32 OS array, 32-lane add with latency 4, DRAM 16 B/cycle, latency 100, int8.
+X_DRAM, X = region("x", DRAM, 3200), region("x", "ifmap", 3200)
+W = region("w", "weight", 64)
+C = region("c", "ofmap", 64)
+# conv: M=64, K=32, N=32 -> 2 folds x (32 + 62) = 188 cycles
+CONV = Gemm(64, 32, 32)
+
+
+def test_load_then_conv_then_add_with_barriers():
+    ops = (
+        Op("load_x", "load", 0, (X_DRAM,), (X,)),
+        Op("load_w", "load", 0, (region("w", DRAM, 64),), (W,)),
+        Op("conv", "conv", 1, (X, W), (C,), ("load_x",), CONV),
+        Op("add", "add", 2, (C,), (region("y", "ofmap", 64),), ("conv",)),
+    )
+    result = run_schedule(hw(barrier_cycles=10), Schedule("hand", "t", 1, ops))
+    # load_x 3200 B and load_w 64 B share 16 B/cycle: w done at 100 + 64/8 = 108;
+    # x has 3200 - 64 = 3136 B left at 16 B/cycle: 108 + 196 = 304. Barrier 10.
+    # conv 188 cycles (SRAM ports: 3200 B / 128 = 25, not binding). Barrier 10.
+    # add of 64 elements on 32 lanes: 2 + 4 = 6 cycles.
+    assert timeline(result) == [
+        ("load_x", "dma", 0, 304),
+        ("load_w", "dma", 0, 108),
+        ("conv", "conv", 314, 502),
+        ("add", "add", 512, 518),
+    ]
+    assert result.total_cycles == 528          # the last barrier counts too
+    assert result.dram_read_bytes == 3264 and result.dram_write_bytes == 0
+    assert result.units["dma"].busy_cycles == 304
+    assert result.units["conv"].busy_cycles == 188
+    assert result.sram_peak_bytes == {"ifmap": 3200, "weight": 64, "ofmap": 128}
+
+
+def test_ops_of_one_stage_overlap_on_different_units_and_queue_on_one():
+    a = region("a", "ofmap", 640)   # 640 elements: 20 + 4 = 24 add cycles
+    ops = (
+        Op("conv", "conv", 0, (), (C,), (), CONV),
+        Op("add1", "add", 0, (), (a,)),
+        Op("add2", "add", 0, (), (region("b", "ofmap", 640),)),
+    )
+    result = run_schedule(hw(IDEAL_HW), Schedule("hand", "t", 1, ops))
+    assert timeline(result) == [("conv", "conv", 0, 188), ("add1", "add", 0, 24), ("add2", "add", 24, 48)]
+    assert result.total_cycles == 188
+
+
+def test_dependency_inside_a_stage_orders_ops():
+    ops = (
+        Op("conv", "conv", 0, (), (C,), (), CONV),
+        Op("add", "add", 0, (C,), (region("y", "ofmap", 64),), ("conv",)),
+    )
+    result = run_schedule(hw(IDEAL_HW), Schedule("hand", "t", 1, ops))
+    assert timeline(result) == [("conv", "conv", 0, 188), ("add", "add", 188, 194)]
+
+
+def test_sram_is_released_by_the_last_reader_and_reused():
+    # ifmap holds 4096 B; two 3000 B loads can't both be resident: the second waits
+    # until the conv that reads the first ends.
+    small = hw(IDEAL_HW, sram__ifmap__size_bytes=4096)
+    a, b = region("a", "ifmap", 3000), region("b", "ifmap", 3000)
+    ops = (
+        Op("load_a", "load", 0, (region("a", DRAM, 3000),), (a,)),
+        Op("conv", "conv", 0, (a,), (C,), ("load_a",), CONV),
+        Op("load_b", "load", 0, (region("b", DRAM, 3000),), (b,)),
+    )
+    result = run_schedule(small, Schedule("hand", "t", 1, ops))
+    assert timeline(result) == [
+        ("load_a", "dma", 0, 0), ("conv", "conv", 0, 188), ("load_b", "dma", 188, 188),
+    ]
+    assert result.sram_peak_bytes["ifmap"] == 3000
+
+
+def test_a_schedule_that_can_never_get_its_sram_deadlocks_with_a_clear_error():
+    small = hw(IDEAL_HW, sram__ifmap__size_bytes=4096)
+    a, b = region("a", "ifmap", 3000), region("b", "ifmap", 3000)
+    ops = (
+        Op("load_a", "load", 0, (region("a", DRAM, 3000),), (a,)),
+        Op("load_b", "load", 0, (region("b", DRAM, 3000),), (b,)),
+        Op("conv", "conv", 1, (a, b), (C,), ("load_a", "load_b"), CONV),
+    )
+    with pytest.raises(SimulationError, match=r"deadlocked at cycle 0: load_b \(waiting for 3000 bytes "
+                                              r"of SRAM ifmap\)"):
+        run_schedule(small, Schedule("hand", "t", 1, ops))

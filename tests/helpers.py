@@ -1,0 +1,57 @@
+"""Shared test data: the shipped configs, and small workloads built in code."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from accelsim import hw_from_dict, workload_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HW = ROOT / "hwconfigs" / "default.yaml"
+IDEAL_HW = ROOT / "hwconfigs" / "ideal_memory.yaml"
+BLOCK = ROOT / "traces" / "resnet50_convadd.yaml"
+
+
+def hw_data(path: Path = DEFAULT_HW) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def changed(data: dict, **changes) -> dict:
+    """A deep copy of `data` with dotted keys (`dram__latency_cycles`) set."""
+    out = copy.deepcopy(data)
+    for dotted, value in changes.items():
+        *path, last = dotted.split("__")
+        node = out
+        for key in path:
+            node = node[key]
+        node[last] = value
+    return out
+
+
+def hw(path: Path = DEFAULT_HW, **changes):
+    return hw_from_dict(changed(hw_data(path), **changes))
+
+
+def convadd_data(n=1, h=56, w=56, cin=64, cout=64, k=3, stride=1, pad=1, dilation=1, groups=1,
+                 blocks=1) -> dict:
+    """A chain of `blocks` ConvAdd blocks (a chain needs convs that keep the shape)."""
+    ho = (h + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    wo = (w + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    if blocks > 1 and (ho, wo, cout) != (h, w, cin):
+        raise ValueError("a chain of blocks needs shape-preserving convs")
+    tensors, ops = {"x0": [n, h, w, cin]}, []
+    for b in range(blocks):
+        x, c, r, y = f"x{b}", f"c{b}", f"r{b}", f"x{b + 1}"
+        tensors.update({c: [n, ho, wo, cout], r: [n, ho, wo, cout], y: [n, ho, wo, cout]})
+        ops.append({"name": f"conv{b}", "kind": "conv", "input": x, "output": c, "kh": k, "kw": k,
+                    "stride": stride, "pad": pad, "dilation": dilation, "groups": groups,
+                    "cin": cin, "cout": cout})
+        ops.append({"name": f"add{b}", "kind": "add", "inputs": [c, r], "output": y})
+    return {"name": "test_convadd", "tensors": tensors, "ops": ops}
+
+
+def convadd(**kw):
+    return workload_from_dict(convadd_data(**kw))

@@ -1,0 +1,99 @@
+import pytest
+
+from accelsim import ScheduleError, load_workload, workload_from_dict
+from accelsim.scheduler import build_schedule
+from tests.helpers import BLOCK, convadd, convadd_data
+
+BLOCK_BYTES = 56 * 56 * 64          # one 56x56x64 int8 activation
+WEIGHT_BYTES = 64 * 3 * 3 * 64
+
+
+def loaded_bytes(schedule, prefix):
+    return sum(op.reads[0].elements for op in schedule.ops
+               if op.kind == "load" and op.id.split("/")[-1].startswith(prefix))
+
+
+def test_pipelined_puts_add_i_beside_conv_i_plus_1():
+    s = build_schedule(load_workload(BLOCK), "pipelined", 4)
+    stage = {op.id: op.stage for op in s.ops}
+    assert s.num_stages == 4 + 3
+    for p in range(1, 5):
+        assert stage[f"load_x{p}"] == p - 1
+        assert stage[f"conv{p}"] == p
+        assert stage[f"add{p}"] == p + 1
+        assert stage[f"store{p}"] == p + 2
+    for p in range(1, 4):
+        assert stage[f"add{p}"] == stage[f"conv{p + 1}"]
+    assert stage["load_w"] == 0
+
+
+def test_pipelined_loads_halo_rows_twice():
+    s = build_schedule(load_workload(BLOCK), "pipelined", 4)
+    # output parts of 14 rows read input rows [0,15) [13,29) [27,43) [41,56): 62 rows, not 56
+    rows = [op.reads[0].stop[1] - op.reads[0].start[1] for op in s.ops if op.id.startswith("load_x")]
+    assert rows == [15, 16, 16, 15]
+    assert loaded_bytes(s, "load_x") == 62 * 56 * 64
+    assert loaded_bytes(s, "load_res") == BLOCK_BYTES
+    assert loaded_bytes(s, "load_w") == WEIGHT_BYTES
+
+
+def test_no_halo_for_1x1_stride_1():
+    s = build_schedule(convadd(k=1, pad=0), "pipelined", 4)
+    assert loaded_bytes(s, "load_x") == BLOCK_BYTES
+
+
+def test_stride_2_parts_read_overlapping_rows():
+    # 3x3 stride 2 pad 1 on 56 rows -> 28 output rows; 2 parts of 14.
+    # part 1: rows [0, 13*2 - 1 + 2 + 1) = [0, 28); part 2: [14*2 - 1, 56) = [27, 56)
+    s = build_schedule(convadd(k=3, stride=2, pad=1), "pipelined", 2)
+    boxes = [(op.reads[0].start[1], op.reads[0].stop[1]) for op in s.ops if op.id.startswith("load_x")]
+    assert boxes == [(0, 28), (27, 56)]
+
+
+def test_conv_parts_become_gemms_of_their_rows():
+    s = build_schedule(load_workload(BLOCK), "pipelined", 3)
+    gemms = [s.op(f"conv{p}").gemm for p in (1, 2, 3)]
+    assert [(g.m, g.k, g.n) for g in gemms] == [(19 * 56, 576, 64), (19 * 56, 576, 64), (18 * 56, 576, 64)]
+
+
+def test_serial_round_trips_the_conv_output_through_dram():
+    s = build_schedule(load_workload(BLOCK), "serial")
+    assert [op.id for op in s.ops] == ["load_w", "load_x1", "conv1", "store_c1", "load_c1", "load_res1",
+                                       "add1", "store1"]
+    assert loaded_bytes(s, "load") == WEIGHT_BYTES + 3 * BLOCK_BYTES
+    assert s.num_stages == 6
+
+
+def test_fused_keeps_the_conv_output_in_sram():
+    s = build_schedule(load_workload(BLOCK), "fused")
+    assert [op.kind for op in s.ops] == ["load", "load", "load", "conv", "add", "store"]
+    assert s.op("add1").reads[0].space == "ofmap"
+
+
+def test_a_schedule_that_overflows_sram_is_an_error_at_schedule_time():
+    with pytest.raises(ScheduleError, match=r"fused schedule \(splits=1\) needs 401,408 bytes in SRAM "
+                                            r"buffer 'ifmap' in stage 0, but it holds 300,000"):
+        build_schedule(load_workload(BLOCK), "fused", 1, 1, {"ifmap": 300_000})
+    # four parts fit where one does not
+    build_schedule(load_workload(BLOCK), "pipelined", 4, 1, {"ifmap": 300_000})
+
+
+def test_splits_beyond_the_output_rows_is_an_error():
+    with pytest.raises(ScheduleError, match=r"conv 'conv': splits=57 is more than the 56 output rows"):
+        build_schedule(load_workload(BLOCK), "pipelined", 57)
+
+
+def test_only_conv_add_chains_are_scheduled():
+    data = convadd_data()
+    data["ops"] = data["ops"][:1]
+    with pytest.raises(ScheduleError, match="expected a conv followed by an add of its output"):
+        build_schedule(workload_from_dict(data), "fused")
+
+
+def test_blocks_of_a_chain_follow_one_another():
+    s = build_schedule(convadd(blocks=2), "pipelined", 2)
+    first = [op for op in s.ops if op.id.startswith("add0/")]
+    second = [op for op in s.ops if op.id.startswith("add1/")]
+    assert len(first) == len(second) == 1 + 5 * 2
+    assert max(op.stage for op in first) + 1 == min(op.stage for op in second)
+    assert s.op("add1/load_x1").reads[0].tensor == "x1"     # reads the first block's output

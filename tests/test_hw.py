@@ -1,0 +1,112 @@
+import pytest
+import yaml
+
+from accelsim import ConfigError, load_hw
+from tests.helpers import DEFAULT_HW, IDEAL_HW, hw, hw_data
+
+
+def test_default_config_loads_into_frozen_objects():
+    h = load_hw(DEFAULT_HW)
+    assert (h.systolic_array.rows, h.systolic_array.cols, h.systolic_array.dataflow) == (32, 32, "os")
+    assert h.dram.bytes_per_cycle == 16
+    assert not h.ideal_memory
+    with pytest.raises(AttributeError):
+        h.systolic_array.rows = 8
+
+
+def test_ideal_memory_is_the_default_machine_with_free_memory_and_barriers():
+    ideal, default = load_hw(IDEAL_HW), load_hw(DEFAULT_HW)
+    assert ideal.ideal_memory and ideal.barrier_cycles == 0
+    assert ideal.systolic_array == default.systolic_array
+    assert ideal.add_unit == default.add_unit and ideal.sram == default.sram
+
+
+def test_to_dict_round_trips():
+    h = load_hw(DEFAULT_HW)
+    assert hw(**{}) == h
+    assert h.to_dict()["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os"}
+
+
+def write(tmp_path, text):
+    path = tmp_path / "hw.yaml"
+    path.write_text(text)
+    return path
+
+
+def bad(tmp_path, old, new):
+    text = DEFAULT_HW.read_text()
+    assert old in text
+    return write(tmp_path, text.replace(old, new))
+
+
+def test_negative_size_names_file_line_and_key(tmp_path):
+    path = bad(tmp_path, "  rows: 32", "  rows: -4")
+    with pytest.raises(ConfigError) as err:
+        load_hw(path)
+    line = DEFAULT_HW.read_text().splitlines().index("  rows: 32") + 1
+    assert str(err.value) == f"{path}:{line}: systolic_array.rows: must be > 0, got -4"
+
+
+def test_unknown_dataflow(tmp_path):
+    path = bad(tmp_path, "dataflow: os", "dataflow: xs")
+    with pytest.raises(ConfigError, match=r"systolic_array.dataflow: must be one of 'os', 'ws' or 'is', "
+                                          r"got 'xs'"):
+        load_hw(path)
+
+
+def test_unknown_key_lists_the_expected_keys(tmp_path):
+    path = bad(tmp_path, "  engines: 2", "  engines: 2\n  engnes: 3")
+    with pytest.raises(ConfigError, match=r"dma.engnes: unknown key \(expected one of: engines\)"):
+        load_hw(path)
+
+
+def test_wrong_type(tmp_path):
+    path = bad(tmp_path, "  lanes: 32", "  lanes: 32.0")
+    with pytest.raises(ConfigError, match=r"add_unit.lanes: must be an integer, got 32.0"):
+        load_hw(path)
+    path = bad(tmp_path, "  lanes: 32", "  lanes: true")
+    with pytest.raises(ConfigError, match=r"add_unit.lanes: must be an integer, got True"):
+        load_hw(path)
+
+
+def test_missing_key(tmp_path):
+    path = bad(tmp_path, "  latency_cycles: 100\n", "")
+    with pytest.raises(ConfigError, match=r"dram.latency_cycles: required key is missing"):
+        load_hw(path)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    data = hw_data()
+    data["sram"]["ifmap"]["size_bytes"] = 0
+    data["clock_mhz"] = "fast"
+    data["dma"]["engines"] = -1
+    path = write(tmp_path, yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as err:
+        load_hw(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 3
+    assert any("sram.ifmap.size_bytes: must be > 0, got 0" in s for s in lines)
+    assert any("clock_mhz: must be a number, got 'fast'" in s for s in lines)
+    assert any("dma.engines: must be > 0, got -1" in s for s in lines)
+
+
+def test_duplicate_key_is_rejected(tmp_path):
+    path = bad(tmp_path, "element_bytes: 1", "element_bytes: 1\nelement_bytes: 2")
+    with pytest.raises(ConfigError, match=r"duplicate key 'element_bytes' \(first given on line"):
+        load_hw(path)
+
+
+def test_yaml_tags_beyond_safe_loader_are_refused(tmp_path):
+    path = write(tmp_path, "name: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_hw(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope.yaml: cannot read: No such file"):
+        load_hw(tmp_path / "nope.yaml")
+
+
+def test_document_that_is_not_a_mapping(tmp_path):
+    with pytest.raises(ConfigError, match=r"\(top level\): must be a mapping, got \[1, 2\]"):
+        load_hw(write(tmp_path, "[1, 2]\n"))

@@ -1,0 +1,105 @@
+"""End-to-end: the pipeline formula of the design note, memory-bound behaviour, barriers."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim import load_workload, simulate
+from tests.helpers import BLOCK, IDEAL_HW, convadd, hw
+
+
+def durations(result, prefix, n):
+    return [result.op(f"{prefix}{i}").cycles for i in range(1, n + 1)]
+
+
+def pipeline_formula(c, a):
+    """c_1 + sum_{i<N} max(a_i, c_{i+1}) + a_N."""
+    return c[0] + sum(max(a[i], c[i + 1]) for i in range(len(c) - 1)) + a[-1]
+
+
+@pytest.mark.parametrize("splits", [1, 2, 3, 4, 7])
+def test_pipelined_total_matches_the_formula_on_ideal_memory(splits):
+    result = simulate(hw(IDEAL_HW), load_workload(BLOCK), "pipelined", splits)
+    c, a = durations(result, "conv", splits), durations(result, "add", splits)
+    assert result.total_cycles == pipeline_formula(c, a)
+    assert all(r.cycles == 0 for r in result.ops if r.unit == "dma")
+
+
+def test_formula_with_unequal_parts():
+    # 10 output rows in 4 parts: 3, 3, 2, 2 -> M = 30, 30, 20, 20 on 8 rows: 4, 4, 3, 3 row folds
+    h = hw(IDEAL_HW, systolic_array__rows=8, systolic_array__cols=8)
+    result = simulate(h, convadd(h=10, w=10, cin=16, cout=16), "pipelined", 4)
+    c, a = durations(result, "conv", 4), durations(result, "add", 4)
+    assert c[0] == c[1] > c[2] == c[3] and a[0] == a[1] > a[2] == a[3]
+    assert result.total_cycles == pipeline_formula(c, a)
+
+
+def test_hand_derived_block_cycles_on_ideal_memory():
+    # conv: M=3136, K=576, N=64 on 32x32 OS: 98 x 2 folds x (576 + 62) = 125,048 cycles
+    # add: 200,704 elements / 32 lanes + 4 = 6,276 cycles
+    serial = simulate(hw(IDEAL_HW), load_workload(BLOCK), "serial")
+    assert serial.op("conv1").cycles == 125_048
+    assert serial.op("add1").cycles == 6_276
+    assert serial.total_cycles == 125_048 + 6_276          # the plain sum
+    # two parts of 28 rows: M=1568 -> 49 x 2 folds x 638 = 62,524; add 100,352/32 + 4 = 3,140
+    piped = simulate(hw(IDEAL_HW), load_workload(BLOCK), "pipelined", 2)
+    assert piped.total_cycles == 62_524 + max(3_140, 62_524) + 3_140
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(3, 24), c=st.sampled_from([3, 8, 16, 40]), k=st.sampled_from([1, 3, 5]),
+       stride=st.integers(1, 2), splits=st.integers(1, 8), dataflow=st.sampled_from(["os", "ws", "is"]))
+def test_formula_holds_for_random_blocks(h, c, k, stride, splits, dataflow):
+    pad = k // 2
+    ho = (h + 2 * pad - k) // stride + 1
+    splits = min(splits, ho)
+    wl = convadd(h=h, w=h, cin=c, cout=c, k=k, stride=stride, pad=pad)
+    result = simulate(hw(IDEAL_HW, systolic_array__dataflow=dataflow, systolic_array__rows=8,
+                         systolic_array__cols=4), wl, "pipelined", splits)
+    c_, a_ = durations(result, "conv", splits), durations(result, "add", splits)
+    assert result.total_cycles == pipeline_formula(c_, a_)
+    serial = simulate(hw(IDEAL_HW, systolic_array__dataflow=dataflow, systolic_array__rows=8,
+                         systolic_array__cols=4), wl, "serial")
+    assert serial.total_cycles == serial.op("conv1").cycles + serial.op("add1").cycles
+
+
+@pytest.mark.parametrize("schedule", ["serial", "fused", "pipelined"])
+def test_every_stage_starts_after_the_previous_stage_and_its_barrier(schedule):
+    h = hw(barrier_cycles=25)
+    result = simulate(h, load_workload(BLOCK), schedule, 4)
+    stages = sorted({r.stage for r in result.ops})
+    for s in stages[1:]:
+        prev_end = max(r.end for r in result.ops if r.stage == s - 1)
+        start = min(r.start for r in result.ops if r.stage == s)
+        assert start >= prev_end + 25
+    assert result.total_cycles == max(r.end for r in result.ops) + 25
+
+
+def test_low_dram_bandwidth_makes_the_pipeline_memory_bound():
+    wl = load_workload(BLOCK)
+    totals, dma_util = [], []
+    for bw in (8, 2, 0.5, 0.125):
+        r = simulate(hw(dram__channel_bytes_per_cycle=bw), wl, "pipelined", 4)
+        totals.append(r.total_cycles)
+        dma_util.append(r.units["dma"].utilization)
+    assert totals == sorted(totals) and totals[-1] > 10 * totals[0]
+    assert dma_util[0] < 0.5
+    assert dma_util[-1] > 0.99
+    # at 0.25 B/cycle the run is essentially the DRAM traffic over the bandwidth
+    r = simulate(hw(dram__channel_bytes_per_cycle=0.125), wl, "pipelined", 4)
+    traffic = (r.dram_read_bytes + r.dram_write_bytes) / 0.25
+    assert traffic <= r.total_cycles < 1.05 * traffic
+
+
+def test_pipelining_beats_serial_on_the_default_machine():
+    wl = load_workload(BLOCK)
+    serial, fused, piped = (simulate(hw(), wl, s, 4) for s in ("serial", "fused", "pipelined"))
+    assert piped.total_cycles < fused.total_cycles < serial.total_cycles
+    assert serial.dram_read_bytes == 64 * 3 * 3 * 64 + 3 * 56 * 56 * 64
+    assert serial.dram_write_bytes == 2 * 56 * 56 * 64
+    assert fused.dram_write_bytes == piped.dram_write_bytes == 56 * 56 * 64
+
+
+def test_same_inputs_same_json():
+    wl = load_workload(BLOCK)
+    assert simulate(hw(), wl, "pipelined", 5).to_json() == simulate(hw(), wl, "pipelined", 5).to_json()

@@ -1,0 +1,80 @@
+import pytest
+
+from accelsim import ConfigError, load_workload, workload_from_dict
+from accelsim.workload import Add, Conv
+from tests.helpers import BLOCK, convadd_data
+
+
+def test_block_trace_loads():
+    wl = load_workload(BLOCK)
+    conv, add = wl.ops
+    assert isinstance(conv, Conv) and isinstance(add, Add)
+    assert (conv.kh, conv.kw, conv.stride, conv.pad, conv.cin, conv.cout) == (3, 3, 1, 1, 64, 64)
+    assert wl.tensors["x"].shape == (1, 56, 56, 64)
+    assert wl.tensors["conv.weight"].shape == (64, 3, 3, 64)
+    assert add.inputs == ("conv_out", "identity")
+
+
+def errors_of(data) -> str:
+    with pytest.raises(ConfigError) as err:
+        workload_from_dict(data, "w.yaml")
+    return str(err.value)
+
+
+def test_add_inputs_of_different_shape():
+    data = convadd_data()
+    data["tensors"]["r0"] = [1, 28, 28, 64]
+    msg = errors_of(data)
+    assert msg == ("w.yaml: ops[1] (add0): inputs c0 [1, 56, 56, 64] and r0 [1, 28, 28, 64] "
+                   "must have equal shapes")
+
+
+def test_conv_output_shape_must_follow_from_its_parameters():
+    data = convadd_data(k=3, pad=1)
+    data["ops"][0]["stride"] = 2
+    msg = errors_of(data)
+    assert "ops[0] (conv0): output c0 is [1, 56, 56, 64], but this conv of x0 [1, 56, 56, 64] " \
+           "gives [1, 28, 28, 64]" in msg
+
+
+def test_conv_channels_and_groups():
+    data = convadd_data()
+    data["ops"][0]["cin"] = 32
+    assert "input x0 has 64 channels, cin is 32" in errors_of(data)
+    data = convadd_data()
+    data["ops"][0]["groups"] = 3
+    assert "groups=3 must divide cin=64 and cout=64" in errors_of(data)
+
+
+def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
+    data = convadd_data()
+    data["ops"][1]["inputs"] = ["c0", "ghost"]
+    data["ops"].append({"name": "pool", "kind": "maxpool"})
+    msg = errors_of(data)
+    assert "ops[2].kind: must be one of 'conv', 'add', got 'maxpool'" in msg
+    data = convadd_data()
+    data["ops"][0]["kh"] = 0
+    data["ops"][1]["inputs"] = ["c0", "ghost"]
+    assert "ops[0].kh: must be > 0, got 0" in errors_of(data)
+    data = convadd_data()
+    data["ops"][1]["inputs"] = ["c0", "ghost"]
+    assert "ops[1] (add0): tensor 'ghost' is not declared under tensors" in errors_of(data)
+
+
+def test_read_before_write_and_double_write():
+    data = convadd_data()
+    data["ops"].reverse()
+    assert "ops[0] (add0): reads 'c0' before ops[1] writes it" in errors_of(data)
+    data = convadd_data()
+    data["ops"][1]["output"] = "c0"
+    assert "tensor 'c0' is already written by ops[0]" in errors_of(data)
+
+
+def test_errors_cite_the_line(tmp_path):
+    text = BLOCK.read_text().replace("identity: [1, 56, 56, 64]", "identity: [1, 56, 28, 64]")
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_workload(path)
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if "name: add" in s)
+    assert str(err.value).startswith(f"{path}:{line}: ops[1] (add): inputs conv_out")
