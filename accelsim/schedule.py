@@ -13,8 +13,8 @@ released when the last op that reads that region ends.
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from accelsim.cost import Gemm
