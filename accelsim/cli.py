@@ -15,7 +15,8 @@ from accelsim.workload import load_workload
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="accelsim", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="accelsim", description="Simulate a deep-learning accelerator with a fused ConvAdd operator.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a workload on a hardware config",
                          description="Simulate WORKLOAD on HW. Without --schedule, compare "
