@@ -42,16 +42,23 @@ def _run(args: argparse.Namespace) -> None:
             print(f"{workload.name} on {describe_hw(hw)}")
             print(results_table([result], with_speedup=False))
         return
-    results = compare_schedules(hw, workload, args.splits)
+    results, failed = compare_schedules(hw, workload, args.splits)
     if args.json:
+        if "pipelined" in failed:
+            raise failed["pipelined"]
         data = results[-1].to_dict()
         data["comparison"] = [
             {"schedule": r.schedule, "splits": r.splits, "total_cycles": r.total_cycles,
              "speedup_vs_serial": s} for r, s in zip(results, speedups(results), strict=True)]
+        data["comparison"] += [{"schedule": kind, "error": str(exc)} for kind, exc in failed.items()]
         print(json.dumps(data, indent=2))
         return
+    if not results:
+        raise next(iter(failed.values()))
     print(f"{workload.name} on {describe_hw(hw)}")
     print(results_table(results))
+    for kind, exc in failed.items():
+        print(f"{kind}: not run: {exc}")
 
 
 def main(argv: list[str] | None = None) -> int:

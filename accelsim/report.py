@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.result import Result
 from accelsim.scheduler import SCHEDULES
@@ -9,15 +10,22 @@ from accelsim.simulation import simulate
 from accelsim.workload import Workload
 
 
-def compare_schedules(hw: Hardware, workload: Workload, splits: int) -> list[Result]:
-    """One Result per schedule kind, serial first (the baseline of every speedup)."""
-    return [simulate(hw, workload, kind, splits) for kind in SCHEDULES]
+def compare_schedules(hw: Hardware, workload: Workload,
+                      splits: int) -> tuple[list[Result], dict[str, ScheduleError]]:
+    """Every schedule kind, serial first: the Results, and why any that could not be built failed."""
+    results, failed = [], {}
+    for kind in SCHEDULES:
+        try:
+            results.append(simulate(hw, workload, kind, splits))
+        except ScheduleError as exc:
+            failed[kind] = exc
+    return results, failed
 
 
-def speedups(results: list[Result]) -> list[float]:
-    """Each result's speedup over the first (serial): serial cycles / its cycles."""
-    base = results[0].total_cycles
-    return [base / r.total_cycles for r in results]
+def speedups(results: list[Result]) -> list[float | None]:
+    """Each result's speedup over the serial one (serial cycles / its cycles); None without serial."""
+    base = next((r.total_cycles for r in results if r.schedule == "serial"), None)
+    return [base / r.total_cycles if base else None for r in results]
 
 
 def describe_hw(hw: Hardware) -> str:
@@ -31,7 +39,7 @@ def describe_hw(hw: Hardware) -> str:
 
 def results_table(results: list[Result], with_speedup: bool = True) -> str:
     """Total cycles, per-unit busy cycles and utilization, DRAM bytes and (optionally)
-    the speedup of each result over the first."""
+    the speedup of each result over serial."""
     units = list(results[0].units)
     head = ["schedule", "splits", "total cycles", "time (us)"]
     for u in units:
@@ -43,7 +51,9 @@ def results_table(results: list[Result], with_speedup: bool = True) -> str:
         for u in units:
             row += [f"{r.units[u].busy_cycles:,}", f"{r.units[u].utilization:.1%}"]
         row += [f"{r.dram_read_bytes:,}", f"{r.dram_write_bytes:,}"]
-        rows.append(row + ([f"{speedup:.2f}x"] if with_speedup else []))
+        if with_speedup:
+            row.append(f"{speedup:.2f}x" if speedup else "-")
+        rows.append(row)
     widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(line, widths, strict=True)))

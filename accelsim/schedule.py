@@ -19,10 +19,13 @@ from typing import Literal
 
 from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
+from accelsim.hw import SRAM_BUFFERS
 
 OpKind = Literal["load", "store", "conv", "add"]
 UNIT_OF_KIND = {"load": "dma", "store": "dma", "conv": "conv", "add": "add"}
+UNITS = ("conv", "add", "dma")
 DRAM = "dram"
+SPACES = (DRAM, *SRAM_BUFFERS)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,12 @@ class Schedule:
                 raise ScheduleError(f"op {op.id!r}: id used twice")
             if op.kind not in UNIT_OF_KIND:
                 raise ScheduleError(f"op {op.id!r}: unknown kind {op.kind!r}")
+            if op.stage < 0:
+                raise ScheduleError(f"op {op.id!r}: stage must be >= 0, got {op.stage}")
+            for region in (*op.reads, *op.writes):
+                if region.space not in SPACES:
+                    raise ScheduleError(f"op {op.id!r}: {region} is in unknown memory space "
+                                        f"{region.space!r}; expected one of {', '.join(SPACES)}")
             for dep in op.deps:
                 if dep not in index:
                     raise ScheduleError(f"op {op.id!r}: depends on {dep!r}, which is not an earlier op")
@@ -104,18 +113,20 @@ class Schedule:
     def op(self, op_id: str) -> Op:
         return self.ops[self._index[op_id]]
 
-    def stages(self) -> list[list[Op]]:
-        """Ops grouped by stage, each group in issue order."""
-        groups: list[list[Op]] = [[] for _ in range(self.num_stages)]
-        for op in self.ops:
-            groups[op.stage].append(op)
+    def stages(self) -> list[list[int]]:
+        """Op indices grouped by stage, each group in issue order."""
+        groups: list[list[int]] = [[] for _ in range(self.num_stages)]
+        for i, op in enumerate(self.ops):
+            groups[op.stage].append(i)
         return groups
 
     def readers(self) -> dict[tuple[int, Region], list[int]]:
         """For each SRAM region written (by op index), the indices of the ops that read it.
 
         A read is matched to the latest earlier op that wrote the same region in the
-        same space; a read nothing wrote is a ScheduleError.
+        same space. It is a ScheduleError to read a region no earlier op wrote, to read
+        it before the writer's stage or in that stage without depending on the writer,
+        and to write a region again before anything read it.
         """
         last_writer: dict[Region, int] = {}
         readers: dict[tuple[int, Region], list[int]] = {}
@@ -124,8 +135,16 @@ class Schedule:
                 writer = last_writer.get(region)
                 if writer is None:
                     raise ScheduleError(f"op {op.id!r} reads {region}, which no earlier op writes")
+                w = self.ops[writer]
+                if w.stage > op.stage or (w.stage == op.stage and w.id not in op.deps):
+                    raise ScheduleError(f"op {op.id!r} (stage {op.stage}) reads {region} written by "
+                                        f"{w.id!r} (stage {w.stage}) without waiting for it")
                 readers[(writer, region)].append(i)
             for region in op.sram_writes():
+                previous = last_writer.get(region)
+                if previous is not None and not readers[(previous, region)]:
+                    raise ScheduleError(f"op {op.id!r} writes {region} again before anything read "
+                                        f"what {self.ops[previous].id!r} wrote there")
                 last_writer[region] = i
                 readers[(i, region)] = []
         return readers
@@ -140,7 +159,9 @@ class Schedule:
         for (writer, region), readers in self.readers().items():
             first = self.ops[writer].stage
             last = max((self.ops[r].stage for r in readers), default=self.num_stages - 1)
-            delta = change.setdefault(region.space, [0] * (self.num_stages + 1))
+            if region.space not in change:
+                change[region.space] = [0] * (self.num_stages + 1)
+            delta = change[region.space]
             delta[first] += region.elements * element_bytes
             delta[last + 1] -= region.elements * element_bytes
         peaks = {}

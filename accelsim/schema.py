@@ -24,7 +24,7 @@ STRICT = ConfigDict(extra="forbid")
 
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
-PosNumber = Annotated[float, Field(strict=True, gt=0)]
+PosNumber = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1)]
 
 _ADAPTERS: dict[type, TypeAdapter] = {}
@@ -34,7 +34,12 @@ def format_path(path: tuple[str | int, ...]) -> str:
     """`("ops", 1, "kh")` -> `ops[1].kh`."""
     out = ""
     for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+        if step == "[key]":                 # pydantic's marker for a bad mapping key
+            out += " (key)"
+        elif isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            out += f".{step}" if out else str(step)
     return out or "(top level)"
 
 
@@ -75,8 +80,12 @@ def _describe(error: dict, cls: type) -> str:
         return f"must be a mapping, got {got!r}"
     if kind.startswith(("list", "tuple")):
         return f"must be a list, got {got!r}"
-    if kind == "too_short" or kind == "too_long":
-        return f"must have {ctx.get('min_length', ctx.get('max_length'))} items, got {got!r}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s), got {got!r}"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} item(s), got {got!r}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {got!r}"
     return f"{error['msg']}, got {got!r}"
 
 

@@ -26,13 +26,6 @@ class Tensor:
     name: str
     shape: tuple[int, ...]
 
-    @property
-    def elements(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
-
 
 @dataclass(frozen=True)
 class Conv:
@@ -68,11 +61,13 @@ class Conv:
     def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
         """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read.
 
-        Rows in the padding are not stored, so the range is clipped to `[0, height)`.
+        Rows in the padding are not stored, so the range is clipped to `[0, height)`;
+        it is empty (start == stop) when those outputs read padding only.
         """
         first = out_start * self.stride - self.pad
         last = (out_stop - 1) * self.stride - self.pad + (self.kh - 1) * self.dilation
-        return max(first, 0), min(last + 1, height)
+        start = min(max(first, 0), height)
+        return start, max(min(last + 1, height), start)
 
 
 @dataclass(frozen=True)
@@ -161,7 +156,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     ops: list[Op] = []
     for i, raw in enumerate(trace.ops):
         kind = raw.get("kind")
-        cls = OP_KINDS.get(kind)
+        cls = OP_KINDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             found.append(f"{doc.where(('ops', i, 'kind'))}: ops[{i}].kind: must be one of "
                          f"{', '.join(map(repr, OP_KINDS))}, got {kind!r}")
@@ -192,6 +187,12 @@ def workload_from_document(doc: YamlDocument) -> Workload:
             if t in produced and produced[t] > i:
                 found.append(f"{doc.where(('ops', i))}: ops[{i}] ({op.name}): reads {t!r} "
                              f"before ops[{produced[t]}] writes it")
+    raise_all(found)
+
+    for _, op in ops:
+        if isinstance(op, Conv) and op.weight in shapes:
+            found.append(f"{doc.where(('tensors', op.weight))}: tensors.{op.weight}: this name is "
+                         f"taken by the weights of conv {op.name!r}; rename the tensor")
     raise_all(found)
 
     tensors = {name: Tensor(name, shape) for name, shape in shapes.items()}

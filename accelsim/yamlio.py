@@ -18,6 +18,9 @@ class StrictSafeLoader(yaml.SafeLoader):
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise ConfigError(f"{self.name}:{key_node.start_mark.line + 1}: a mapping key must be "
+                                  f"a plain value, got {key!r}")
             if key in seen:
                 raise ConfigError(
                     f"{self.name}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
@@ -70,6 +73,8 @@ def read_yaml(path: str | Path) -> YamlDocument:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
     loader = StrictSafeLoader(text)
     loader.name = source
     try:

@@ -55,3 +55,11 @@ def convadd_data(n=1, h=56, w=56, cin=64, cout=64, k=3, stride=1, pad=1, dilatio
 
 def convadd(**kw):
     return workload_from_dict(convadd_data(**kw))
+
+
+def identity_block(**shape):
+    """add(conv(x), x): the residual is the conv's own input."""
+    data = convadd_data(**shape)
+    data["ops"][1]["inputs"] = ["c0", "x0"]
+    del data["tensors"]["r0"]
+    return workload_from_dict(data)

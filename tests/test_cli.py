@@ -1,6 +1,7 @@
 """Every subcommand through the CLI: output, JSON keys, exit codes, error text."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,9 +51,26 @@ def test_run_json_without_schedule_adds_the_comparison(capsys):
     assert data["comparison"][0]["speedup_vs_serial"] == 1.0
 
 
-def test_json_output_is_byte_identical_run_after_run(capsys):
-    outs = {run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "serial", "--json")[1] for _ in range(3)}
+def test_json_output_is_byte_identical_run_after_run():
+    outs = set()
+    for seed in ("0", "1", "2"):
+        cmd = [sys.executable, "-m", "accelsim", "run", str(DEFAULT_HW), str(BLOCK), "--json"]
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(cmd, capture_output=True, env=env, check=True)
+        outs.add(proc.stdout)
     assert len(outs) == 1
+
+
+def test_schedules_that_do_not_fit_are_listed_under_the_table(capsys, tmp_path):
+    path = tmp_path / "tall.yaml"
+    path.write_text(BLOCK.read_text().replace("56, 56, 64", "560, 56, 64"))
+    code, out, _ = run(capsys, "run", DEFAULT_HW, path, "--splits", "40")
+    lines = out.splitlines()
+    assert code == 0
+    assert [line.split()[0] for line in lines[3:]] == ["pipelined", "serial:", "fused:"]
+    assert lines[3].split()[-1] == "-"                  # no serial run, so no speedup
+    assert "fused: not run: fused schedule (splits=1) needs 4,014,080 bytes in SRAM buffer 'ifmap' in " \
+           "stage 0, but it holds 524,288; use the pipelined schedule or a larger buffer" in out
 
 
 def test_single_schedule_table(capsys):

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from accelsim import ConfigError, load_hw
+from accelsim import ConfigError, hw_from_dict, load_hw
 from tests.helpers import DEFAULT_HW, IDEAL_HW, hw, hw_data
 
 
@@ -23,8 +23,14 @@ def test_ideal_memory_is_the_default_machine_with_free_memory_and_barriers():
 
 def test_to_dict_round_trips():
     h = load_hw(DEFAULT_HW)
-    assert hw(**{}) == h
+    assert hw_from_dict(h.to_dict()) == h
     assert h.to_dict()["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os"}
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_infinite_or_nan_rates_are_rejected(value):
+    with pytest.raises(ConfigError, match=r"dram\.channel_bytes_per_cycle: must be a finite number"):
+        hw(dram__channel_bytes_per_cycle=value)
 
 
 def write(tmp_path, text):
@@ -105,6 +111,19 @@ def test_yaml_tags_beyond_safe_loader_are_refused(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match=r"nope.yaml: cannot read: No such file"):
         load_hw(tmp_path / "nope.yaml")
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "hw.yaml"
+    path.write_bytes(b"name: \xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"hw.yaml: not UTF-8 text \(byte 6\)"):
+        load_hw(path)
+
+
+def test_mapping_key_that_is_not_a_plain_value(tmp_path):
+    path = write(tmp_path, "? [a, b]\n: 1\n")
+    with pytest.raises(ConfigError, match=r"hw.yaml:1: a mapping key must be a plain value, got \["):
+        load_hw(path)
 
 
 def test_document_that_is_not_a_mapping(tmp_path):

@@ -26,6 +26,36 @@ def test_ids_must_be_unique_and_deps_earlier():
         Schedule("s", "w", 1, (late, Op("d", "add", 1, (), (), ("c",))))
 
 
+def test_stage_and_memory_space_are_checked():
+    with pytest.raises(ScheduleError, match="op 'a': stage must be >= 0, got -1"):
+        Schedule("s", "w", 1, (Op("a", "add", -1, (), ()),))
+    with pytest.raises(ScheduleError, match=r"op 'a': x\[0:10\]@l2 is in unknown memory space 'l2'; "
+                                            r"expected one of dram, ifmap, weight, ofmap"):
+        Schedule("s", "w", 1, (Op("a", "add", 0, (reg("x", "l2"),), ()),))
+
+
+def test_a_read_must_wait_for_its_writer():
+    load = Op("load", "load", 1, (reg("x", DRAM),), (reg("x", "ifmap"),))
+    early = Op("add", "add", 0, (reg("x", "ifmap"),), (reg("y", "ofmap"),))
+    with pytest.raises(ScheduleError, match=r"op 'add' \(stage 0\) reads x\[0:10\]@ifmap written by "
+                                            r"'load' \(stage 1\) without waiting for it"):
+        Schedule("s", "w", 1, (load, early)).readers()
+    same_stage = Op("add", "add", 1, (reg("x", "ifmap"),), (reg("y", "ofmap"),))
+    with pytest.raises(ScheduleError, match="without waiting for it"):
+        Schedule("s", "w", 1, (load, same_stage)).readers()
+    waits = Op("add", "add", 1, (reg("x", "ifmap"),), (reg("y", "ofmap"),), ("load",))
+    assert Schedule("s", "w", 1, (load, waits)).readers() == {(0, reg("x", "ifmap")): [1],
+                                                             (1, reg("y", "ofmap")): []}
+
+
+def test_writing_a_region_again_before_it_was_read_is_an_error():
+    first = Op("l1", "load", 0, (reg("x", DRAM),), (reg("x", "ifmap"),))
+    again = Op("l2", "load", 0, (reg("x", DRAM),), (reg("x", "ifmap"),))
+    with pytest.raises(ScheduleError, match=r"op 'l2' writes x\[0:10\]@ifmap again before anything "
+                                            r"read what 'l1' wrote there"):
+        Schedule("s", "w", 1, (first, again)).readers()
+
+
 def test_reading_sram_nothing_wrote_is_an_error():
     s = Schedule("s", "w", 1, (Op("add", "add", 0, (reg("x", "ifmap"),), (reg("y", "ofmap"),)),))
     with pytest.raises(ScheduleError, match=r"op 'add' reads x\[0:10\]@ifmap, which no earlier op writes"):
@@ -44,4 +74,4 @@ def test_peak_stage_bytes_counts_regions_from_writer_to_last_reader():
     s = Schedule("s", "w", 1, ops)
     assert s.peak_stage_bytes(element_bytes=2)["ifmap"] == (300, 1)
     assert s.num_stages == 4
-    assert [[op.id for op in stage] for stage in s.stages()] == [["l1"], ["l2"], ["use_a"], ["l3"]]
+    assert [[s.ops[i].id for i in stage] for stage in s.stages()] == [["l1"], ["l2"], ["use_a"], ["l3"]]

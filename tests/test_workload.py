@@ -61,6 +61,19 @@ def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     assert "ops[1] (add0): tensor 'ghost' is not declared under tensors" in errors_of(data)
 
 
+def test_op_kind_that_is_not_a_string():
+    data = convadd_data()
+    data["ops"][0]["kind"] = ["conv"]
+    assert "ops[0].kind: must be one of 'conv', 'add', got ['conv']" in errors_of(data)
+
+
+def test_a_tensor_may_not_take_the_name_of_conv_weights():
+    data = convadd_data()
+    data["tensors"]["conv0.weight"] = data["tensors"].pop("r0")
+    data["ops"][1]["inputs"] = ["c0", "conv0.weight"]
+    assert "tensors.conv0.weight: this name is taken by the weights of conv 'conv0'" in errors_of(data)
+
+
 def test_read_before_write_and_double_write():
     data = convadd_data()
     data["ops"].reverse()

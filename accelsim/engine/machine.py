@@ -17,10 +17,8 @@ from accelsim.engine.pool import Pool
 from accelsim.errors import SimulationError
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.result import OpRecord, Result, build_result
-from accelsim.schedule import Schedule
+from accelsim.schedule import UNITS, Schedule
 from accelsim.timing import compute_op_cycles, transfer_bytes
-
-UNITS = ("conv", "add", "dma")
 
 
 class _Run:
@@ -52,11 +50,8 @@ class _Run:
         self.waiting: dict[int, str] = {}
 
     def stages(self):
-        barrier, ops = self.hw.barrier_cycles, self.schedule.ops
-        members: list[list[int]] = [[] for _ in range(self.schedule.num_stages)]
-        for i, op in enumerate(ops):
-            members[op.stage].append(i)
-        for stage in members:
+        barrier = self.hw.barrier_cycles
+        for stage in self.schedule.stages():
             for i in stage:
                 self.procs[i] = self.env.process(self.op(i))
             yield self.env.all_of([self.procs[i] for i in stage])

@@ -113,21 +113,33 @@ def _pipelined(b: _Builder, block: ConvAddBlock, splits: int) -> int:
 def _parts(b: _Builder, block: ConvAddBlock, splits: int, residual_beside_conv: bool) -> int:
     """Part p (1-based) loads its input rows (halo included) in stage p-1, converts in
     stage p, adds in p+1 and stores in p+2; weights load once in stage 0. Returns stages used.
+
+    A residual that is exactly the part's loaded input (an identity add around a conv
+    that keeps the shape, with no halo) is read from SRAM rather than loaded twice; a
+    part whose outputs read only padding loads no input rows.
     """
     conv, add, wl = block.conv, block.add, b.workload
     height = wl.tensors[conv.input].shape[1]
     parts = split_rows(wl.tensors[conv.output].shape[1], splits)
     w = b.load("load_w", 0, b.region(conv.weight, DRAM), "weight")
     for p, rows in enumerate(parts, start=1):
-        x = b.load(f"load_x{p}", p - 1,
-                   b.region(conv.input, DRAM, conv.input_rows(*rows, height)), "ifmap")
-        r = b.load(f"load_res{p}", p if residual_beside_conv else p - 1,
-                   b.region(block.residual, DRAM, rows), "ifmap")
+        conv_reads, conv_deps = [w], ["load_w"]
+        x_rows = conv.input_rows(*rows, height)
+        x = b.region(conv.input, DRAM, x_rows)
+        if x.elements:
+            x = b.load(f"load_x{p}", p - 1, x, "ifmap")
+            conv_reads.insert(0, x)
+            conv_deps.insert(0, f"load_x{p}")
+        r = b.region(block.residual, "ifmap", rows)
+        if r == x:
+            res_dep = f"load_x{p}"
+        else:
+            res_dep = f"load_res{p}"
+            b.load(res_dep, p if residual_beside_conv else p - 1, r.moved(DRAM), "ifmap")
         c = b.region(conv.output, "ofmap", rows)
-        b.op(f"conv{p}", "conv", p, [x, w], [c], [f"load_x{p}", "load_w"],
-             _gemm(conv, wl, rows[1] - rows[0]))
+        b.op(f"conv{p}", "conv", p, conv_reads, [c], conv_deps, _gemm(conv, wl, rows[1] - rows[0]))
         y = b.region(add.output, "ofmap", rows)
-        b.op(f"add{p}", "add", p + 1, [c, r], [y], [f"conv{p}", f"load_res{p}"])
+        b.op(f"add{p}", "add", p + 1, [c, r], [y], [f"conv{p}", res_dep])
         b.store(f"store{p}", p + 2, y, f"add{p}")
     return len(parts) + 3
 
@@ -157,11 +169,12 @@ def build_schedule(workload: Workload, kind: str = "pipelined", splits: int = 4,
             raise ScheduleError(f"conv {block.conv.name!r}: {exc}") from None
         ops += builder.ops
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)))
+    hint = "use more splits" if kind == "pipelined" else "use the pipelined schedule"
     for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
         have = (sram_bytes or {}).get(space)
         if have is not None and need > have:
             raise ScheduleError(
                 f"{kind} schedule (splits={splits}) needs {need:,} bytes in SRAM buffer "
-                f"{space!r} in stage {at}, but it holds {have:,}; use more splits or a larger buffer"
+                f"{space!r} in stage {at}, but it holds {have:,}; {hint} or a larger buffer"
             )
     return schedule

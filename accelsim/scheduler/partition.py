@@ -1,4 +1,5 @@
-"""Splitting a conv's output rows into parts, and the input rows (halo included) each reads."""
+"""Splitting a conv's output rows into parts (the input rows each part reads, halo
+included, come from `Conv.input_rows`)."""
 
 from __future__ import annotations
 

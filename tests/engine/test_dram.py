@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import simpy
 
+from accelsim.cost import transfer_cycles
 from accelsim.engine.dram import FluidDram
 
 
@@ -25,12 +26,15 @@ def finish_times(bytes_per_cycle, latency, transfers):
 
 
 def test_lone_transfer_takes_latency_plus_bytes_over_bandwidth():
-    assert finish_times(16, 100, [(0, 1600)]) == [200]
-    assert finish_times(16, 100, [(0, 1601)]) == [201]      # a partial cycle rounds up
+    assert finish_times(16, 100, [(0, 1600)]) == [200] == [transfer_cycles(1600, 16, 100)]
+    assert finish_times(16, 100, [(0, 1601)]) == [201] == [transfer_cycles(1601, 16, 100)]
 
 
 def test_two_equal_concurrent_transfers_each_take_twice_the_transfer_part():
     assert finish_times(16, 100, [(0, 1600), (0, 1600)]) == [300, 300]
+    # Bytes are shared exactly and rounded once: 2 x 1601 B at 16 B/cycle is 200.125
+    # cycles of streaming, so both end at 100 + 201 (not 100 + 2 x ceil(1601 / 16) = 302).
+    assert finish_times(16, 100, [(0, 1601), (0, 1601)]) == [301, 301]
 
 
 def test_staggered_transfers_share_bandwidth_only_while_both_stream():

@@ -2,11 +2,11 @@
 
 import pytest
 
-from accelsim import SimulationError
+from accelsim import SimulationError, load_workload, make_schedule
 from accelsim.cost import Gemm
-from accelsim.engine.machine import run_schedule
+from accelsim.engine.machine import _Run, run_schedule
 from accelsim.schedule import DRAM, Op, Region, Schedule
-from tests.helpers import IDEAL_HW, hw
+from tests.helpers import BLOCK, IDEAL_HW, hw, identity_block
 
 
 def region(tensor, space, elements):
@@ -99,3 +99,11 @@ def test_a_schedule_that_can_never_get_its_sram_deadlocks_with_a_clear_error():
     with pytest.raises(SimulationError, match=r"deadlocked at cycle 0: load_b \(waiting for 3000 bytes "
                                               r"of SRAM ifmap\)"):
         run_schedule(small, Schedule("hand", "t", 1, ops))
+
+
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_every_sram_byte_is_released_by_the_end(kind):
+    for workload in (load_workload(BLOCK), identity_block(), identity_block(k=1, pad=0)):
+        run = _Run(hw(), make_schedule(hw(), workload, kind, 4))
+        run.result()
+        assert {b: pool.level for b, pool in run.sram.items()} == {"ifmap": 0, "weight": 0, "ofmap": 0}

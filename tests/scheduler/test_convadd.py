@@ -2,7 +2,7 @@ import pytest
 
 from accelsim import ScheduleError, load_workload, workload_from_dict
 from accelsim.scheduler import build_schedule
-from tests.helpers import BLOCK, convadd, convadd_data
+from tests.helpers import BLOCK, convadd, convadd_data, identity_block
 
 BLOCK_BYTES = 56 * 56 * 64          # one 56x56x64 int8 activation
 WEIGHT_BYTES = 64 * 3 * 3 * 64
@@ -48,6 +48,28 @@ def test_stride_2_parts_read_overlapping_rows():
     s = build_schedule(convadd(k=3, stride=2, pad=1), "pipelined", 2)
     boxes = [(op.reads[0].start[1], op.reads[0].stop[1]) for op in s.ops if op.id.startswith("load_x")]
     assert boxes == [(0, 28), (27, 56)]
+
+
+def test_identity_residual_is_read_from_sram_not_loaded_twice():
+    fused = build_schedule(identity_block(), "fused")
+    assert [op.id for op in fused.ops] == ["load_w", "load_x1", "conv1", "add1", "store1"]
+    assert fused.op("add1").reads[1] == fused.op("load_x1").writes[0]
+    assert loaded_bytes(fused, "load") == BLOCK_BYTES + WEIGHT_BYTES
+    # 1x1 pipelined: each part's input rows are exactly its residual rows
+    piped = build_schedule(identity_block(k=1, pad=0), "pipelined", 4)
+    assert not [op for op in piped.ops if op.id.startswith("load_res")]
+    # a 3x3 part loads halo rows, so its residual rows are a different region: loaded
+    piped = build_schedule(identity_block(), "pipelined", 4)
+    assert loaded_bytes(piped, "load_res") == BLOCK_BYTES
+
+
+def test_parts_that_read_only_padding_load_nothing():
+    # 1x1 conv, pad 3, on 2 rows: 8 output rows, of which rows 0-2 and 5-7 read padding only
+    s = build_schedule(convadd(h=2, w=2, cin=4, cout=4, k=1, pad=3), "pipelined", 8)
+    loads = {op.id: op.reads[0].stop[1] - op.reads[0].start[1] for op in s.ops if op.id.startswith("load_x")}
+    assert loads == {"load_x4": 1, "load_x5": 1}
+    assert s.op("conv1").reads == (s.op("load_w").writes[0],)
+    assert loaded_bytes(s, "load") == 2 * 2 * 4 + 8 * 8 * 4 + 4 * 4      # x, residual, weights
 
 
 def test_conv_parts_become_gemms_of_their_rows():
