@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
-from accelsim.errors import AccelsimError
+from accelsim.errors import AccelsimError, ConfigError
 from accelsim.hw import load_hw
+from accelsim.importers.scalesim import read_config, read_topology, with_array
+from accelsim.parity import layer_parity, parity_dict, parity_table
 from accelsim.report import compare_schedules, describe_hw, results_table, speedups
 from accelsim.scheduler import SCHEDULES
 from accelsim.simulation import simulate
@@ -29,7 +33,41 @@ def _parser() -> argparse.ArgumentParser:
                      help="H parts of the pipelined schedule (default 4)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
+
+    ss = sub.add_parser("scalesim", help="per-layer cycles of a SCALE-Sim topology",
+                        description="Read a SCALE-Sim topology CSV (conv or GEMM form) and print, per "
+                                    "layer, the compute cycles SCALE-Sim 3.0.0 reports and accelsim's "
+                                    "own simulated cycles with memory.")
+    ss.add_argument("topology", metavar="TOPOLOGY.csv", help="SCALE-Sim topology file")
+    ss.add_argument("--config", metavar="FILE.cfg", help="SCALE-Sim config: array, dataflow, SRAM sizes, "
+                                                         "bandwidth (applied to --hw)")
+    ss.add_argument("--hw", metavar="HW.yaml", default=str(DEFAULT_HW),
+                    help="accelsim hardware for everything else (default hwconfigs/default.yaml)")
+    ss.add_argument("--rows", type=int, metavar="R", help="systolic array rows (overrides the config)")
+    ss.add_argument("--cols", type=int, metavar="C", help="systolic array cols (overrides the config)")
+    ss.add_argument("--dataflow", choices=("os", "ws", "is"), help="dataflow (overrides the config)")
+    ss.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _scalesim(args: argparse.Namespace) -> None:
+    hw = load_hw(args.hw)
+    if args.config:
+        hw = read_config(args.config, hw)
+    for flag in ("rows", "cols"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{flag}: must be > 0, got {value}")
+    hw = with_array(hw, args.rows, args.cols, args.dataflow)
+    rows = [layer_parity(layer, hw) for layer in read_topology(args.topology)]
+    if args.json:
+        print(json.dumps(parity_dict(rows), indent=2))
+    else:
+        print(f"{args.topology} on {describe_hw(hw)}")
+        print(parity_table(rows))
+
+
+DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -64,10 +102,12 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        _run(args)
+        {"run": _run, "scalesim": _scalesim}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                 # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

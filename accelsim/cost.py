@@ -50,11 +50,16 @@ def systolic_folds(gemm: Gemm, rows: int, cols: int, dataflow: str) -> int:
     return ceil_div(sr, rows) * ceil_div(sc, cols)
 
 
-def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str) -> int:
-    """Cycles for `gemm` on a rows x cols array: groups x folds x (T + fill + drain)."""
+def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str, scalesim: bool = False) -> int:
+    """Cycles for `gemm` on a rows x cols array: groups x folds x (T + fill + drain).
+
+    With `scalesim`, the count SCALE-Sim 3.0.0 reports: one less per group (it
+    reports the index of the last cycle, and runs each depthwise channel as a layer).
+    """
     t, _, _ = fold_shape(gemm, dataflow)
     skew = rows + cols - 2 if dataflow == "os" else 2 * rows + cols - 2
-    return gemm.groups * systolic_folds(gemm, rows, cols, dataflow) * (t + skew)
+    per_group = systolic_folds(gemm, rows, cols, dataflow) * (t + skew)
+    return gemm.groups * (per_group - 1 if scalesim else per_group)
 
 
 def add_cycles(elements: int, lanes: int, latency_cycles: int) -> int:

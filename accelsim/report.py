@@ -54,9 +54,19 @@ def results_table(results: list[Result], with_speedup: bool = True) -> str:
         if with_speedup:
             row.append(f"{speedup:.2f}x" if speedup else "-")
         rows.append(row)
-    widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=True)]
+    return format_table(head, rows)
+
+
+def format_table(head: list[str], rows: list[list[str]], total: list[str] | None = None) -> str:
+    """A text table: first column left-aligned, the rest right-aligned, a rule under the
+    header (and above `total`, when given)."""
+    every = [head, *rows, *([total] if total else [])]
+    widths = [max(len(x) for x in col) for col in zip(*every, strict=True)]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                        for i, (c, w) in enumerate(zip(line, widths, strict=True)))
-             for line in [head, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+             for line in every]
+    rule = "  ".join("-" * w for w in widths)
+    lines.insert(1, rule)
+    if total:
+        lines.insert(len(lines) - 1, rule)
     return "\n".join(lines)

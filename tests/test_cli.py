@@ -129,3 +129,54 @@ def test_the_module_runs_as_a_program_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "systolic_array.rows: must be > 0, got 0" in proc.stderr
+
+
+SCALESIM = BLOCK.parent / "scalesim"
+
+
+def test_scalesim_table_for_resnet50(capsys):
+    code, out, err = run(capsys, "scalesim", SCALESIM / "resnet50.csv")
+    lines = out.splitlines()
+    assert code == 0 and err == ""
+    assert lines[1].split()[:3] == ["layer", "SCALE-Sim", "compute"]
+    assert [line.split()[0] for line in lines[3:5]] == ["conv1", "layer1.0.conv1"]
+    assert lines[-1].split()[0] == "total" and len(lines) == 3 + 53 + 2
+
+
+def test_scalesim_json_keys_and_totals(capsys):
+    code, out, _ = run(capsys, "scalesim", SCALESIM / "shapes.csv", "--rows", "8", "--cols", "8",
+                       "--dataflow", "os", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) >= {"layers", "total_compute_cycles", "total_cycles"}
+    assert set(data["layers"][0]) >= {"name", "compute_cycles", "cycles", "utilization"}
+    assert data["total_compute_cycles"] == sum(layer["compute_cycles"] for layer in data["layers"])
+    assert data["total_cycles"] == sum(layer["cycles"] for layer in data["layers"])
+    # k3_s2_ceil: 10x10x5 input, 3x3 stride 2, 7 filters: SCALE-Sim's Ho = ceil(9/2) = 5,
+    # M=25, K=45, N=7 on 8x8 OS: 4 x 1 folds x (45 + 14) - 1 = 235 (SCALE-Sim 3.0.0 printed 235)
+    assert next(layer for layer in data["layers"] if layer["name"] == "k3_s2_ceil")["compute_cycles"] == 235
+
+
+def test_scalesim_flags_override_the_config(capsys, tmp_path):
+    cfg = tmp_path / "a.cfg"
+    cfg.write_text("[architecture_presets]\nArrayHeight: 16\nArrayWidth: 16\nIfmapSramSzkB: 64\n"
+                   "FilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow: ws\n[run_presets]\n"
+                   "InterfaceBandwidth: CALC\n")
+    code, out, _ = run(capsys, "scalesim", SCALESIM / "shapes.csv", "--config", cfg, "--cols", "4")
+    assert code == 0
+    assert ": 16x4 WS array" in out.splitlines()[0]
+
+
+def test_scalesim_broken_row_exits_2(capsys, tmp_path):
+    path = tmp_path / "t.csv"
+    text = (SCALESIM / "shapes.csv").read_text()
+    path.write_text(text.replace("k5, 20, 20, 5, 5,", "k5, 20, 20, 5, five,"))
+    code, out, err = run(capsys, "scalesim", path)
+    assert code == 2 and out == ""
+    assert err == (f"accelsim: error: {path}:7: column 5 (Filter Width): expected a positive integer, "
+                   "got 'five'\n")
+
+
+def test_scalesim_bad_array_flag_exits_2(capsys):
+    code, _, err = run(capsys, "scalesim", SCALESIM / "shapes.csv", "--rows", "0")
+    assert code == 2 and "--rows: must be > 0, got 0" in err

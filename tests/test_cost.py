@@ -56,3 +56,11 @@ def test_transfer_cycles_exact_for_decimal_bandwidth():
     assert transfer_cycles(1000, 16, 100) == 100 + 63     # 62.5 rounds up
     assert stream_cycles(128, 12.8) == 10                 # exactly 10, not 10.000000001
     assert stream_cycles(129, Fraction(64, 5)) == 11
+
+
+def test_scalesim_mode_reports_one_less_per_group():
+    # SCALE-Sim 3.0.0 reports the index of the last cycle: 9x9x4 input, 3x3 stride 2,
+    # 10 filters (M=16, K=36, N=10) on 8x8 OS is 2 x 2 folds x (36 + 14) = 200 cycles;
+    # SCALE-Sim prints 199. A depthwise layer runs as one SCALE-Sim layer per channel.
+    assert systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", scalesim=True) == 199
+    assert systolic_cycles(Gemm(64, 9, 1, groups=4), 8, 8, "os", scalesim=True) == 4 * (8 * 23 - 1)

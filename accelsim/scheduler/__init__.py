@@ -1,5 +1,6 @@
 """Scheduler passes: from a workload to a Schedule the engine runs."""
 
+from accelsim.scheduler.conv_layer import choose_tiling, layer_schedule
 from accelsim.scheduler.convadd import SCHEDULES, build_schedule, find_blocks
 
-__all__ = ["SCHEDULES", "build_schedule", "find_blocks"]
+__all__ = ["SCHEDULES", "build_schedule", "choose_tiling", "find_blocks", "layer_schedule"]

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
-from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.schedule import DRAM, Op, Schedule
+from accelsim.scheduler.builder import Builder, check_fits, conv_gemm
 from accelsim.scheduler.partition import split_rows
 from accelsim.workload import Add, Conv, Workload
 
@@ -51,48 +51,13 @@ def find_blocks(workload: Workload) -> list[ConvAddBlock]:
     return blocks
 
 
-class _Builder:
-    """Collects ops for one block, with ids prefixed and stages offset."""
-
-    def __init__(self, workload: Workload, prefix: str, first_stage: int):
-        self.workload, self.prefix, self.first_stage = workload, prefix, first_stage
-        self.ops: list[Op] = []
-
-    def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None) -> Region:
-        """The whole tensor, or rows `[a, b)` of an NHWC tensor."""
-        shape = self.workload.tensors[tensor].shape
-        if rows is None:
-            return Region(tensor, (0,) * len(shape), shape, space)
-        n, _, w, c = shape
-        return Region(tensor, (0, rows[0], 0, 0), (n, rows[1], w, c), space)
-
-    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None) -> str:
-        op_id = self.prefix + name
-        self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
-                           tuple(self.prefix + d for d in deps), gemm))
-        return op_id
-
-    def load(self, name: str, stage: int, region: Region, space: str) -> Region:
-        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)])
-        return region.moved(space)
-
-    def store(self, name: str, stage: int, region: Region, dep: str) -> None:
-        self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep])
-
-
-def _gemm(conv: Conv, workload: Workload, out_rows: int) -> Gemm:
-    n, _, wo, _ = workload.tensors[conv.output].shape
-    g = conv.groups
-    return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=conv.cout // g, groups=g)
-
-
-def _serial(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+def _serial(b: Builder, block: ConvAddBlock, splits: int) -> int:
     conv, add, wl = block.conv, block.add, b.workload
-    w = b.load("load_w", 0, b.region(conv.weight, DRAM), "weight")
+    w = b.load("load_w", 0, b.weights(conv, DRAM), "weight")
     x = b.load("load_x1", 0, b.region(conv.input, DRAM), "ifmap")
     c = b.region(conv.output, "ofmap")
     ho = wl.tensors[conv.output].shape[1]
-    b.op("conv1", "conv", 1, [x, w], [c], ["load_x1", "load_w"], _gemm(conv, wl, ho))
+    b.op("conv1", "conv", 1, [x, w], [c], ["load_x1", "load_w"], conv_gemm(conv, wl, ho))
     b.store("store_c1", 2, c, "conv1")
     c_in = b.load("load_c1", 3, b.region(conv.output, DRAM), "ifmap")
     r = b.load("load_res1", 3, b.region(block.residual, DRAM), "ifmap")
@@ -102,15 +67,15 @@ def _serial(b: _Builder, block: ConvAddBlock, splits: int) -> int:
     return 6
 
 
-def _fused(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+def _fused(b: Builder, block: ConvAddBlock, splits: int) -> int:
     return _parts(b, block, 1, residual_beside_conv=False)
 
 
-def _pipelined(b: _Builder, block: ConvAddBlock, splits: int) -> int:
+def _pipelined(b: Builder, block: ConvAddBlock, splits: int) -> int:
     return _parts(b, block, splits, residual_beside_conv=True)
 
 
-def _parts(b: _Builder, block: ConvAddBlock, splits: int, residual_beside_conv: bool) -> int:
+def _parts(b: Builder, block: ConvAddBlock, splits: int, residual_beside_conv: bool) -> int:
     """Part p (1-based) loads its input rows (halo included) in stage p-1, converts in
     stage p, adds in p+1 and stores in p+2; weights load once in stage 0. Returns stages used.
 
@@ -121,7 +86,7 @@ def _parts(b: _Builder, block: ConvAddBlock, splits: int, residual_beside_conv: 
     conv, add, wl = block.conv, block.add, b.workload
     height = wl.tensors[conv.input].shape[1]
     parts = split_rows(wl.tensors[conv.output].shape[1], splits)
-    w = b.load("load_w", 0, b.region(conv.weight, DRAM), "weight")
+    w = b.load("load_w", 0, b.weights(conv, DRAM), "weight")
     for p, rows in enumerate(parts, start=1):
         conv_reads, conv_deps = [w], ["load_w"]
         x_rows = conv.input_rows(*rows, height)
@@ -137,7 +102,7 @@ def _parts(b: _Builder, block: ConvAddBlock, splits: int, residual_beside_conv: 
             res_dep = f"load_res{p}"
             b.load(res_dep, p if residual_beside_conv else p - 1, r.moved(DRAM), "ifmap")
         c = b.region(conv.output, "ofmap", rows)
-        b.op(f"conv{p}", "conv", p, conv_reads, [c], conv_deps, _gemm(conv, wl, rows[1] - rows[0]))
+        b.op(f"conv{p}", "conv", p, conv_reads, [c], conv_deps, conv_gemm(conv, wl, rows[1] - rows[0]))
         y = b.region(add.output, "ofmap", rows)
         b.op(f"add{p}", "add", p + 1, [c, r], [y], [f"conv{p}", res_dep])
         b.store(f"store{p}", p + 2, y, f"add{p}")
@@ -162,7 +127,7 @@ def build_schedule(workload: Workload, kind: str = "pipelined", splits: int = 4,
     stage = 0
     for block in blocks:
         prefix = "" if len(blocks) == 1 else f"{block.add.name}/"
-        builder = _Builder(workload, prefix, stage)
+        builder = Builder(workload, prefix, stage)
         try:
             stage += _BUILDERS[kind](builder, block, splits)
         except ScheduleError as exc:
@@ -170,11 +135,5 @@ def build_schedule(workload: Workload, kind: str = "pipelined", splits: int = 4,
         ops += builder.ops
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)))
     hint = "use more splits" if kind == "pipelined" else "use the pipelined schedule"
-    for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
-        have = (sram_bytes or {}).get(space)
-        if have is not None and need > have:
-            raise ScheduleError(
-                f"{kind} schedule (splits={splits}) needs {need:,} bytes in SRAM buffer "
-                f"{space!r} in stage {at}, but it holds {have:,}; {hint} or a larger buffer"
-            )
+    check_fits(schedule, element_bytes, sram_bytes, f"{hint} or a larger buffer")
     return schedule

@@ -1,0 +1,1 @@
+"""Readers that turn other tools' files into accelsim workloads and hardware."""

@@ -1,0 +1,64 @@
+"""Pieces every scheduler shares: an op collector, the GEMM of a conv tile, the SRAM fit check."""
+
+from __future__ import annotations
+
+from accelsim.cost import Gemm
+from accelsim.errors import ScheduleError
+from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.workload import Conv, Workload
+
+
+class Builder:
+    """Collects ops for one block, with ids prefixed and stages offset."""
+
+    def __init__(self, workload: Workload, prefix: str, first_stage: int):
+        self.workload, self.prefix, self.first_stage = workload, prefix, first_stage
+        self.ops: list[Op] = []
+
+    def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None,
+               channels: tuple[int, int] | None = None) -> Region:
+        """The whole NHWC tensor, or rows `[a, b)` and/or channels `[c, d)` of it."""
+        shape = self.workload.tensors[tensor].shape
+        n, h, w, c = shape
+        r0, r1 = rows or (0, h)
+        c0, c1 = channels or (0, c)
+        return Region(tensor, (0, r0, 0, c0), (n, r1, w, c1), space)
+
+    def weights(self, conv: Conv, space: str, filters: tuple[int, int] | None = None) -> Region:
+        """The conv's weights `[Cout, kh, kw, Cin/groups]`, or filters `[a, b)` of them."""
+        cout, kh, kw, cin = conv.weight_shape
+        f0, f1 = filters or (0, cout)
+        return Region(conv.weight, (f0, 0, 0, 0), (f1, kh, kw, cin), space)
+
+    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None) -> str:
+        op_id = self.prefix + name
+        self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
+                           tuple(self.prefix + d for d in deps), gemm))
+        return op_id
+
+    def load(self, name: str, stage: int, region: Region, space: str) -> Region:
+        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)])
+        return region.moved(space)
+
+    def store(self, name: str, stage: int, region: Region, dep: str) -> None:
+        self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep])
+
+
+def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None = None) -> Gemm:
+    """The GEMM of `out_rows` output rows (and `filters` of the conv's filters, default all)."""
+    n, _, wo, _ = workload.tensors[conv.output].shape
+    g = conv.groups
+    cout = conv.cout if filters is None else filters
+    return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=cout // g, groups=g)
+
+
+def check_fits(schedule: Schedule, element_bytes: int, sram_bytes: dict[str, int] | None,
+               hint: str) -> None:
+    """ScheduleError if the regions live in some stage exceed an SRAM buffer (name -> bytes)."""
+    for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
+        have = (sram_bytes or {}).get(space)
+        if have is not None and need > have:
+            raise ScheduleError(
+                f"{schedule.name} schedule (splits={schedule.splits}) needs {need:,} bytes in SRAM "
+                f"buffer {space!r} in stage {at}, but it holds {have:,}; {hint}"
+            )

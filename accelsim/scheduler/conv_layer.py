@@ -1,0 +1,169 @@
+"""Lone conv layers (no fused add), tiled to fit SRAM and software-pipelined.
+
+A layer is cut into tiles: its filters into `filter_parts` chunks (so a chunk of
+weights fits the weight buffer, two at a time when there is more than one) and
+its output rows into `row_parts` parts (so two tiles' inputs, halo rows
+included, fit the ifmap buffer and two tiles' outputs the ofmap buffer). Of the
+tilings that fit, the fewest filter chunks are taken, and the number of row
+parts whose estimated time (`estimate_cycles`) is least. The tiles run filter
+chunk by filter chunk; tile t loads its input rows in stage
+t, converts in stage t+1 and stores in stage t+2, and a chunk's weights load
+with its first tile's input. With a single row part the input is loaded once
+and kept for every filter chunk. Layers run one after another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from accelsim.cost import systolic_cycles
+from accelsim.errors import ScheduleError
+from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.schedule import DRAM, Op, Schedule
+from accelsim.scheduler.builder import Builder, check_fits, conv_gemm
+from accelsim.scheduler.partition import split_rows
+from accelsim.workload import Conv, Workload
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How one conv layer is cut: filter chunks x output-row parts."""
+
+    filter_parts: int
+    row_parts: int
+
+    @property
+    def tiles(self) -> int:
+        return self.filter_parts * self.row_parts
+
+
+def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> dict[str, int]:
+    """Most bytes each buffer holds at once under `tiling` (two tiles in flight when tiled)."""
+    n, h, w, c = workload.tensors[conv.input].shape
+    _, ho, wo, _ = workload.tensors[conv.output].shape
+    chunk = -(-conv.cout // tiling.filter_parts)
+    parts = split_rows(ho, tiling.row_parts)
+    in_rows = max(b - a for a, b in (conv.input_rows(*p, h) for p in parts))
+    out_rows = max(b - a for a, b in parts)
+    _, kh, kw, cin_g = conv.weight_shape
+    double_in = 2 if tiling.row_parts > 1 else 1
+    double_out = 2 if tiling.tiles > 1 else 1
+    double_w = 2 if tiling.filter_parts > 1 else 1
+    return {"ifmap": double_in * n * in_rows * w * c * eb,
+            "ofmap": double_out * n * out_rows * wo * chunk * eb,
+            "weight": double_w * chunk * kh * kw * cin_g * eb}
+
+
+def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware) -> int:
+    """A quick estimate of the tiled layer's cycles: per stage, the longer of its conv and its
+    DRAM traffic (loads of the next tile, store of the previous) at full bandwidth, plus the
+    DRAM latency when it moves data and the barrier."""
+    n, h, w, c = workload.tensors[conv.input].shape
+    _, ho, wo, _ = workload.tensors[conv.output].shape
+    eb, sa = hw.element_bytes, hw.systolic_array
+    bw = 0 if hw.ideal_memory else hw.dram.bytes_per_cycle
+    chunk = -(-conv.cout // tiling.filter_parts)
+    parts = split_rows(ho, tiling.row_parts)
+    _, kh, kw, cin_g = conv.weight_shape
+    loads, convs, stores = [], [], []
+    for f0 in range(0, conv.cout, chunk):
+        f = min(chunk, conv.cout - f0)
+        for i, rows in enumerate(parts):
+            a, b = conv.input_rows(*rows, h)
+            x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
+            loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
+            convs.append(systolic_cycles(conv_gemm(conv, workload, rows[1] - rows[0], f),
+                                         sa.rows, sa.cols, sa.dataflow))
+            stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
+    total = 0
+    for s in range(len(convs) + 2):
+        moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
+        memory = (hw.dram.latency_cycles + moved / bw) if bw and moved else 0
+        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory) + hw.barrier_cycles
+    return ceil(total)
+
+
+def _row_part_candidates(fewest: int, rows: int) -> list[int]:
+    """Row-part counts worth estimating: the fewest that fit, the next few, then steps of ~1.5x."""
+    out, r = [], fewest
+    while r <= rows:
+        out.append(r)
+        r = r + 1 if r < fewest + 4 else max(r + 1, r * 3 // 2)
+    return out
+
+
+def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
+    """The fewest filter chunks that fit, then the row parts with the least estimated cycles."""
+    eb = hw.element_bytes
+    sram_bytes = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    ho = workload.tensors[conv.output].shape[1]
+    max_filter_parts = conv.cout if conv.groups == 1 else 1
+    for filter_parts in range(1, max_filter_parts + 1):
+        need = _bytes_needed(conv, workload, Tiling(filter_parts, 1), eb)
+        if need["weight"] > sram_bytes["weight"]:
+            continue
+        def fits(tiling: Tiling) -> bool:
+            need = _bytes_needed(conv, workload, tiling, eb)
+            return all(need[b] <= sram_bytes[b] for b in need)
+
+        fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
+        if fewest is not None:
+            candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
+            return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw), t.row_parts))
+    need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho), eb)
+    sram_bytes = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
+                     if need[b] > sram_bytes[b])
+    raise ScheduleError(f"conv {conv.name!r}: even one output row per tile does not fit SRAM ({over}); "
+                        "splitting W is not supported yet")
+
+
+def _layer(b: Builder, conv: Conv, tiling: Tiling) -> int:
+    """Ops of one tiled layer; returns the stages used."""
+    wl = b.workload
+    height, ho = wl.tensors[conv.input].shape[1], wl.tensors[conv.output].shape[1]
+    parts = split_rows(ho, tiling.row_parts)
+    chunk = -(-conv.cout // tiling.filter_parts)
+    kept = None
+    if tiling.row_parts == 1:
+        kept = b.load("load_x", 0, b.region(conv.input, DRAM, conv.input_rows(0, ho, height)), "ifmap")
+    t = 0
+    for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
+        f1 = min(f0 + chunk, conv.cout)
+        w = b.load(f"load_w{j}", t, b.weights(conv, DRAM, (f0, f1)), "weight")
+        for rows in parts:
+            t += 1
+            reads, deps = [w], [f"load_w{j}"]
+            if kept is not None:
+                reads.insert(0, kept)
+                deps.insert(0, "load_x")
+            else:
+                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height))
+                if x.elements:
+                    reads.insert(0, b.load(f"load_x{t}", t - 1, x, "ifmap"))
+                    deps.insert(0, f"load_x{t}")
+            out = b.region(conv.output, "ofmap", rows, (f0, f1))
+            b.op(f"conv{t}", "conv", t, reads, [out], deps, conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0))
+            b.store(f"store{t}", t + 1, out, f"conv{t}")
+    return t + 2
+
+
+def layer_schedule(workload: Workload, hw: Hardware) -> Schedule:
+    """Every op of `workload` must be a conv; each runs as a tiled, pipelined layer."""
+    ops: list[Op] = []
+    stage, tiles = 0, 1
+    for op in workload.ops:
+        if not isinstance(op, Conv):
+            raise ScheduleError(f"op {op.name!r}: the layer schedule runs conv layers only, "
+                                f"not {op.kind}")
+        tiling = choose_tiling(op, workload, hw)
+        tiles = max(tiles, tiling.tiles)
+        prefix = "" if len(workload.ops) == 1 else f"{op.name}/"
+        builder = Builder(workload, prefix, stage)
+        stage += _layer(builder, op, tiling)
+        ops += builder.ops
+    schedule = Schedule("layer", workload.name, tiles, tuple(sorted(ops, key=lambda o: o.stage)))
+    capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    check_fits(schedule, hw.element_bytes, capacity, "a larger buffer is needed")
+    return schedule

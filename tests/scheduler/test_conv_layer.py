@@ -1,0 +1,96 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim import ScheduleError, simulate, workload_from_dict
+from accelsim.scheduler import choose_tiling, layer_schedule
+from accelsim.scheduler.conv_layer import Tiling, estimate_cycles
+from tests.helpers import IDEAL_HW, hw
+
+
+def conv_layer(h=16, w=16, cin=8, cout=8, k=3, stride=1, pad=1, groups=1):
+    ho = (h + 2 * pad - k) // stride + 1
+    wo = (w + 2 * pad - k) // stride + 1
+    return workload_from_dict({
+        "name": "layer", "tensors": {"x": [1, h, w, cin], "y": [1, ho, wo, cout]},
+        "ops": [{"name": "c", "kind": "conv", "input": "x", "output": "y", "kh": k, "kw": k,
+                 "stride": stride, "pad": pad, "cin": cin, "cout": cout, "groups": groups}]})
+
+
+def small_sram(ifmap, weight, ofmap, **more):
+    return hw(sram__ifmap__size_bytes=ifmap, sram__weight__size_bytes=weight,
+              sram__ofmap__size_bytes=ofmap, **more)
+
+
+def coverage(schedule, shape):
+    """How many conv ops write each (row, filter) of the output."""
+    count = {}
+    for op in schedule.ops:
+        if op.kind == "conv":
+            (_, r0, _, f0), (_, r1, _, f1) = op.writes[0].start, op.writes[0].stop
+            for r in range(r0, r1):
+                for f in range(f0, f1):
+                    count[r, f] = count.get((r, f), 0) + 1
+    return count
+
+
+def test_a_layer_that_fits_whole_is_one_tile_when_memory_is_free():
+    wl = conv_layer()
+    assert choose_tiling(wl.ops[0], wl, hw(IDEAL_HW)) == Tiling(1, 1)
+
+
+def test_a_big_input_is_split_into_row_parts_with_halos():
+    # 64x64x32 input = 131,072 B; ifmap of 40,000 B: two parts in flight must each fit 20,000 B
+    wl = conv_layer(h=64, w=64, cin=32, cout=16)
+    h = small_sram(40_000, 262_144, 524_288)
+    tiling = choose_tiling(wl.ops[0], wl, h)
+    s = layer_schedule(wl, h)
+    loads = [op.reads[0] for op in s.ops if op.id.startswith("load_x")]
+    assert tiling.row_parts >= 7 and len(loads) == tiling.row_parts
+    assert max(r.elements for r in loads) * 2 <= 40_000
+    rows = sum(r.stop[1] - r.start[1] for r in loads)
+    assert rows == 64 + 2 * (tiling.row_parts - 1)          # one halo row each side of every cut
+
+
+def test_weights_that_do_not_fit_are_split_by_filters():
+    # weights 3*3*64*128 = 73,728 B; weight buffer 40,000 B: chunks of 32 filters (two in flight)
+    wl = conv_layer(cin=64, cout=128)
+    tiling = choose_tiling(wl.ops[0], wl, small_sram(524_288, 40_000, 524_288))
+    assert tiling.filter_parts == 4
+
+
+def test_nothing_fits_is_a_clear_error():
+    wl = conv_layer(h=8, w=2000, cin=64, cout=8)
+    with pytest.raises(ScheduleError, match=r"conv 'c': even one output row per tile does not fit SRAM "
+                                            r"\(ifmap needs 768,000 of 100,000 bytes\)"):
+        choose_tiling(wl.ops[0], wl, small_sram(100_000, 262_144, 524_288))
+
+
+def test_estimate_prefers_more_tiles_when_dram_is_the_bottleneck():
+    wl = conv_layer(h=56, w=56, cin=64, cout=64, k=1, pad=0)
+    h = hw()
+    one = estimate_cycles(wl.ops[0], wl, Tiling(1, 1), h)
+    assert estimate_cycles(wl.ops[0], wl, Tiling(1, 8), h) < one
+    assert choose_tiling(wl.ops[0], wl, h).row_parts > 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(4, 40), w=st.integers(4, 40), cin=st.integers(1, 48), cout=st.integers(1, 48),
+       k=st.sampled_from([1, 3, 5]), stride=st.integers(1, 2),
+       ifmap=st.integers(2_000, 60_000), weight=st.integers(1_000, 30_000), ofmap=st.integers(1_000, 60_000))
+def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout, k, stride, ifmap, weight,
+                                                                ofmap):
+    wl = conv_layer(h=h, w=w, cin=cin, cout=cout, k=k, stride=stride, pad=k // 2)
+    machine = small_sram(ifmap, weight, ofmap)
+    try:
+        schedule = layer_schedule(wl, machine)
+    except ScheduleError as exc:
+        assert "does not fit SRAM" in str(exc)
+        return
+    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+        assert need <= machine.buffer(space).size_bytes
+    result = simulate(machine, wl, "layer")
+    for space, peak in result.sram_peak_bytes.items():
+        assert peak <= machine.buffer(space).size_bytes
+    _, ho, _, _ = wl.tensors["y"].shape
+    assert coverage(schedule, wl.tensors["y"].shape) == {(r, f): 1 for r in range(ho) for f in range(cout)}
