@@ -1,10 +1,20 @@
 """Cycle formulas for each unit: pure functions, closed forms, integer cycles.
 
-The systolic array counts the way SCALE-Sim's compute modules do (folds run
-one after another, each padded to the whole array) but without SCALE-Sim's
-final minus one: a fold of `T` streamed operands on an R x C array takes
-`T + R + C - 2` cycles in OS and `T + 2R + C - 2` in WS and IS (the extra R
-loads the stationary operand).
+The systolic array maps a GEMM as SCALE-Sim's compute modules do: per
+dataflow, `T` operands stream through each fold and the other two extents are
+folded onto the R x C array (`fold_shape`). How folds follow one another is
+the `folds` convention of `systolic_cycles`:
+
+- "serialized": each fold fills and drains the whole array before the next
+  starts: `T + R + C - 2` cycles per fold in OS, `T + 2R + C - 2` in WS and IS
+  (R more to load the stationary operand). SCALE-Sim's model.
+- "scalesim": "serialized" minus one per layer, what SCALE-Sim 3.0.0 reports.
+- "overlapped": an array with double-buffered stationary registers (WS, IS) or
+  shadow accumulators (OS) starts streaming the next fold as soon as the last
+  operand of the current one has entered, so fill and drain are paid once per
+  GEMM: `folds * T + R + C - 2` in OS, and `R + folds * max(T, R) + R + C - 2`
+  in WS and IS (the next fold's R-cycle operand load hides behind T cycles of
+  streaming, and stalls the array when T < R).
 """
 
 from __future__ import annotations
@@ -50,16 +60,28 @@ def systolic_folds(gemm: Gemm, rows: int, cols: int, dataflow: str) -> int:
     return ceil_div(sr, rows) * ceil_div(sc, cols)
 
 
-def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str, scalesim: bool = False) -> int:
-    """Cycles for `gemm` on a rows x cols array: groups x folds x (T + fill + drain).
+FOLD_CONVENTIONS = ("overlapped", "serialized", "scalesim")
 
-    With `scalesim`, the count SCALE-Sim 3.0.0 reports: one less per group (it
-    reports the index of the last cycle, and runs each depthwise channel as a layer).
+
+def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str, folds: str = "overlapped") -> int:
+    """Cycles for `gemm` (all its groups) on a rows x cols array, folds as `folds` says.
+
+    "scalesim" also runs each group as its own layer, as SCALE-Sim runs each channel
+    of a depthwise layer, so it subtracts one per group.
     """
     t, _, _ = fold_shape(gemm, dataflow)
-    skew = rows + cols - 2 if dataflow == "os" else 2 * rows + cols - 2
-    per_group = systolic_folds(gemm, rows, cols, dataflow) * (t + skew)
-    return gemm.groups * (per_group - 1 if scalesim else per_group)
+    n = systolic_folds(gemm, rows, cols, dataflow)
+    fill = rows + cols - 2
+    if folds == "overlapped":
+        if dataflow == "os":
+            return gemm.groups * n * t + fill
+        return rows + gemm.groups * n * max(t, rows) + fill
+    per_fold = t + fill if dataflow == "os" else t + rows + fill
+    if folds == "serialized":
+        return gemm.groups * n * per_fold
+    if folds == "scalesim":
+        return gemm.groups * (n * per_fold - 1)
+    raise ValueError(f"unknown fold convention {folds!r}: expected one of {', '.join(FOLD_CONVENTIONS)}")
 
 
 def add_cycles(elements: int, lanes: int, latency_cycles: int) -> int:

@@ -16,18 +16,25 @@ from accelsim.schema import STRICT, Name, NonNegInt, PosInt, PosNumber, build
 from accelsim.yamlio import YamlDocument, read_yaml
 
 Dataflow = Literal["os", "ws", "is"]
+FoldConvention = Literal["overlapped", "serialized"]
 MemoryModel = Literal["timed", "ideal"]
 SRAM_BUFFERS = ("ifmap", "weight", "ofmap")
 
 
 @dataclass(frozen=True)
 class SystolicArray:
-    """The conv unit: `rows` x `cols` processing elements in one dataflow."""
+    """The conv unit: `rows` x `cols` processing elements in one dataflow.
+
+    `folds`: "overlapped" (double-buffered stationary operands: the next fold streams
+    while the last drains), or "serialized" (every fold fills and drains the array,
+    as SCALE-Sim counts). See accelsim/cost.py.
+    """
 
     __pydantic_config__ = STRICT
     rows: PosInt
     cols: PosInt
     dataflow: Dataflow
+    folds: FoldConvention = "overlapped"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class LayerParity:
 def scalesim_compute_cycles(layer: ScaleSimLayer, hw: Hardware) -> int:
     """The compute cycles SCALE-Sim 3.0.0 reports for `layer` on `hw`'s array."""
     sa = hw.systolic_array
-    return systolic_cycles(layer.scalesim_gemm(), sa.rows, sa.cols, sa.dataflow, scalesim=True)
+    return systolic_cycles(layer.scalesim_gemm(), sa.rows, sa.cols, sa.dataflow, folds="scalesim")
 
 
 def layer_parity(layer: ScaleSimLayer, hw: Hardware) -> LayerParity:

@@ -17,7 +17,7 @@ def unit_cycles(op: Op, hw: Hardware) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory."""
     if op.kind == "conv":
         sa = hw.systolic_array
-        return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow)
+        return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind == "add":
         out = op.writes[0].elements
         return add_cycles(out, hw.add_unit.lanes, hw.add_unit.latency_cycles)

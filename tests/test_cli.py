@@ -39,7 +39,7 @@ def test_run_json_has_the_documented_keys(capsys):
     assert set(data["dram"]) == {"read_bytes", "write_bytes"}
     assert {op["kind"] for op in data["ops"]} == {"conv", "add", "load", "store"}
     assert set(data["ops"][0]) == {"id", "kind", "unit", "stage", "start", "end"}
-    assert data["hw"]["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os"}
+    assert data["hw"]["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os", "folds": "overlapped"}
     assert data["total_cycles"] == max(op["end"] for op in data["ops"]) + data["hw"]["barrier_cycles"]
 
 

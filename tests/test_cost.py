@@ -7,38 +7,54 @@ import pytest
 from accelsim.cost import Gemm, add_cycles, stream_cycles, systolic_cycles, systolic_folds, transfer_cycles
 
 
+@pytest.mark.parametrize("folds", ["overlapped", "serialized"])
 @pytest.mark.parametrize(("dataflow", "expected"), [
-    # 4x4 GEMM on a 4x4 array: one fold. OS: T=K=4, 4+4+4-2=10. WS/IS: T=4, 4+8+4-2=14.
+    # 4x4 GEMM on a 4x4 array: one fold, so both conventions agree.
+    # OS: T=K=4, 4 + 4+4-2 = 10. WS/IS: T=4, 4 + 4 (load) + 4+4-2 = 14.
     ("os", 10), ("ws", 14), ("is", 14),
 ])
-def test_gemm_that_fits_the_array_exactly(dataflow, expected):
+def test_gemm_that_fits_the_array_exactly(folds, dataflow, expected):
     assert systolic_folds(Gemm(4, 4, 4), 4, 4, dataflow) == 1
-    assert systolic_cycles(Gemm(4, 4, 4), 4, 4, dataflow) == expected
+    assert systolic_cycles(Gemm(4, 4, 4), 4, 4, dataflow, folds) == expected
 
 
-@pytest.mark.parametrize(("dataflow", "folds", "expected"), [
+@pytest.mark.parametrize(("dataflow", "folds", "serialized", "overlapped"), [
     # M=10, K=9, N=7 on 4x4.
-    # OS: Sr=M=10 -> 3, Sc=N=7 -> 2: 6 folds x (T=9 + 4+4-2) = 6 x 15 = 90
-    ("os", 6, 90),
-    # WS: Sr=K=9 -> 3, Sc=N=7 -> 2: 6 folds x (T=10 + 8+4-2) = 6 x 20 = 120
-    ("ws", 6, 120),
-    # IS: Sr=K=9 -> 3, Sc=M=10 -> 3: 9 folds x (T=7 + 8+4-2) = 9 x 17 = 153
-    ("is", 9, 153),
+    # OS: Sr=M=10 -> 3, Sc=N=7 -> 2: 6 folds of T=9.
+    #   serialized 6 x (9 + 6) = 90; overlapped 6 x 9 + 6 = 60
+    ("os", 6, 90, 60),
+    # WS: Sr=K=9 -> 3, Sc=N=7 -> 2: 6 folds of T=M=10.
+    #   serialized 6 x (10 + 4 + 6) = 120; overlapped 4 + 6 x max(10, 4) + 6 = 70
+    ("ws", 6, 120, 70),
+    # IS: Sr=K=9 -> 3, Sc=M=10 -> 3: 9 folds of T=N=7.
+    #   serialized 9 x (7 + 4 + 6) = 153; overlapped 4 + 9 x 7 + 6 = 73
+    ("is", 9, 153, 73),
 ])
-def test_gemm_with_several_folds_in_both_directions(dataflow, folds, expected):
+def test_gemm_with_several_folds_in_both_directions(dataflow, folds, serialized, overlapped):
     assert systolic_folds(Gemm(10, 9, 7), 4, 4, dataflow) == folds
-    assert systolic_cycles(Gemm(10, 9, 7), 4, 4, dataflow) == expected
+    assert systolic_cycles(Gemm(10, 9, 7), 4, 4, dataflow, "serialized") == serialized
+    assert systolic_cycles(Gemm(10, 9, 7), 4, 4, dataflow, "overlapped") == overlapped
 
 
 def test_non_square_array_uses_rows_and_cols_separately():
-    # OS, M=10, K=9, N=7 on 8 rows x 2 cols: Sr=10 -> 2, Sc=7 -> 4: 8 folds x (9 + 8+2-2) = 136
-    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "os") == 136
-    # WS on 8x2: Sr=K=9 -> 2, Sc=N=7 -> 4: 8 folds x (10 + 16+2-2) = 208
-    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "ws") == 208
+    # OS, M=10, K=9, N=7 on 8 rows x 2 cols: Sr=10 -> 2, Sc=7 -> 4: 8 folds of T=9
+    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "os", "serialized") == 8 * (9 + 8)
+    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "os", "overlapped") == 8 * 9 + 8
+    # WS on 8x2: Sr=K=9 -> 2, Sc=N=7 -> 4: 8 folds of T=10
+    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "ws", "serialized") == 8 * (10 + 8 + 8)
+    assert systolic_cycles(Gemm(10, 9, 7), 8, 2, "ws", "overlapped") == 8 + 8 * 10 + 8
+
+
+def test_overlapped_ws_stalls_when_streaming_is_shorter_than_the_operand_load():
+    # M=2 rows stream per fold but the next 4 weight rows take 4 cycles to load:
+    # K=8 -> 2, N=8 -> 2: 4 folds: 4 + 4 x max(2, 4) + 6 = 26 (serialized: 4 x 12 = 48)
+    assert systolic_cycles(Gemm(2, 8, 8), 4, 4, "ws", "overlapped") == 26
+    assert systolic_cycles(Gemm(2, 8, 8), 4, 4, "ws", "serialized") == 48
 
 
 def test_groups_run_one_after_another():
-    assert systolic_cycles(Gemm(10, 9, 7, groups=3), 4, 4, "os") == 3 * 90
+    assert systolic_cycles(Gemm(10, 9, 7, groups=3), 4, 4, "os", "serialized") == 3 * 90
+    assert systolic_cycles(Gemm(10, 9, 7, groups=3), 4, 4, "os", "overlapped") == 3 * 6 * 9 + 6
     assert Gemm(10, 9, 7, groups=3).macs == 3 * 10 * 9 * 7
 
 
@@ -62,5 +78,10 @@ def test_scalesim_mode_reports_one_less_per_group():
     # SCALE-Sim 3.0.0 reports the index of the last cycle: 9x9x4 input, 3x3 stride 2,
     # 10 filters (M=16, K=36, N=10) on 8x8 OS is 2 x 2 folds x (36 + 14) = 200 cycles;
     # SCALE-Sim prints 199. A depthwise layer runs as one SCALE-Sim layer per channel.
-    assert systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", scalesim=True) == 199
-    assert systolic_cycles(Gemm(64, 9, 1, groups=4), 8, 8, "os", scalesim=True) == 4 * (8 * 23 - 1)
+    assert systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", "scalesim") == 199
+    assert systolic_cycles(Gemm(64, 9, 1, groups=4), 8, 8, "os", "scalesim") == 4 * (8 * 23 - 1)
+
+
+def test_unknown_fold_convention_is_an_error():
+    with pytest.raises(ValueError, match="unknown fold convention 'lazy'"):
+        systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", "lazy")

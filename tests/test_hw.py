@@ -24,7 +24,7 @@ def test_ideal_memory_is_the_default_machine_with_free_memory_and_barriers():
 def test_to_dict_round_trips():
     h = load_hw(DEFAULT_HW)
     assert hw_from_dict(h.to_dict()) == h
-    assert h.to_dict()["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os"}
+    assert h.to_dict()["systolic_array"] == {"rows": 32, "cols": 32, "dataflow": "os", "folds": "overlapped"}
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan")])

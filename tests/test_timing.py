@@ -14,41 +14,44 @@ def conv_op(**shape):
     return build_schedule(convadd(**shape), "fused").op("conv1")
 
 
-def array(dataflow, rows=4, cols=4):
+def array(dataflow, folds, rows=4, cols=4):
     return hw(IDEAL_HW, systolic_array__rows=rows, systolic_array__cols=cols,
-              systolic_array__dataflow=dataflow)
+              systolic_array__dataflow=dataflow, systolic_array__folds=folds)
 
 
-@pytest.mark.parametrize(("dataflow", "expected"), [
+@pytest.mark.parametrize(("dataflow", "serialized", "overlapped"), [
     # 1x1 conv, 4x4x8 input, 8 filters: M=16, K=8, N=8 on 4x4.
-    ("os", 8 * 14),    # Sr=M=16 -> 4, Sc=N=8 -> 2: 8 folds x (8 + 4+4-2)
-    ("ws", 4 * 26),    # Sr=K=8 -> 2, Sc=N=8 -> 2: 4 folds x (16 + 8+4-2)
-    ("is", 8 * 18),    # Sr=K=8 -> 2, Sc=M=16 -> 4: 8 folds x (8 + 8+4-2)
+    ("os", 8 * 14, 8 * 8 + 6),        # Sr=M=16 -> 4, Sc=N=8 -> 2: 8 folds of T=8
+    ("ws", 4 * 26, 4 + 4 * 16 + 6),   # Sr=K=8 -> 2, Sc=N=8 -> 2: 4 folds of T=16
+    ("is", 8 * 18, 4 + 8 * 8 + 6),    # Sr=K=8 -> 2, Sc=M=16 -> 4: 8 folds of T=8
 ])
-def test_1x1_conv(dataflow, expected):
+def test_1x1_conv(dataflow, serialized, overlapped):
     op = conv_op(h=4, w=4, cin=8, cout=8, k=1, pad=0)
     assert (op.gemm.m, op.gemm.k, op.gemm.n) == (16, 8, 8)
-    assert unit_cycles(op, array(dataflow)) == expected
+    assert unit_cycles(op, array(dataflow, "serialized")) == serialized
+    assert unit_cycles(op, array(dataflow, "overlapped")) == overlapped
 
 
-@pytest.mark.parametrize(("dataflow", "expected"), [
+@pytest.mark.parametrize(("dataflow", "serialized", "overlapped"), [
     # 3x3 stride-2 conv, 9x9x4 input, no padding, 10 filters: Ho = Wo = 4,
     # M=16, K=3*3*4=36, N=10 on 4x4.
-    ("os", 12 * 42),   # Sr=16 -> 4, Sc=10 -> 3: 12 folds x (36 + 6)
-    ("ws", 27 * 26),   # Sr=36 -> 9, Sc=10 -> 3: 27 folds x (16 + 10)
-    ("is", 36 * 20),   # Sr=36 -> 9, Sc=16 -> 4: 36 folds x (10 + 10)
+    ("os", 12 * 42, 12 * 36 + 6),       # Sr=16 -> 4, Sc=10 -> 3: 12 folds of T=36
+    ("ws", 27 * 26, 4 + 27 * 16 + 6),   # Sr=36 -> 9, Sc=10 -> 3: 27 folds of T=16
+    ("is", 36 * 20, 4 + 36 * 10 + 6),   # Sr=36 -> 9, Sc=16 -> 4: 36 folds of T=10
 ])
-def test_3x3_stride_2_conv(dataflow, expected):
+def test_3x3_stride_2_conv(dataflow, serialized, overlapped):
     op = conv_op(h=9, w=9, cin=4, cout=10, k=3, stride=2, pad=0)
     assert (op.gemm.m, op.gemm.k, op.gemm.n) == (16, 36, 10)
-    assert unit_cycles(op, array(dataflow)) == expected
+    assert unit_cycles(op, array(dataflow, "serialized")) == serialized
+    assert unit_cycles(op, array(dataflow, "overlapped")) == overlapped
 
 
 def test_depthwise_conv_runs_one_gemm_per_group():
     op = conv_op(h=4, w=4, cin=8, cout=8, k=3, pad=1, groups=8)
-    # per group: M=16, K=9, N=1; OS on 4x4: 4 folds x (9 + 6) = 60; 8 groups
+    # per group: M=16, K=9, N=1; OS on 4x4: 4 folds of T=9; 8 groups
     assert (op.gemm.m, op.gemm.k, op.gemm.n, op.gemm.groups) == (16, 9, 1, 8)
-    assert unit_cycles(op, array("os")) == 8 * 60
+    assert unit_cycles(op, array("os", "serialized")) == 8 * 4 * (9 + 6)
+    assert unit_cycles(op, array("os", "overlapped")) == 8 * 4 * 9 + 6
 
 
 def test_sram_port_bandwidth_can_bound_an_op():

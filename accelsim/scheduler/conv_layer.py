@@ -74,7 +74,7 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
             x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
             loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
             convs.append(systolic_cycles(conv_gemm(conv, workload, rows[1] - rows[0], f),
-                                         sa.rows, sa.cols, sa.dataflow))
+                                         sa.rows, sa.cols, sa.dataflow, sa.folds))
             stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
     total = 0
     for s in range(len(convs) + 2):

@@ -21,7 +21,7 @@ def timeline(result):
 X_DRAM, X = region("x", DRAM, 3200), region("x", "ifmap", 3200)
 W = region("w", "weight", 64)
 C = region("c", "ofmap", 64)
-# conv: M=64, K=32, N=32 -> 2 folds x (32 + 62) = 188 cycles
+# conv: M=64, K=32, N=32 -> 2 folds of T=32, folds overlapped: 2 x 32 + 62 = 126 cycles
 CONV = Gemm(64, 32, 32)
 
 
@@ -35,18 +35,18 @@ def test_load_then_conv_then_add_with_barriers():
     result = run_schedule(hw(barrier_cycles=10), Schedule("hand", "t", 1, ops))
     # load_x 3200 B and load_w 64 B share 16 B/cycle: w done at 100 + 64/8 = 108;
     # x has 3200 - 64 = 3136 B left at 16 B/cycle: 108 + 196 = 304. Barrier 10.
-    # conv 188 cycles (SRAM ports: 3200 B / 128 = 25, not binding). Barrier 10.
+    # conv 126 cycles (SRAM ports: 3200 B / 128 = 25, not binding). Barrier 10.
     # add of 64 elements on 32 lanes: 2 + 4 = 6 cycles.
     assert timeline(result) == [
         ("load_x", "dma", 0, 304),
         ("load_w", "dma", 0, 108),
-        ("conv", "conv", 314, 502),
-        ("add", "add", 512, 518),
+        ("conv", "conv", 314, 440),
+        ("add", "add", 450, 456),
     ]
-    assert result.total_cycles == 528          # the last barrier counts too
+    assert result.total_cycles == 466          # the last barrier counts too
     assert result.dram_read_bytes == 3264 and result.dram_write_bytes == 0
     assert result.units["dma"].busy_cycles == 304
-    assert result.units["conv"].busy_cycles == 188
+    assert result.units["conv"].busy_cycles == 126
     assert result.sram_peak_bytes == {"ifmap": 3200, "weight": 64, "ofmap": 128}
 
 
@@ -58,8 +58,8 @@ def test_ops_of_one_stage_overlap_on_different_units_and_queue_on_one():
         Op("add2", "add", 0, (), (region("b", "ofmap", 640),)),
     )
     result = run_schedule(hw(IDEAL_HW), Schedule("hand", "t", 1, ops))
-    assert timeline(result) == [("conv", "conv", 0, 188), ("add1", "add", 0, 24), ("add2", "add", 24, 48)]
-    assert result.total_cycles == 188
+    assert timeline(result) == [("conv", "conv", 0, 126), ("add1", "add", 0, 24), ("add2", "add", 24, 48)]
+    assert result.total_cycles == 126
 
 
 def test_dependency_inside_a_stage_orders_ops():
@@ -68,7 +68,7 @@ def test_dependency_inside_a_stage_orders_ops():
         Op("add", "add", 0, (C,), (region("y", "ofmap", 64),), ("conv",)),
     )
     result = run_schedule(hw(IDEAL_HW), Schedule("hand", "t", 1, ops))
-    assert timeline(result) == [("conv", "conv", 0, 188), ("add", "add", 188, 194)]
+    assert timeline(result) == [("conv", "conv", 0, 126), ("add", "add", 126, 132)]
 
 
 def test_sram_is_released_by_the_last_reader_and_reused():
@@ -83,7 +83,7 @@ def test_sram_is_released_by_the_last_reader_and_reused():
     )
     result = run_schedule(small, Schedule("hand", "t", 1, ops))
     assert timeline(result) == [
-        ("load_a", "dma", 0, 0), ("conv", "conv", 0, 188), ("load_b", "dma", 188, 188),
+        ("load_a", "dma", 0, 0), ("conv", "conv", 0, 126), ("load_b", "dma", 126, 126),
     ]
     assert result.sram_peak_bytes["ifmap"] == 3000
 
