@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from accelsim.errors import AccelsimError, ConfigError
+from accelsim.errors import AccelsimError
 from accelsim.hw import load_hw
 from accelsim.importers.scalesim import read_config, read_topology, with_array
 from accelsim.parity import layer_parity, parity_dict, parity_table
@@ -16,6 +16,19 @@ from accelsim.report import compare_schedules, describe_hw, results_table, speed
 from accelsim.scheduler import SCHEDULES
 from accelsim.simulation import simulate
 from accelsim.workload import load_workload
+
+DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
+
+
+def _positive(text: str) -> int:
+    """argparse type: a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number > 0, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("workload", metavar="WORKLOAD.yaml", help="workload trace (see traces/)")
     run.add_argument("--schedule", choices=SCHEDULES,
                      help="run one schedule (default: compare all three)")
-    run.add_argument("--splits", type=int, default=4, metavar="N",
+    run.add_argument("--splits", type=_positive, default=4, metavar="N",
                      help="H parts of the pipelined schedule (default 4)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
@@ -43,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                                                          "bandwidth (applied to --hw)")
     ss.add_argument("--hw", metavar="HW.yaml", default=str(DEFAULT_HW),
                     help="accelsim hardware for everything else (default hwconfigs/default.yaml)")
-    ss.add_argument("--rows", type=int, metavar="R", help="systolic array rows (overrides the config)")
-    ss.add_argument("--cols", type=int, metavar="C", help="systolic array cols (overrides the config)")
+    ss.add_argument("--rows", type=_positive, metavar="R", help="systolic array rows (overrides the config)")
+    ss.add_argument("--cols", type=_positive, metavar="C", help="systolic array cols (overrides the config)")
     ss.add_argument("--dataflow", choices=("os", "ws", "is"), help="dataflow (overrides the config)")
     ss.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -54,10 +67,6 @@ def _scalesim(args: argparse.Namespace) -> None:
     hw = load_hw(args.hw)
     if args.config:
         hw = read_config(args.config, hw)
-    for flag in ("rows", "cols"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{flag}: must be > 0, got {value}")
     hw = with_array(hw, args.rows, args.cols, args.dataflow)
     rows = [layer_parity(layer, hw) for layer in read_topology(args.topology)]
     if args.json:
@@ -65,9 +74,6 @@ def _scalesim(args: argparse.Namespace) -> None:
     else:
         print(f"{args.topology} on {describe_hw(hw)}")
         print(parity_table(rows))
-
-
-DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
 
 
 def _run(args: argparse.Namespace) -> None:

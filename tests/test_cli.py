@@ -177,6 +177,10 @@ def test_scalesim_broken_row_exits_2(capsys, tmp_path):
                    "got 'five'\n")
 
 
-def test_scalesim_bad_array_flag_exits_2(capsys):
-    code, _, err = run(capsys, "scalesim", SCALESIM / "shapes.csv", "--rows", "0")
-    assert code == 2 and "--rows: must be > 0, got 0" in err
+@pytest.mark.parametrize("args", [["scalesim", SCALESIM / "shapes.csv", "--rows", "0"],
+                                  ["run", DEFAULT_HW, BLOCK, "--splits", "-1"]])
+def test_non_positive_counts_are_usage_errors(capsys, args):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in args])
+    assert exit_.value.code == 2
+    assert "must be a whole number > 0" in capsys.readouterr().err
