@@ -12,7 +12,7 @@ from accelsim.errors import AccelsimError
 from accelsim.hw import load_hw
 from accelsim.importers.scalesim import read_config, read_topology, with_array
 from accelsim.parity import layer_parity, parity_dict, parity_table
-from accelsim.report import compare_schedules, describe_hw, results_table, speedups
+from accelsim.report import compare_schedules, describe_hw, layers_table, results_table, speedups
 from accelsim.scheduler import SCHEDULES
 from accelsim.simulation import simulate
 from accelsim.workload import load_workload
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="H parts of the pipelined schedule (default 4)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
+    run.add_argument("--layers", action="store_true",
+                     help="also print the per-layer table of the schedule run (pipelined by default)")
 
     ss = sub.add_parser("scalesim", help="per-layer cycles of a SCALE-Sim topology",
                         description="Read a SCALE-Sim topology CSV (conv or GEMM form) and print, per "
@@ -85,6 +87,8 @@ def _run(args: argparse.Namespace) -> None:
         else:
             print(f"{workload.name} on {describe_hw(hw)}")
             print(results_table([result], with_speedup=False))
+            if args.layers:
+                print(layers_table(result))
         return
     results, failed = compare_schedules(hw, workload, args.splits)
     if args.json:
@@ -103,6 +107,8 @@ def _run(args: argparse.Namespace) -> None:
     print(results_table(results))
     for kind, exc in failed.items():
         print(f"{kind}: not run: {exc}")
+    if args.layers and "pipelined" not in failed:
+        print(layers_table(results[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,3 +70,20 @@ def format_table(head: list[str], rows: list[list[str]], total: list[str] | None
     if total:
         lines.insert(len(lines) - 1, rule)
     return "\n".join(lines)
+
+
+def layers_table(result: Result) -> str:
+    """Per layer of `result`: cycles, unit utilization, DRAM bytes, and how close to its
+    roofline bound (max of MACs / PEs and DRAM bytes / bandwidth) it runs."""
+    head = ["layer", "kinds", "cycles", "conv util", "add util", "dma util", "DRAM B", "bound",
+            "bound/cycles"]
+    rows = []
+    for layer in result.layers():
+        u = layer["units"]
+        rows.append([layer["name"] or result.workload, "+".join(layer["kinds"]), f"{layer['cycles']:,}",
+                     f"{u['conv']['utilization']:.0%}", f"{u['add']['utilization']:.0%}",
+                     f"{u['dma']['utilization']:.0%}",
+                     f"{layer['dram_read_bytes'] + layer['dram_write_bytes']:,}",
+                     f"{layer['bound_cycles']:,}",
+                     f"{layer['bound_cycles'] / layer['cycles']:.0%}" if layer["cycles"] else "-"])
+    return format_table(head, rows)

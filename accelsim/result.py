@@ -29,10 +29,17 @@ class OpRecord:
     stage: int
     start: int
     end: int
+    bytes: int = 0          # DRAM bytes a load or store moved
+    macs: int = 0           # multiply-accumulates of a conv
 
     @property
     def cycles(self) -> int:
         return self.end - self.start
+
+    @property
+    def layer(self) -> str:
+        """The layer an op belongs to: its id up to the last '/' ('' for a lone block)."""
+        return self.id.rpartition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,31 @@ class Result:
     def op(self, op_id: str) -> OpRecord:
         return next(r for r in self.ops if r.id == op_id)
 
+    def layers(self) -> list[dict]:
+        """Per layer (ops grouped by `OpRecord.layer`, in order of first start): its op kinds,
+        cycles from its first start to its last end, busy cycles and utilization per unit,
+        DRAM bytes, MACs, and its roofline bound: max(MACs / PEs, DRAM bytes / bandwidth)."""
+        groups: dict[str, list[OpRecord]] = {}
+        for r in sorted(self.ops, key=lambda r: (r.start, r.stage)):
+            groups.setdefault(r.layer, []).append(r)
+        sa, hw = self.hw.systolic_array, self.hw
+        out = []
+        for name, recs in groups.items():
+            start, end = min(r.start for r in recs), max(r.end for r in recs)
+            cycles = end - start
+            read = sum(r.bytes for r in recs if r.kind == "load")
+            write = sum(r.bytes for r in recs if r.kind == "store")
+            macs = sum(r.macs for r in recs)
+            memory = 0 if hw.ideal_memory else -(-(read + write) // hw.dram.bytes_per_cycle)
+            units = {}
+            for unit in ("conv", "add", "dma"):
+                busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
+                units[unit] = {"busy_cycles": busy, "utilization": busy / cycles if cycles else 0.0}
+            out.append({"name": name, "kinds": sorted({r.kind for r in recs}), "start": start, "end": end,
+                        "cycles": cycles, "units": units, "dram_read_bytes": read, "dram_write_bytes": write,
+                        "macs": macs, "bound_cycles": max(-(-macs // (sa.rows * sa.cols)), int(memory))})
+        return out
+
     def to_dict(self) -> dict:
         """Plain data, the same as `accelsim run --json` prints."""
         return {
@@ -84,6 +116,7 @@ class Result:
             "array_utilization": self.array_utilization,
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
+            **({"layers": self.layers()} if any(r.layer for r in self.ops) else {}),
             "hw": self.hw.to_dict(),
         }
 

@@ -21,8 +21,8 @@ from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
 
-OpKind = Literal["load", "store", "conv", "add"]
-UNIT_OF_KIND = {"load": "dma", "store": "dma", "conv": "conv", "add": "add"}
+OpKind = Literal["load", "store", "conv", "add", "pool"]
+UNIT_OF_KIND = {"load": "dma", "store": "dma", "conv": "conv", "add": "add", "pool": "add"}
 UNITS = ("conv", "add", "dma")
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
@@ -55,7 +55,8 @@ class Region:
 
 @dataclass(frozen=True)
 class Op:
-    """One operation on one unit. `gemm` is set for conv ops only."""
+    """One operation on one unit. `gemm` is set for conv ops only; `window` is the
+    elements a pool op reduces into each output (kh x kw)."""
 
     id: str
     kind: OpKind
@@ -64,6 +65,7 @@ class Op:
     writes: tuple[Region, ...]
     deps: tuple[str, ...] = ()
     gemm: Gemm | None = None
+    window: int = 1
 
     @property
     def unit(self) -> str:

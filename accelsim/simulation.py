@@ -6,7 +6,8 @@ from accelsim.engine.machine import run_schedule
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.result import Result
 from accelsim.schedule import Schedule
-from accelsim.scheduler import build_schedule, layer_schedule
+from accelsim.scheduler import build_schedule, is_convadd_chain, layer_schedule
+from accelsim.scheduler.network import network_schedule
 from accelsim.workload import Workload
 
 
@@ -14,13 +15,17 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = "pipelined",
                   splits: int = 4) -> Schedule:
     """The `schedule` kind for `workload`, checked to fit `hw`'s SRAM.
 
-    Kinds: serial, fused, pipelined (chains of ConvAdd blocks; `splits` H parts for
-    pipelined) and layer (lone convs, tiled to fit SRAM; `splits` unused).
+    Kinds: serial, fused, pipelined, and layer (lone convs, tiled to fit SRAM). A chain
+    of ConvAdd blocks runs as the block schedules, the pipelined one in `splits` H parts;
+    any other graph runs as a network (scheduler/network.py: fusion and tiling chosen
+    per layer, `splits` unused).
     """
-    capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
     if schedule == "layer":
         return layer_schedule(workload, hw)
-    return build_schedule(workload, schedule, splits, hw.element_bytes, capacity)
+    if is_convadd_chain(workload):
+        capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+        return build_schedule(workload, schedule, splits, hw.element_bytes, capacity)
+    return network_schedule(workload, hw, schedule)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = "pipelined", splits: int = 4) -> Result:

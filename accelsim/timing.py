@@ -14,13 +14,14 @@ from accelsim.schedule import Op
 
 
 def unit_cycles(op: Op, hw: Hardware) -> int:
-    """Cycles the conv or add unit computes for `op`, ignoring memory."""
+    """Cycles the conv or add unit computes for `op`, ignoring memory. The add unit
+    pools too: `window` inputs per output, one per lane per cycle."""
     if op.kind == "conv":
         sa = hw.systolic_array
         return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
-    if op.kind == "add":
+    if op.kind in ("add", "pool"):
         out = op.writes[0].elements
-        return add_cycles(out, hw.add_unit.lanes, hw.add_unit.latency_cycles)
+        return add_cycles(out * op.window, hw.add_unit.lanes, hw.add_unit.latency_cycles)
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
 

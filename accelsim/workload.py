@@ -1,12 +1,21 @@
-"""Workload graph: named NHWC tensors and the conv and add ops between them.
+"""Workload graph: named NHWC tensors and the ops between them.
 
-A trace file lists every tensor with its shape `[N, H, W, C]` (elements) and
-the ops in execution order. Conv weights are implicit: conv `c` reads
-`c.weight` of shape `[Cout, kh, kw, Cin/groups]`.
+A trace file declares the graph's input tensors with their shapes
+`[N, H, W, C]` (elements) and lists the ops; every other tensor's shape
+follows from the op that writes it (a declared one is checked against it).
+Ops may come in any order that has no cycle; they are kept in dependency
+order, file order breaking ties.
+
+Op kinds: `conv` (groups for depthwise; optional fused `relu`), `add`
+(element-wise, optional fused `relu`), `maxpool` / `avgpool`, and `gemm`
+(a fully connected layer over the last axis). Weights are implicit: conv `c`
+reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm `g` reads
+`g.weight` of shape `[out_features, in_features]`.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +26,7 @@ from accelsim.schema import STRICT, Name, NonNegInt, PosInt, problems, raise_all
 from accelsim.yamlio import YamlDocument, read_yaml
 
 Shape = tuple[PosInt, PosInt, PosInt, PosInt]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,21 @@ class Tensor:
 
     name: str
     shape: tuple[int, ...]
+
+
+def _window_output(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
+    return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def window_input_rows(out_start: int, out_stop: int, height: int, k: int, stride: int, pad: int,
+                      dilation: int = 1) -> tuple[int, int]:
+    """Input rows `[start, stop)` that output rows `[out_start, out_stop)` of a sliding
+    window read, clipped to `[0, height)` (padding is never stored): empty (start == stop)
+    when those outputs read padding only."""
+    first = out_start * stride - pad
+    last = (out_stop - 1) * stride - pad + (k - 1) * dilation
+    start = min(max(first, 0), height)
+    return start, max(min(last + 1, height), start)
 
 
 @dataclass(frozen=True)
@@ -44,6 +69,11 @@ class Conv:
     pad: NonNegInt = 0
     dilation: PosInt = 1
     groups: PosInt = 1
+    relu: Flag = False
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
 
     @property
     def weight(self) -> str:
@@ -56,33 +86,116 @@ class Conv:
 
     def output_size(self, size: int, k: int) -> int:
         """Output rows (or cols) for `size` input rows and kernel extent `k`."""
-        return (size + 2 * self.pad - self.dilation * (k - 1) - 1) // self.stride + 1
+        return _window_output(size, k, self.stride, self.pad, self.dilation)
 
     def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
-        """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read.
+        """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read (halo included)."""
+        return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad, self.dilation)
 
-        Rows in the padding are not stored, so the range is clipped to `[0, height)`;
-        it is empty (start == stop) when those outputs read padding only.
-        """
-        first = out_start * self.stride - self.pad
-        last = (out_stop - 1) * self.stride - self.pad + (self.kh - 1) * self.dilation
-        start = min(max(first, 0), height)
-        return start, max(min(last + 1, height), start)
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        n, h, w, _ = x
+        return (n, self.output_size(h, self.kh), self.output_size(w, self.kw), self.cout)
+
+    def macs(self, x: tuple[int, ...]) -> int:
+        n, ho, wo, _ = self.output_shape(x)
+        return n * ho * wo * self.cout * self.kh * self.kw * self.cin // self.groups
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        found = []
+        if self.cin % self.groups or self.cout % self.groups:
+            found.append(f"groups={self.groups} must divide cin={self.cin} and cout={self.cout}")
+        if x[3] != self.cin:
+            found.append(f"input {self.input} has {x[3]} channels, cin is {self.cin}")
+        _, ho, wo, _ = self.output_shape(x)
+        if ho < 1 or wo < 1:
+            found.append(f"a {self.kh}x{self.kw} kernel does not fit input {self.input} {_fmt(x)}")
+        return found
 
 
 @dataclass(frozen=True)
 class Add:
-    """Element-wise add of two equal-shape tensors."""
+    """Element-wise add of two equal-shape tensors (optionally followed by a fused ReLU)."""
 
     __pydantic_config__ = STRICT
     name: Name
     kind: Literal["add"]
     inputs: tuple[Name, Name]
     output: Name
+    relu: Flag = False
 
 
-Op = Conv | Add
-OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add}
+@dataclass(frozen=True)
+class Pool:
+    """Max or average pooling over `kh` x `kw` windows, per channel."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["maxpool", "avgpool"]
+    input: Name
+    output: Name
+    kh: PosInt
+    kw: PosInt
+    stride: PosInt = 1
+    pad: NonNegInt = 0
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
+        """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read."""
+        return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad)
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        n, h, w, c = x
+        return (n, _window_output(h, self.kh, self.stride, self.pad),
+                _window_output(w, self.kw, self.stride, self.pad), c)
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        _, ho, wo, _ = self.output_shape(x)
+        if ho < 1 or wo < 1:
+            return [f"a {self.kh}x{self.kw} window does not fit input {self.input} {_fmt(x)}"]
+        return []
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """A fully connected layer over the last axis: `[..., in] -> [..., out_features]`."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["gemm"]
+    input: Name
+    output: Name
+    out_features: PosInt
+    relu: Flag = False
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def weight(self) -> str:
+        return f"{self.name}.weight"
+
+    def weight_shape(self, x: tuple[int, ...]) -> tuple[int, int]:
+        return (self.out_features, x[-1])
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return (*x[:-1], self.out_features)
+
+    def macs(self, x: tuple[int, ...]) -> int:
+        rows = 1
+        for d in x[:-1]:
+            rows *= d
+        return rows * x[-1] * self.out_features
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return []
+
+
+Op = Conv | Add | Pool | Gemm
+OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm}
 
 
 @dataclass(frozen=True)
@@ -95,65 +208,54 @@ class _TraceFile:
 
 @dataclass(frozen=True)
 class Workload:
-    """Tensors by name (weights included) and ops in execution order."""
+    """Tensors by name (weights included) and ops in dependency order."""
 
     name: str
     tensors: dict[str, Tensor]
     ops: tuple[Op, ...]
 
     def consumers(self, tensor: str) -> list[Op]:
-        return [op for op in self.ops if tensor in _inputs(op)]
+        return [op for op in self.ops if tensor in op.inputs]
 
-
-def _inputs(op: Op) -> tuple[str, ...]:
-    return (op.input,) if isinstance(op, Conv) else op.inputs
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of every conv and gemm."""
+        return sum(op.macs(self.tensors[op.input].shape) for op in self.ops if isinstance(op, Conv | Gemm))
 
 
 def _fmt(shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
-def _check_conv(op: Conv, shapes: dict[str, tuple], where: str) -> list[str]:
-    found = []
-    if op.cin % op.groups or op.cout % op.groups:
-        found.append(f"{where}: groups={op.groups} must divide cin={op.cin} and cout={op.cout}")
-    x = shapes.get(op.input)
-    if x is None:
-        return found
-    n, h, w, c = x
-    if c != op.cin:
-        found.append(f"{where}: input {op.input} has {c} channels, cin is {op.cin}")
-    ho, wo = op.output_size(h, op.kh), op.output_size(w, op.kw)
-    if ho < 1 or wo < 1:
-        found.append(f"{where}: a {op.kh}x{op.kw} kernel does not fit input {op.input} {_fmt(x)}")
-        return found
-    y = shapes.get(op.output)
-    if y is not None and tuple(y) != (n, ho, wo, op.cout):
-        found.append(
-            f"{where}: output {op.output} is {_fmt(y)}, but this conv of {op.input} "
-            f"{_fmt(x)} gives {_fmt((n, ho, wo, op.cout))}"
-        )
-    return found
-
-
-def _check_add(op: Add, shapes: dict[str, tuple], where: str) -> list[str]:
-    a, b = (shapes.get(t) for t in op.inputs)
-    y = shapes.get(op.output)
-    if a is None or b is None:
-        return []
-    if a != b:
-        return [f"{where}: inputs {op.inputs[0]} {_fmt(a)} and {op.inputs[1]} {_fmt(b)} "
-                "must have equal shapes"]
-    if y is not None and y != a:
-        return [f"{where}: output {op.output} is {_fmt(y)}, inputs are {_fmt(a)}"]
-    return []
+def _dependency_order(ops: list[tuple[int, Op]], inputs: set[str]) -> tuple[list[tuple[int, Op]], list]:
+    """Ops ordered so each runs after the writers of its inputs (file order breaks ties),
+    and the ops left over, which wait on each other in a cycle."""
+    writer = {op.output: i for i, op in ops}
+    by_index = dict(ops)
+    waiting = {i: {t for t in op.inputs if t in writer and t not in inputs} for i, op in ops}
+    readers: dict[str, list[int]] = {}
+    for i, op in ops:
+        for t in op.inputs:
+            readers.setdefault(t, []).append(i)
+    ready = [i for i, w in waiting.items() if not w]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append((i, by_index[i]))
+        for j in readers.get(by_index[i].output, ()):
+            waiting[j].discard(by_index[i].output)
+            if not waiting[j] and j not in dict(order) and j not in ready:
+                heapq.heappush(ready, j)
+    done = {i for i, _ in order}
+    return order, [(i, op) for i, op in ops if i not in done]
 
 
 def workload_from_document(doc: YamlDocument) -> Workload:
     """Validate a parsed trace; ConfigError lists every problem with file and line."""
     trace, found = problems(_TraceFile, doc.data, doc)
     raise_all(found)
-    ops: list[Op] = []
+    ops: list[tuple[int, Op]] = []
     for i, raw in enumerate(trace.ops):
         kind = raw.get("kind")
         cls = OP_KINDS.get(kind) if isinstance(kind, str) else None
@@ -167,39 +269,74 @@ def workload_from_document(doc: YamlDocument) -> Workload:
             ops.append((i, op))
     raise_all(found)
 
-    shapes = {name: tuple(shape) for name, shape in trace.tensors.items()}
+    def where(i: int, op: Op) -> str:
+        return f"{doc.where(('ops', i))}: ops[{i}] ({op.name})"
+
+    declared = {name: tuple(shape) for name, shape in trace.tensors.items()}
+    written = {op.output for _, op in ops}
     names, produced = set(), {}
     for i, op in ops:
-        where = f"{doc.where(('ops', i))}: ops[{i}] ({op.name})"
         if op.name in names:
-            found.append(f"{where}: op name {op.name!r} is used twice")
+            found.append(f"{where(i, op)}: op name {op.name!r} is used twice")
         names.add(op.name)
-        for t in (*_inputs(op), op.output):
-            if t not in shapes:
-                found.append(f"{where}: tensor {t!r} is not declared under tensors")
         if op.output in produced:
-            found.append(f"{where}: tensor {op.output!r} is already written by ops[{produced[op.output]}]")
+            found.append(f"{where(i, op)}: tensor {op.output!r} is already written by "
+                         f"ops[{produced[op.output]}]")
         produced.setdefault(op.output, i)
-        check = _check_conv if isinstance(op, Conv) else _check_add
-        found += check(op, shapes, where)
-    for i, op in ops:
-        for t in _inputs(op):
-            if t in produced and produced[t] > i:
-                found.append(f"{doc.where(('ops', i))}: ops[{i}] ({op.name}): reads {t!r} "
-                             f"before ops[{produced[t]}] writes it")
+        for t in op.inputs:
+            if t not in declared and t not in written:
+                found.append(f"{where(i, op)}: tensor {t!r} is read but is neither declared under "
+                             f"tensors nor written by an op")
+    for name in declared:
+        if name not in produced and not any(name in op.inputs for _, op in ops):
+            found.append(f"{doc.where(('tensors', name))}: tensors.{name}: declared but no op reads "
+                         f"or writes it")
+    for _, op in ops:
+        weight = getattr(op, "weight", None)
+        if weight in declared:
+            found.append(f"{doc.where(('tensors', weight))}: tensors.{weight}: this name is taken by "
+                         f"the weights of {op.kind} {op.name!r}; rename the tensor")
     raise_all(found)
 
-    for _, op in ops:
-        if isinstance(op, Conv) and op.weight in shapes:
-            found.append(f"{doc.where(('tensors', op.weight))}: tensors.{op.weight}: this name is "
-                         f"taken by the weights of conv {op.name!r}; rename the tensor")
+    graph_inputs = {t for t in declared if t not in produced}
+    order, cycle = _dependency_order(ops, graph_inputs)
+    if cycle:
+        raise_all([f"{where(cycle[0][0], cycle[0][1])}: ops "
+                   f"{', '.join(op.name for _, op in cycle)} wait on each other's outputs (a cycle)"])
+
+    shapes = {t: declared[t] for t in graph_inputs}
+    for i, op in order:
+        if any(t not in shapes for t in op.inputs):
+            continue                      # an input failed its own checks
+        if isinstance(op, Add):
+            a, b = (shapes[t] for t in op.inputs)
+            if a != b:
+                found.append(f"{where(i, op)}: inputs {op.inputs[0]} {_fmt(a)} and {op.inputs[1]} "
+                             f"{_fmt(b)} must have equal shapes")
+                continue
+            out = a
+        else:
+            x = shapes[op.input]
+            op_found = op.check(x)
+            found += [f"{where(i, op)}: {msg}" for msg in op_found]
+            if op_found:
+                continue
+            out = op.output_shape(x)
+        given = declared.get(op.output)
+        if given is not None and given != out:
+            what = f"inputs are {_fmt(out)}" if isinstance(op, Add) else \
+                f"this {op.kind} of {op.input} {_fmt(shapes[op.input])} gives {_fmt(out)}"
+            found.append(f"{where(i, op)}: output {op.output} is {_fmt(given)}, but {what}")
+        shapes[op.output] = out
     raise_all(found)
 
     tensors = {name: Tensor(name, shape) for name, shape in shapes.items()}
-    for _, op in ops:
+    for _, op in order:
         if isinstance(op, Conv):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape)
-    return Workload(trace.name, tensors, tuple(op for _, op in ops))
+        elif isinstance(op, Gemm):
+            tensors[op.weight] = Tensor(op.weight, op.weight_shape(shapes[op.input]))
+    return Workload(trace.name, tensors, tuple(op for _, op in order))
 
 
 def load_workload(path: str | Path) -> Workload:

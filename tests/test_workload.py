@@ -49,22 +49,24 @@ def test_conv_channels_and_groups():
 def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     data = convadd_data()
     data["ops"][1]["inputs"] = ["c0", "ghost"]
-    data["ops"].append({"name": "pool", "kind": "maxpool"})
+    data["ops"].append({"name": "sm", "kind": "softmax"})
     msg = errors_of(data)
-    assert "ops[2].kind: must be one of 'conv', 'add', got 'maxpool'" in msg
+    assert "ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', got 'softmax'" in msg
     data = convadd_data()
     data["ops"][0]["kh"] = 0
     data["ops"][1]["inputs"] = ["c0", "ghost"]
     assert "ops[0].kh: must be > 0, got 0" in errors_of(data)
     data = convadd_data()
     data["ops"][1]["inputs"] = ["c0", "ghost"]
-    assert "ops[1] (add0): tensor 'ghost' is not declared under tensors" in errors_of(data)
+    assert ("ops[1] (add0): tensor 'ghost' is read but is neither declared under tensors nor written "
+            "by an op") in errors_of(data)
 
 
 def test_op_kind_that_is_not_a_string():
     data = convadd_data()
     data["ops"][0]["kind"] = ["conv"]
-    assert "ops[0].kind: must be one of 'conv', 'add', got ['conv']" in errors_of(data)
+    assert "ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', got ['conv']" \
+        in errors_of(data)
 
 
 def test_a_tensor_may_not_take_the_name_of_conv_weights():
@@ -74,10 +76,27 @@ def test_a_tensor_may_not_take_the_name_of_conv_weights():
     assert "tensors.conv0.weight: this name is taken by the weights of conv 'conv0'" in errors_of(data)
 
 
-def test_read_before_write_and_double_write():
-    data = convadd_data()
+def test_ops_are_kept_in_dependency_order_whatever_the_file_order():
+    data = convadd_data(blocks=2)
     data["ops"].reverse()
-    assert "ops[0] (add0): reads 'c0' before ops[1] writes it" in errors_of(data)
+    wl = workload_from_dict(data)
+    assert [op.name for op in wl.ops] == ["conv0", "add0", "conv1", "add1"]
+
+
+def test_a_cycle_is_an_error_naming_its_ops():
+    data = convadd_data()
+    data["ops"][0]["input"] = "x1"                   # conv0 reads what add0 writes from conv0
+    del data["tensors"]["x0"]
+    assert "ops conv0, add0 wait on each other's outputs (a cycle)" in errors_of(data)
+
+
+def test_a_declared_tensor_nothing_uses_is_dangling():
+    data = convadd_data()
+    data["tensors"]["spare"] = [1, 2, 2, 2]
+    assert "tensors.spare: declared but no op reads or writes it" in errors_of(data)
+
+
+def test_double_write():
     data = convadd_data()
     data["ops"][1]["output"] = "c0"
     assert "tensor 'c0' is already written by ops[0]" in errors_of(data)
@@ -91,3 +110,31 @@ def test_errors_cite_the_line(tmp_path):
         load_workload(path)
     line = next(i for i, s in enumerate(text.splitlines(), 1) if "name: add" in s)
     assert str(err.value).startswith(f"{path}:{line}: ops[1] (add): inputs conv_out")
+
+
+def test_only_inputs_need_shapes_the_rest_are_inferred():
+    wl = workload_from_dict({
+        "name": "net", "tensors": {"img": [1, 224, 224, 3]},
+        "ops": [
+            {"name": "conv1", "kind": "conv", "input": "img", "output": "c1", "kh": 7, "kw": 7, "stride": 2,
+             "pad": 3, "cin": 3, "cout": 64, "relu": True},
+            {"name": "pool", "kind": "maxpool", "input": "c1", "output": "p1", "kh": 3, "kw": 3, "stride": 2,
+             "pad": 1},
+            {"name": "gap", "kind": "avgpool", "input": "p1", "output": "g", "kh": 56, "kw": 56},
+            {"name": "fc", "kind": "gemm", "input": "g", "output": "logits", "out_features": 1000},
+        ]})
+    shapes = {name: t.shape for name, t in wl.tensors.items()}
+    assert shapes["c1"] == (1, 112, 112, 64) and shapes["p1"] == (1, 56, 56, 64)
+    assert shapes["g"] == (1, 1, 1, 64) and shapes["logits"] == (1, 1, 1, 1000)
+    assert shapes["fc.weight"] == (1000, 64) and shapes["conv1.weight"] == (64, 7, 7, 3)
+    assert wl.ops[0].relu and not wl.ops[3].relu
+    # conv1: 112*112*64*7*7*3 MACs; fc: 64*1000
+    assert wl.macs == 112 * 112 * 64 * 7 * 7 * 3 + 64 * 1000
+
+
+def test_a_declared_output_shape_is_checked_for_pools_too():
+    data = {"name": "p", "tensors": {"x": [1, 8, 8, 4], "y": [1, 3, 3, 4]},
+            "ops": [{"name": "pool", "kind": "maxpool", "input": "x", "output": "y", "kh": 2, "kw": 2,
+                     "stride": 2}]}
+    assert "ops[0] (pool): output y is [1, 3, 3, 4], but this maxpool of x [1, 8, 8, 4] gives " \
+           "[1, 4, 4, 4]" in errors_of(data)

@@ -30,10 +30,10 @@ class Builder:
         f0, f1 = filters or (0, cout)
         return Region(conv.weight, (f0, 0, 0, 0), (f1, kh, kw, cin), space)
 
-    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None) -> str:
+    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None, window=1) -> str:
         op_id = self.prefix + name
         self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
-                           tuple(self.prefix + d for d in deps), gemm))
+                           tuple(self.prefix + d for d in deps), gemm, window))
         return op_id
 
     def load(self, name: str, stage: int, region: Region, space: str) -> Region:

@@ -119,8 +119,14 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
                         "splitting W is not supported yet")
 
 
-def _layer(b: Builder, conv: Conv, tiling: Tiling) -> int:
-    """Ops of one tiled layer; returns the stages used."""
+def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:
+    """Stages of tile t's (1-based) load, compute and store: overlapped with the tiles
+    before and after it when `pipelined`, else one after another."""
+    return (t - 1, t, t + 1) if pipelined else (3 * t - 3, 3 * t - 2, 3 * t - 1)
+
+
+def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = True) -> int:
+    """Ops of one tiled conv layer; returns the stages used."""
     wl = b.workload
     height, ho = wl.tensors[conv.input].shape[1], wl.tensors[conv.output].shape[1]
     parts = split_rows(ho, tiling.row_parts)
@@ -131,9 +137,10 @@ def _layer(b: Builder, conv: Conv, tiling: Tiling) -> int:
     t = 0
     for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
         f1 = min(f0 + chunk, conv.cout)
-        w = b.load(f"load_w{j}", t, b.weights(conv, DRAM, (f0, f1)), "weight")
+        w = b.load(f"load_w{j}", tile_stages(t + 1, pipelined)[0], b.weights(conv, DRAM, (f0, f1)), "weight")
         for rows in parts:
             t += 1
+            load, compute, store = tile_stages(t, pipelined)
             reads, deps = [w], [f"load_w{j}"]
             if kept is not None:
                 reads.insert(0, kept)
@@ -141,12 +148,13 @@ def _layer(b: Builder, conv: Conv, tiling: Tiling) -> int:
             else:
                 x = b.region(conv.input, DRAM, conv.input_rows(*rows, height))
                 if x.elements:
-                    reads.insert(0, b.load(f"load_x{t}", t - 1, x, "ifmap"))
+                    reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap"))
                     deps.insert(0, f"load_x{t}")
             out = b.region(conv.output, "ofmap", rows, (f0, f1))
-            b.op(f"conv{t}", "conv", t, reads, [out], deps, conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0))
-            b.store(f"store{t}", t + 1, out, f"conv{t}")
-    return t + 2
+            b.op(f"conv{t}", "conv", compute, reads, [out], deps,
+                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0))
+            b.store(f"store{t}", store, out, f"conv{t}")
+    return tile_stages(t, pipelined)[2] + 1
 
 
 def layer_schedule(workload: Workload, hw: Hardware) -> Schedule:
@@ -161,7 +169,7 @@ def layer_schedule(workload: Workload, hw: Hardware) -> Schedule:
         tiles = max(tiles, tiling.tiles)
         prefix = "" if len(workload.ops) == 1 else f"{op.name}/"
         builder = Builder(workload, prefix, stage)
-        stage += _layer(builder, op, tiling)
+        stage += conv_layer_ops(builder, op, tiling)
         ops += builder.ops
     schedule = Schedule("layer", workload.name, tiles, tuple(sorted(ops, key=lambda o: o.stage)))
     capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}

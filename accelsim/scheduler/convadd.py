@@ -31,6 +31,15 @@ class ConvAddBlock:
     residual: str
 
 
+def is_convadd_chain(workload: Workload) -> bool:
+    """Whether the workload is nothing but conv -> add blocks, one after another."""
+    try:
+        find_blocks(workload)
+    except ScheduleError:
+        return False
+    return True
+
+
 def find_blocks(workload: Workload) -> list[ConvAddBlock]:
     """Pair every conv with the add that consumes it; anything else is a ScheduleError."""
     blocks, ops = [], list(workload.ops)
@@ -68,16 +77,20 @@ def _serial(b: Builder, block: ConvAddBlock, splits: int) -> int:
 
 
 def _fused(b: Builder, block: ConvAddBlock, splits: int) -> int:
-    return _parts(b, block, 1, residual_beside_conv=False)
+    return convadd_ops(b, block, 1, pipelined=False)
 
 
 def _pipelined(b: Builder, block: ConvAddBlock, splits: int) -> int:
-    return _parts(b, block, splits, residual_beside_conv=True)
+    return convadd_ops(b, block, splits, pipelined=True)
 
 
-def _parts(b: Builder, block: ConvAddBlock, splits: int, residual_beside_conv: bool) -> int:
-    """Part p (1-based) loads its input rows (halo included) in stage p-1, converts in
-    stage p, adds in p+1 and stores in p+2; weights load once in stage 0. Returns stages used.
+def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool) -> int:
+    """Ops of one ConvAdd block in `splits` parts; returns the stages used.
+
+    Pipelined, part p (1-based) loads its input rows (halo included) in stage p-1,
+    loads its residual and converts in stage p, adds in p+1 and stores in p+2.
+    Unpipelined, part p takes stages 4(p-1) (both loads) to 4(p-1)+3 (store) alone.
+    Weights load once, in stage 0.
 
     A residual that is exactly the part's loaded input (an identity add around a conv
     that keeps the shape, with no halo) is read from SRAM rather than loaded twice; a
@@ -88,11 +101,12 @@ def _parts(b: Builder, block: ConvAddBlock, splits: int, residual_beside_conv: b
     parts = split_rows(wl.tensors[conv.output].shape[1], splits)
     w = b.load("load_w", 0, b.weights(conv, DRAM), "weight")
     for p, rows in enumerate(parts, start=1):
+        s = p - 1 if pipelined else 4 * (p - 1)          # this part's load stage
         conv_reads, conv_deps = [w], ["load_w"]
         x_rows = conv.input_rows(*rows, height)
         x = b.region(conv.input, DRAM, x_rows)
         if x.elements:
-            x = b.load(f"load_x{p}", p - 1, x, "ifmap")
+            x = b.load(f"load_x{p}", s, x, "ifmap")
             conv_reads.insert(0, x)
             conv_deps.insert(0, f"load_x{p}")
         r = b.region(block.residual, "ifmap", rows)
@@ -100,13 +114,13 @@ def _parts(b: Builder, block: ConvAddBlock, splits: int, residual_beside_conv: b
             res_dep = f"load_x{p}"
         else:
             res_dep = f"load_res{p}"
-            b.load(res_dep, p if residual_beside_conv else p - 1, r.moved(DRAM), "ifmap")
+            b.load(res_dep, s + 1 if pipelined else s, r.moved(DRAM), "ifmap")
         c = b.region(conv.output, "ofmap", rows)
-        b.op(f"conv{p}", "conv", p, conv_reads, [c], conv_deps, conv_gemm(conv, wl, rows[1] - rows[0]))
+        b.op(f"conv{p}", "conv", s + 1, conv_reads, [c], conv_deps, conv_gemm(conv, wl, rows[1] - rows[0]))
         y = b.region(add.output, "ofmap", rows)
-        b.op(f"add{p}", "add", p + 1, [c, r], [y], [f"conv{p}", res_dep])
-        b.store(f"store{p}", p + 2, y, f"add{p}")
-    return len(parts) + 3
+        b.op(f"add{p}", "add", s + 2, [c, r], [y], [f"conv{p}", res_dep])
+        b.store(f"store{p}", s + 3, y, f"add{p}")
+    return s + 4
 
 
 _BUILDERS = {"serial": _serial, "fused": _fused, "pipelined": _pipelined}

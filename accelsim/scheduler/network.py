@@ -1,0 +1,163 @@
+"""Whole networks: the fuse pass's layers, each tiled to fit SRAM, run one after another.
+
+Every layer reads its inputs from DRAM and writes its output back (no tensor
+stays in SRAM between layers). Per layer:
+
+- a fused ConvAdd runs as the ConvAdd block schedule in N output-row parts: the
+  fewest parts (at least min(4, rows) when pipelined) whose live regions fit
+  every SRAM buffer; if none fits (its weights alone are too big, say), the
+  conv and the add run as two layers and the plan says why;
+- a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
+- a gemm runs as the 1x1 conv it is;
+- an add or a pool runs on the add unit in the fewest row parts that fit.
+
+Kinds: `serial` (nothing fused, no overlap between tiles), `fused` (ConvAdd
+fused, no overlap), `pipelined` (fused, and tile t+1 loads while tile t
+computes and tile t-1 stores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelsim.errors import ScheduleError
+from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.schedule import DRAM, Op, Schedule
+from accelsim.scheduler.builder import Builder
+from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
+from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
+from accelsim.scheduler.fusion import Layer, plan_fusion
+from accelsim.scheduler.partition import split_rows
+from accelsim.workload import Add, Conv, Gemm, Pool, Workload
+
+NETWORK_SCHEDULES = ("serial", "fused", "pipelined")
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """How one layer was scheduled: `kind` (convadd, conv, add, pool, gemm), its tiles, a note."""
+
+    name: str
+    kind: str
+    tiles: int
+    note: str = ""
+
+
+def _fits(ops: list[Op], hw: Hardware) -> bool:
+    probe = Schedule("probe", "", 1, tuple(sorted(ops, key=lambda op: op.stage)))
+    return all(need <= hw.buffer(space).size_bytes
+               for space, (need, _) in probe.peak_stage_bytes(hw.element_bytes).items())
+
+
+def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
+    k = workload.tensors[gemm.input].shape[-1]
+    return Conv(name=gemm.name, kind="conv", input=gemm.input, output=gemm.output, kh=1, kw=1, cin=k,
+                cout=gemm.out_features)
+
+
+def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool) -> int:
+    """An add or pool on the add unit, in `parts` output-row parts; returns the stages used."""
+    wl = b.workload
+    height, rows_out = wl.tensors[op.inputs[0]].shape[1], wl.tensors[op.output].shape[1]
+    t = 0
+    for t, rows in enumerate(split_rows(rows_out, parts), start=1):
+        load, compute, store = tile_stages(t, pipelined)
+        in_rows = op.input_rows(*rows, height) if isinstance(op, Pool) else rows
+        reads, deps = [], []
+        for i, tensor in enumerate(op.inputs):
+            name = f"load_{'ab'[i]}{t}"
+            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows), "ifmap"))
+            deps.append(name)
+        out = b.region(op.output, "ofmap", rows)
+        window = op.kh * op.kw if isinstance(op, Pool) else 1
+        b.op(f"{'pool' if isinstance(op, Pool) else 'add'}{t}", "pool" if isinstance(op, Pool) else "add",
+             compute, reads, [out], deps, window=window)
+        b.store(f"store{t}", store, out, b.ops[-1].id.removeprefix(b.prefix))
+    return tile_stages(t, pipelined)[2] + 1
+
+
+def _smallest_fit(workload: Workload, hw: Hardware, prefix: str, first: int, build, counts,
+                  scale: int) -> tuple:
+    """(ops, stages, count) of the first count in `counts` whose ops fit SRAM, else None;
+    with `scale` > 1, that count times `scale` (within `counts`) if it fits too."""
+    counts = list(counts)
+    for n in counts:
+        b = Builder(workload, prefix, first)
+        stages = build(b, n)
+        if not _fits(b.ops, hw):
+            continue
+        if scale > 1:
+            scaled = Builder(workload, prefix, first)
+            scaled_stages = build(scaled, min(n * scale, counts[-1]))
+            if _fits(scaled.ops, hw):
+                return scaled.ops, scaled_stages, min(n * scale, counts[-1])
+        return b.ops, stages, n
+    return None
+
+
+def _layer_ops(layer: Layer, workload: Workload, hw: Hardware, pipelined: bool, first: int,
+               scale: int = 1) -> tuple[list[Op], int, list[LayerPlan]]:
+    prefix = f"{layer.name}/"
+    op = layer.op
+    if layer.add is not None:
+        block = ConvAddBlock(op, layer.add, layer.residual)
+        rows = workload.tensors[op.output].shape[1]
+        counts = range(min(4, rows) if pipelined else 1, rows + 1)
+        found = _smallest_fit(workload, hw, prefix, first,
+                              lambda b, n: convadd_ops(b, block, n, pipelined), counts, scale)
+        if found:
+            ops, stages, n = found
+            return ops, stages, [LayerPlan(layer.name, "convadd", n)]
+        conv_ops, conv_stages, conv_plan = _layer_ops(Layer(op), workload, hw, pipelined, first, scale)
+        add_ops, add_stages, add_plan = _layer_ops(Layer(layer.add), workload, hw, pipelined,
+                                                   first + conv_stages, scale)
+        why = "does not fit SRAM in any number of parts; conv and add run apart"
+        return conv_ops + add_ops, conv_stages + add_stages, [
+            LayerPlan(conv_plan[0].name, "conv", conv_plan[0].tiles,
+                      f"not fused with {layer.add.name}: {why}"),
+            *add_plan]
+    if isinstance(op, Conv | Gemm):
+        conv = op if isinstance(op, Conv) else _as_conv(op, workload)
+        tiling = choose_tiling(conv, workload, hw)
+        rows = workload.tensors[conv.output].shape[1]
+        tiling = Tiling(tiling.filter_parts, min(rows, tiling.row_parts * scale))
+        b = Builder(workload, prefix, first)
+        stages = conv_layer_ops(b, conv, tiling, pipelined)
+        return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
+    rows = workload.tensors[op.output].shape[1]
+    found = _smallest_fit(workload, hw, prefix, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),
+                          range(1, rows + 1), scale)
+    if found is None:
+        raise ScheduleError(f"{op.kind} {op.name!r}: even one output row per part does not fit SRAM; "
+                            "splitting W is not supported yet")
+    ops, stages, n = found
+    return ops, stages, [LayerPlan(layer.name, op.kind, n)]
+
+
+def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1
+                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+    """The schedule of a whole network, how each layer was planned, and why adds did not fuse.
+
+    `tile_scale` multiplies every layer's row parts (within its rows, where they still
+    fit), for studies of finer tiling."""
+    if kind not in NETWORK_SCHEDULES:
+        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(NETWORK_SCHEDULES)}")
+    if kind == "serial":
+        layers, not_fused = [Layer(op) for op in workload.ops], {}
+    else:
+        plan = plan_fusion(workload)
+        layers, not_fused = list(plan.layers), dict(plan.not_fused)
+    ops, plans, stage = [], [], 0
+    for layer in layers:
+        layer_ops, stages, layer_plans = _layer_ops(layer, workload, hw, kind == "pipelined", stage,
+                                                    tile_scale)
+        ops += layer_ops
+        plans += layer_plans
+        stage += stages
+    tiles = max((p.tiles for p in plans), default=1)
+    schedule = Schedule(kind, workload.name, tiles, tuple(sorted(ops, key=lambda op: op.stage)))
+    capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    for space, (need, at) in schedule.peak_stage_bytes(hw.element_bytes).items():
+        if need > capacity[space]:                      # each layer was checked: cannot happen
+            raise ScheduleError(f"internal: stage {at} needs {need:,} bytes of {space}")
+    return schedule, plans, not_fused

@@ -1,0 +1,85 @@
+"""Whole networks on the default machine: SRAM respected, every output written once, speedups."""
+
+import pytest
+
+from accelsim import load_hw, load_workload, simulate
+from accelsim.schedule import DRAM
+from accelsim.scheduler.network import network_schedule
+from accelsim.workload import Conv
+from tests.helpers import DEFAULT_HW, ROOT
+
+
+@pytest.fixture(scope="module")
+def hw():
+    return load_hw(DEFAULT_HW)
+
+
+def trace(name):
+    return load_workload(ROOT / "traces" / f"{name}.yaml")
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnet18", "mobilenetv2"])
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_sram_is_never_exceeded_and_every_layer_output_is_stored_once(hw, name, kind):
+    wl = trace(name)
+    schedule, plans, _ = network_schedule(wl, hw, kind)
+    for space, (need, _) in schedule.peak_stage_bytes(hw.element_bytes).items():
+        assert need <= hw.buffer(space).size_bytes
+    stored = {}
+    for op in schedule.ops:
+        if op.kind == "store":
+            (region,) = op.writes
+            assert region.space == DRAM
+            stored[region.tensor] = stored.get(region.tensor, 0) + region.elements
+    fused_convs = {p.name.split("+")[0] for p in plans if p.kind == "convadd"}
+    expected = {op.output for op in wl.ops if op.name not in fused_convs}
+    assert set(stored) == expected
+    for tensor, elements in stored.items():          # parts tile the tensor: no gap, no overlap
+        total = 1
+        for d in wl.tensors[tensor].shape:
+            total *= d
+        assert elements == total, tensor
+
+
+def test_resnet50_pipelined_beats_serial(hw):
+    wl = trace("resnet50")
+    serial, fused, piped = (simulate(hw, wl, kind) for kind in ("serial", "fused", "pipelined"))
+    assert piped.total_cycles < fused.total_cycles < serial.total_cycles
+    assert serial.total_cycles / piped.total_cycles > 1.4
+    # fusing keeps 16 conv outputs (the ones the adds consume) out of DRAM, both ways
+    assert fused.dram_write_bytes < serial.dram_write_bytes
+    assert piped.macs == wl.macs == 4_089_184_256       # the FC runs as a 1x1 conv: the same MACs
+    for space, peak in piped.sram_peak_bytes.items():
+        assert peak <= hw.buffer(space).size_bytes
+
+
+def test_convadds_whose_weights_never_fit_run_apart_and_say_why(hw):
+    _, plans, _ = network_schedule(trace("resnet50"), hw, "pipelined")
+    apart = {p.name: p.note for p in plans if p.note}
+    # layer4's 1x1 512 -> 2048 conv has 1 MiB of weights: more than the 256 KiB weight buffer
+    assert set(apart) == {"layer4.0.conv3", "layer4.1.conv3", "layer4.2.conv3"}
+    assert "not fused with layer4.0.add: does not fit SRAM" in apart["layer4.0.conv3"]
+
+
+def test_depthwise_layers_use_one_array_column(hw):
+    # A depthwise conv is one GEMM per channel with N = 1 filter: it maps onto 1 of the 32
+    # columns, so its MACs per busy conv cycle can never exceed rows x 1 = 32, a 1/32 share.
+    result = simulate(hw, trace("mobilenetv2"), "pipelined")
+    sa = hw.systolic_array
+    layers = {layer["name"]: layer for layer in result.layers()}
+    depthwise = [op.name for op in trace("mobilenetv2").ops if isinstance(op, Conv) and op.groups > 1]
+    for name in depthwise:
+        layer = layers[name]
+        per_cycle = layer["macs"] / layer["units"]["conv"]["busy_cycles"]
+        assert per_cycle <= sa.rows
+        assert per_cycle > 0.5 * sa.rows            # close to the bound: M fills the rows
+
+
+def test_layers_in_json(hw):
+    data = simulate(hw, trace("resnet18"), "pipelined").to_dict()
+    layers = data["layers"]
+    assert layers[0]["name"] == "conv1" and layers[-1]["name"] == "fc"
+    assert set(layers[0]) >= {"name", "kinds", "cycles", "units", "dram_read_bytes", "dram_write_bytes",
+                              "bound_cycles"}
+    assert all(layer["bound_cycles"] <= layer["cycles"] for layer in layers)
+    assert sum(layer["macs"] for layer in layers) == data["macs"]
