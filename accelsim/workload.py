@@ -52,8 +52,24 @@ def window_input_rows(out_start: int, out_stop: int, height: int, k: int, stride
     return start, max(min(last + 1, height), start)
 
 
+class _OneInput:
+    """Ops that read one tensor, `input`."""
+
+    input: str
+    name: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def weight(self) -> str:
+        """Name of the implicit weight tensor (ops that have weights)."""
+        return f"{self.name}.weight"
+
+
 @dataclass(frozen=True)
-class Conv:
+class Conv(_OneInput):
     """2-D convolution, NHWC input, `[Cout, kh, kw, Cin/groups]` weights."""
 
     __pydantic_config__ = STRICT
@@ -70,15 +86,6 @@ class Conv:
     dilation: PosInt = 1
     groups: PosInt = 1
     relu: Flag = False
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def weight(self) -> str:
-        """Name of the implicit weight tensor."""
-        return f"{self.name}.weight"
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -125,7 +132,7 @@ class Add:
 
 
 @dataclass(frozen=True)
-class Pool:
+class Pool(_OneInput):
     """Max or average pooling over `kh` x `kw` windows, per channel."""
 
     __pydantic_config__ = STRICT
@@ -137,10 +144,6 @@ class Pool:
     kw: PosInt
     stride: PosInt = 1
     pad: NonNegInt = 0
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
 
     def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
         """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read."""
@@ -159,7 +162,7 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class Gemm:
+class Gemm(_OneInput):
     """A fully connected layer over the last axis: `[..., in] -> [..., out_features]`."""
 
     __pydantic_config__ = STRICT
@@ -169,14 +172,6 @@ class Gemm:
     output: Name
     out_features: PosInt
     relu: Flag = False
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def weight(self) -> str:
-        return f"{self.name}.weight"
 
     def weight_shape(self, x: tuple[int, ...]) -> tuple[int, int]:
         return (self.out_features, x[-1])
@@ -292,7 +287,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
             found.append(f"{doc.where(('tensors', name))}: tensors.{name}: declared but no op reads "
                          f"or writes it")
     for _, op in ops:
-        weight = getattr(op, "weight", None)
+        weight = op.weight if isinstance(op, Conv | Gemm) else None
         if weight in declared:
             found.append(f"{doc.where(('tensors', weight))}: tensors.{weight}: this name is taken by "
                          f"the weights of {op.kind} {op.name!r}; rename the tensor")
