@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from accelsim.engine.machine import SYNC_MODES
 from accelsim.errors import AccelsimError
 from accelsim.hw import load_hw
 from accelsim.importers.scalesim import read_config, read_topology, with_array
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="H parts of the pipelined schedule (default 4)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
+    run.add_argument("--sync", choices=SYNC_MODES, default="barrier",
+                     help="barrier: each stage waits for the last (default); deps: ops wait only for "
+                          "the data they read")
     run.add_argument("--layers", action="store_true",
                      help="also print the per-layer table of the schedule run (pipelined by default)")
 
@@ -81,7 +85,7 @@ def _scalesim(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace) -> None:
     hw, workload = load_hw(args.hw), load_workload(args.workload)
     if args.schedule:
-        result = simulate(hw, workload, args.schedule, args.splits)
+        result = simulate(hw, workload, args.schedule, args.splits, args.sync)
         if args.json:
             print(result.to_json())
         else:
@@ -90,7 +94,7 @@ def _run(args: argparse.Namespace) -> None:
             if args.layers:
                 print(layers_table(result))
         return
-    results, failed = compare_schedules(hw, workload, args.splits)
+    results, failed = compare_schedules(hw, workload, args.splits, args.sync)
     if args.json:
         if "pipelined" in failed:
             raise failed["pipelined"]

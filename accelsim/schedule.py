@@ -3,7 +3,9 @@
 A schedule is a list of ops. Each op belongs to a stage; a barrier closes
 every stage, so no op of stage s+1 starts before every op of stage s has
 ended (plus the hardware's barrier cost). Within a stage, ops start as soon
-as their dependencies have ended and their unit is free.
+as their dependencies have ended and their unit is free. Run with
+`sync="deps"`, the engine ignores stages and orders ops by their data
+dependencies only (`Schedule.data_dependencies`).
 
 Memory spaces: a region lives in `dram` or in one SRAM buffer. An op that
 writes an SRAM region reserves its bytes when it starts; the bytes are
@@ -43,6 +45,12 @@ class Region:
         for a, b in zip(self.start, self.stop, strict=True):
             n *= b - a
         return n
+
+    def overlaps(self, other: Region) -> bool:
+        """Whether the two boxes share an element (whatever their memory spaces)."""
+        return self.tensor == other.tensor and all(
+            a0 < b1 and b0 < a1 for a0, a1, b0, b1 in zip(self.start, self.stop, other.start, other.stop,
+                                                          strict=True))
 
     def moved(self, space: str) -> Region:
         """The same box held in another memory space."""
@@ -150,6 +158,24 @@ class Schedule:
                 last_writer[region] = i
                 readers[(i, region)] = []
         return readers
+
+    def data_dependencies(self) -> list[list[int]]:
+        """Per op (by index), the ops it must wait for when only data orders them: its
+        explicit deps, the writer of every SRAM region it reads, and every earlier op
+        that wrote a DRAM region overlapping one it reads."""
+        deps = [{self._index[d] for d in op.deps} for op in self.ops]
+        for (writer, _), readers in self.readers().items():
+            for r in readers:
+                deps[r].add(writer)
+        dram_writes: dict[str, list[tuple[int, Region]]] = {}
+        for i, op in enumerate(self.ops):
+            for region in op.reads:
+                if region.space == DRAM:
+                    deps[i].update(j for j, w in dram_writes.get(region.tensor, ()) if w.overlaps(region))
+            for region in op.writes:
+                if region.space == DRAM:
+                    dram_writes.setdefault(region.tensor, []).append((i, region))
+        return [sorted(d) for d in deps]
 
     def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
         """Per SRAM buffer: (most bytes live in one stage, that stage).

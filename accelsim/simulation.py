@@ -28,6 +28,8 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = "pipelined",
     return network_schedule(workload, hw, schedule)[0]
 
 
-def simulate(hw: Hardware, workload: Workload, schedule: str = "pipelined", splits: int = 4) -> Result:
-    """Simulate `workload` on `hw` with the `schedule` kind (see `make_schedule`)."""
-    return run_schedule(hw, make_schedule(hw, workload, schedule, splits))
+def simulate(hw: Hardware, workload: Workload, schedule: str = "pipelined", splits: int = 4,
+             sync: str = "barrier") -> Result:
+    """Simulate `workload` on `hw` with the `schedule` kind (see `make_schedule`);
+    `sync` is "barrier" (stages) or "deps" (data dependencies only)."""
+    return run_schedule(hw, make_schedule(hw, workload, schedule, splits), sync)

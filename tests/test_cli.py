@@ -184,3 +184,21 @@ def test_non_positive_counts_are_usage_errors(capsys, args):
         main([str(a) for a in args])
     assert exit_.value.code == 2
     assert "must be a whole number > 0" in capsys.readouterr().err
+
+
+def test_run_sync_deps(capsys):
+    _, barrier, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--json")
+    code, deps, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--sync", "deps",
+                        "--json")
+    assert code == 0
+    assert json.loads(deps)["total_cycles"] < json.loads(barrier)["total_cycles"]
+
+
+def test_run_network_with_layers_table(capsys):
+    code, out, _ = run(capsys, "run", DEFAULT_HW, BLOCK.parent / "resnet18.yaml", "--schedule", "pipelined",
+                       "--layers")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[4].split()[:3] == ["layer", "kinds", "cycles"]
+    assert [line.split()[0] for line in lines[6:8]] == ["conv1", "maxpool"]
+    assert lines[-1].split()[0] == "fc"

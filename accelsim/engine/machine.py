@@ -10,6 +10,8 @@ released when the last op that reads them ends.
 
 from __future__ import annotations
 
+import itertools
+
 import simpy
 
 from accelsim.engine.dram import FluidDram
@@ -20,12 +22,16 @@ from accelsim.result import OpRecord, Result, build_result
 from accelsim.schedule import UNITS, Schedule
 from accelsim.timing import compute_op_cycles, transfer_bytes
 
+SYNC_MODES = ("barrier", "deps")
+
 
 class _Run:
     """State of one simulation; used once."""
 
-    def __init__(self, hw: Hardware, schedule: Schedule):
-        self.hw, self.schedule = hw, schedule
+    def __init__(self, hw: Hardware, schedule: Schedule, sync: str = "barrier"):
+        if sync not in SYNC_MODES:
+            raise SimulationError(f"unknown sync mode {sync!r}: expected one of {', '.join(SYNC_MODES)}")
+        self.hw, self.schedule, self.sync = hw, schedule, sync
         self.env = env = simpy.Environment()
         self.units = {"conv": Pool(env, "conv", 1), "add": Pool(env, "add", 1),
                       "dma": Pool(env, "dma", hw.dma.engines)}
@@ -34,7 +40,8 @@ class _Run:
                                                           hw.dram.latency_cycles)
         ops, eb = schedule.ops, hw.element_bytes
         index = {op.id: i for i, op in enumerate(ops)}
-        self.deps = [[index[d] for d in op.deps] for op in ops]
+        self.deps = (schedule.data_dependencies() if sync == "deps"
+                     else [[index[d] for d in op.deps] for op in ops])
         self.allocs = [[(self.sram[r.space], r.elements * eb) for r in op.sram_writes()] for op in ops]
         self.cycles = [compute_op_cycles(op, hw) if op.unit != "dma" else None for op in ops]
         self.nbytes = [transfer_bytes(op, hw) if op.unit == "dma" else 0 for op in ops]
@@ -44,10 +51,26 @@ class _Run:
             self.pending[key] = len(readers)
             for i in readers:
                 self.releases[i].append(key)
+        # sync by deps: ops reserve SRAM strictly in issue order, so no op runs so far ahead
+        # that it holds the space an earlier op needs (which could deadlock)
+        self.turn: dict[int, simpy.Event] = {}
+        self.next_turn: dict[int, int] = {}
+        if sync == "deps":
+            allocating = [i for i in range(len(ops)) if self.allocs[i]]
+            self.turn = {i: env.event() for i in allocating}
+            self.next_turn = dict(itertools.pairwise(allocating))
+            if allocating:
+                self.turn[allocating[0]].succeed()
         self.procs: list[simpy.Process | None] = [None] * len(ops)
         self.start: list[int | None] = [None] * len(ops)
         self.end: list[int | None] = [None] * len(ops)
         self.waiting: dict[int, str] = {}
+
+    def everything(self):
+        """Sync by data only: every op starts as soon as its dependencies allow."""
+        for i in range(len(self.schedule.ops)):
+            self.procs[i] = self.env.process(self.op(i))
+        yield self.env.all_of(self.procs)
 
     def stages(self):
         barrier = self.hw.barrier_cycles
@@ -64,16 +87,21 @@ class _Run:
         if deps:
             self.waiting[i] = "its dependencies"
             yield env.all_of(deps)
+        if i in self.turn:
+            self.waiting[i] = "its turn to reserve SRAM"
+            yield self.turn[i]
+        for buffer, nbytes in self.allocs[i]:     # space first: a waiting op holds no unit
+            wait = buffer.acquire(nbytes)
+            if wait is not None:
+                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer.name}"
+                yield wait
+        if i in self.next_turn:
+            self.turn[self.next_turn[i]].succeed()
         unit = self.units[op.unit]
         wait = unit.acquire(1)
         if wait is not None:
             self.waiting[i] = f"unit {op.unit}"
             yield wait
-        for buffer, nbytes in self.allocs[i]:
-            wait = buffer.acquire(nbytes)
-            if wait is not None:
-                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer.name}"
-                yield wait
         self.waiting.pop(i, None)
         self.start[i] = env.now
         if self.cycles[i] is not None:
@@ -89,7 +117,7 @@ class _Run:
                 self.sram[region.space].release(region.elements * self.hw.element_bytes)
 
     def result(self) -> Result:
-        main = self.env.process(self.stages())
+        main = self.env.process(self.stages() if self.sync == "barrier" else self.everything())
         self.env.run()
         if not main.processed:
             stuck = ", ".join(f"{self.schedule.ops[i].id} (waiting for {why})"
@@ -107,6 +135,9 @@ class _Run:
                             peaks, UNITS)
 
 
-def run_schedule(hw: Hardware, schedule: Schedule) -> Result:
-    """Execute `schedule` on `hw` and return its Result."""
-    return _Run(hw, schedule).result()
+def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:
+    """Execute `schedule` on `hw` and return its Result.
+
+    `sync`: "barrier" (every stage waits for the previous one) or "deps" (ops wait for
+    their data dependencies only; stages and barriers are ignored)."""
+    return _Run(hw, schedule, sync).result()

@@ -107,3 +107,38 @@ def test_every_sram_byte_is_released_by_the_end(kind):
         run = _Run(hw(), make_schedule(hw(), workload, kind, 4))
         run.result()
         assert {b: pool.level for b, pool in run.sram.items()} == {"ifmap": 0, "weight": 0, "ofmap": 0}
+
+
+def test_sync_by_deps_lets_every_add_hide_behind_the_next_conv():
+    # Ideal memory, pipelined block in 4 parts: with barriers the total is
+    # c1 + sum max(a_i, c_i+1) + a4 plus nothing else; synced by data only, the conv unit
+    # never waits (loads are free), so the total is c1 + c2 + c3 + c4 + a4.
+    h = hw(IDEAL_HW)
+    schedule = make_schedule(h, load_workload(BLOCK), "pipelined", 4)
+    by_deps = run_schedule(h, schedule, sync="deps")
+    c = [by_deps.op(f"conv{p}").cycles for p in range(1, 5)]
+    assert by_deps.total_cycles == sum(c) + by_deps.op("add4").cycles
+    assert by_deps.units["conv"].busy_cycles == by_deps.op("conv4").end
+    assert by_deps.total_cycles <= run_schedule(h, schedule).total_cycles
+
+
+def test_sync_by_deps_waits_for_dram_written_by_an_earlier_op():
+    # store then load of the same DRAM rows: the load must wait for the store even
+    # though no explicit dependency says so
+    c, back = region("c", "ofmap", 64), region("c", "ifmap", 64)
+    ops = (
+        Op("conv", "conv", 0, (), (c,), (), CONV),
+        Op("store", "store", 1, (c,), (c.moved(DRAM),), ("conv",)),
+        Op("load", "load", 2, (c.moved(DRAM),), (back,)),
+    )
+    schedule = Schedule("hand", "t", 1, ops)
+    assert schedule.data_dependencies() == [[], [0], [1]]
+    result = run_schedule(hw(), schedule, sync="deps")
+    # conv 0-126; store 64 B: 100 + 4 -> 230; load waits for it: 230 + 104 = 334; no barriers
+    assert timeline(result)[1:] == [("store", "dma", 126, 230), ("load", "dma", 230, 334)]
+    assert result.total_cycles == 334
+
+
+def test_unknown_sync_mode():
+    with pytest.raises(SimulationError, match="unknown sync mode 'lazy'"):
+        run_schedule(hw(), Schedule("hand", "t", 1, ()), sync="lazy")

@@ -83,3 +83,13 @@ def test_layers_in_json(hw):
                               "bound_cycles"}
     assert all(layer["bound_cycles"] <= layer["cycles"] for layer in layers)
     assert sum(layer["macs"] for layer in layers) == data["macs"]
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenetv2"])
+def test_sync_by_deps_runs_whole_networks_within_sram(hw, name):
+    wl = trace(name)
+    barrier = simulate(hw, wl, "pipelined")
+    deps = simulate(hw, wl, "pipelined", sync="deps")
+    assert deps.total_cycles < barrier.total_cycles
+    for space, peak in deps.sram_peak_bytes.items():
+        assert peak <= hw.buffer(space).size_bytes
