@@ -75,12 +75,14 @@ def format_table(head: list[str], rows: list[list[str]], total: list[str] | None
 def layers_table(result: Result) -> str:
     """Per layer of `result`: cycles, unit utilization, DRAM bytes, and how close to its
     roofline bound (max of MACs / PEs and DRAM bytes / bandwidth) it runs."""
-    head = ["layer", "kinds", "cycles", "conv util", "add util", "dma util", "DRAM B", "bound",
-            "bound/cycles"]
+    head = ["layer", "kinds", "cycles", "memory stall", "conv util", "add util", "dma util", "DRAM B",
+            "bound", "bound/cycles"]
     rows = []
     for layer in result.layers():
         u = layer["units"]
+        stall = layer["time_split"]["memory"] if layer["time_split"] else None
         rows.append([layer["name"] or result.workload, "+".join(layer["kinds"]), f"{layer['cycles']:,}",
+                     f"{stall:,}" if stall is not None else "-",
                      f"{u['conv']['utilization']:.0%}", f"{u['add']['utilization']:.0%}",
                      f"{u['dma']['utilization']:.0%}",
                      f"{layer['dram_read_bytes'] + layer['dram_write_bytes']:,}",

@@ -8,6 +8,7 @@
   systolic array's peak MAC rate achieved over the whole run.
 - dram read/write bytes: bytes moved by load / store ops.
 - sram_peak_bytes: most bytes reserved in each SRAM buffer at any moment.
+- time_split: total cycles as compute + memory (stall) + barrier; see Result.time_split.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Result:
     sram_peak_bytes: dict[str, int]
     macs: int
     hw: Hardware
+    sync: str = "barrier"
 
     @property
     def time_us(self) -> float:
@@ -74,6 +76,32 @@ class Result:
 
     def op(self, op_id: str) -> OpRecord:
         return next(r for r in self.ops if r.id == op_id)
+
+    def time_split(self, records: list[OpRecord] | None = None) -> dict[str, int] | None:
+        """Where the cycles of a barrier-synced run (or of some of its stages) go, summing
+        to their total: per stage, `compute` is its longest compute op (up to the stage's
+        length), `memory` the rest of the stage (waiting for transfers), `barrier` the
+        barrier after it. None for a run synced by data dependencies."""
+        if self.sync != "barrier":
+            return None
+        closes: dict[int, int] = {}
+        for r in self.ops:
+            closes[r.stage] = max(closes.get(r.stage, 0), r.end)
+        opens, t = {}, 0
+        for stage in sorted(closes):
+            opens[stage], t = t, closes[stage] + self.hw.barrier_cycles
+        longest: dict[int, int] = {}
+        for r in self.ops if records is None else records:
+            longest.setdefault(r.stage, 0)
+            if r.unit != "dma":
+                longest[r.stage] = max(longest[r.stage], r.cycles)
+        split = {"compute": 0, "memory": 0, "barrier": 0}
+        for stage, compute in longest.items():
+            span = closes[stage] - opens[stage]
+            split["compute"] += min(compute, span)
+            split["memory"] += span - min(compute, span)
+            split["barrier"] += self.hw.barrier_cycles
+        return split
 
     def layers(self) -> list[dict]:
         """Per layer (ops grouped by `OpRecord.layer`, in order of first start): its op kinds,
@@ -97,7 +125,8 @@ class Result:
                 units[unit] = {"busy_cycles": busy, "utilization": busy / cycles if cycles else 0.0}
             out.append({"name": name, "kinds": sorted({r.kind for r in recs}), "start": start, "end": end,
                         "cycles": cycles, "units": units, "dram_read_bytes": read, "dram_write_bytes": write,
-                        "macs": macs, "bound_cycles": max(-(-macs // (sa.rows * sa.cols)), int(memory))})
+                        "macs": macs, "bound_cycles": max(-(-macs // (sa.rows * sa.cols)), int(memory)),
+                        "time_split": self.time_split(recs)})
         return out
 
     def to_dict(self) -> dict:
@@ -114,6 +143,8 @@ class Result:
             "sram_peak_bytes": dict(self.sram_peak_bytes),
             "macs": self.macs,
             "array_utilization": self.array_utilization,
+            "sync": self.sync,
+            "time_split": self.time_split(),
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
             **({"layers": self.layers()} if any(r.layer for r in self.ops) else {}),
@@ -139,11 +170,11 @@ def busy_cycles(intervals: list[tuple[int, int]]) -> int:
 
 def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],
                  dram_read: int, dram_write: int, sram_peak: dict[str, int],
-                 unit_names: tuple[str, ...]) -> Result:
+                 unit_names: tuple[str, ...], sync: str = "barrier") -> Result:
     units = {}
     for name in unit_names:
         busy = busy_cycles([(r.start, r.end) for r in records if r.unit == name])
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
     macs = sum(op.gemm.macs for op in schedule.ops if op.gemm is not None)
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
-                  dram_read, dram_write, sram_peak, macs, hw)
+                  dram_read, dram_write, sram_peak, macs, hw, sync)

@@ -106,3 +106,16 @@ def test_pipelining_beats_serial_on_the_default_machine():
 def test_same_inputs_same_json():
     wl = load_workload(BLOCK)
     assert simulate(hw(), wl, "pipelined", 5).to_json() == simulate(hw(), wl, "pipelined", 5).to_json()
+
+
+def test_time_split_adds_up_and_points_at_the_bottleneck():
+    wl = load_workload(BLOCK)
+    ideal = simulate(hw(IDEAL_HW, barrier_cycles=5), wl, "pipelined", 4)
+    split = ideal.time_split()
+    assert sum(split.values()) == ideal.total_cycles
+    assert split["memory"] == 0 and split["barrier"] == 7 * 5            # N + 3 = 7 stages
+    slow = simulate(hw(dram__channel_bytes_per_cycle=0.125), wl, "pipelined", 4)
+    split = slow.time_split()
+    assert sum(split.values()) == slow.total_cycles
+    assert split["memory"] > 10 * split["compute"]
+    assert simulate(hw(), wl, "pipelined", 4, sync="deps").time_split() is None

@@ -132,7 +132,7 @@ class _Run:
         dram_write = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "store")
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         return build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
-                            peaks, UNITS)
+                            peaks, UNITS, self.sync)
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:
