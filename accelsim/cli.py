@@ -11,6 +11,7 @@ from pathlib import Path
 from accelsim.engine.machine import SYNC_MODES
 from accelsim.errors import AccelsimError
 from accelsim.hw import load_hw
+from accelsim.importers.onnx import load_onnx
 from accelsim.importers.scalesim import read_config, read_topology, with_array
 from accelsim.parity import layer_parity, parity_dict, parity_table
 from accelsim.report import compare_schedules, describe_hw, layers_table, results_table, speedups
@@ -40,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
                          description="Simulate WORKLOAD on HW. Without --schedule, compare "
                                      "the serial, fused and pipelined schedules.")
     run.add_argument("hw", metavar="HW.yaml", help="hardware config (see hwconfigs/)")
-    run.add_argument("workload", metavar="WORKLOAD.yaml", help="workload trace (see traces/)")
+    run.add_argument("workload", metavar="WORKLOAD.yaml",
+                     help="workload trace (see traces/), or an ONNX model (.onnx)")
+    run.add_argument("--skip-unsupported", action="store_true",
+                     help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
     run.add_argument("--schedule", choices=SCHEDULES,
                      help="run one schedule (default: compare all three)")
     run.add_argument("--splits", type=_positive, default=4, metavar="N",
@@ -83,7 +87,14 @@ def _scalesim(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    hw, workload = load_hw(args.hw), load_workload(args.workload)
+    hw = load_hw(args.hw)
+    if args.workload.endswith(".onnx"):
+        workload, skipped = load_onnx(args.workload, args.skip_unsupported)
+        if skipped:
+            print(f"accelsim: skipped {len(skipped)} unsupported ONNX nodes: {', '.join(skipped)}",
+                  file=sys.stderr)
+    else:
+        workload = load_workload(args.workload)
     if args.schedule:
         result = simulate(hw, workload, args.schedule, args.splits, args.sync)
         if args.json:
