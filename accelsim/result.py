@@ -8,13 +8,14 @@
   systolic array's peak MAC rate achieved over the whole run.
 - dram read/write bytes: bytes moved by load / store ops.
 - sram_peak_bytes: most bytes reserved in each SRAM buffer at any moment.
+- sram_occupancy: per buffer, (cycle, bytes reserved) after every change (not in the JSON).
 - time_split: total cycles as compute + memory (stall) + barrier; see Result.time_split.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accelsim.hw import Hardware
 from accelsim.schedule import Schedule
@@ -63,6 +64,7 @@ class Result:
     macs: int
     hw: Hardware
     sync: str = "barrier"
+    sram_occupancy: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     @property
     def time_us(self) -> float:

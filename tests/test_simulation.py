@@ -119,3 +119,11 @@ def test_time_split_adds_up_and_points_at_the_bottleneck():
     assert sum(split.values()) == slow.total_cycles
     assert split["memory"] > 10 * split["compute"]
     assert simulate(hw(), wl, "pipelined", 4, sync="deps").time_split() is None
+
+
+def test_sram_occupancy_over_time_peaks_at_the_reported_peak_and_ends_empty():
+    result = simulate(hw(), load_workload(BLOCK), "pipelined", 4)
+    for buffer, history in result.sram_occupancy.items():
+        assert max(level for _, level in history) == result.sram_peak_bytes[buffer]
+        assert history[-1][1] == 0
+        assert [t for t, _ in history] == sorted({t for t, _ in history})

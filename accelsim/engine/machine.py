@@ -10,6 +10,7 @@ released when the last op that reads them ends.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import simpy
@@ -131,8 +132,9 @@ class _Run:
         dram_read = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "load")
         dram_write = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "store")
         peaks = {b: pool.peak for b, pool in self.sram.items()}
-        return build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
-                            peaks, UNITS, self.sync)
+        result = build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
+                              peaks, UNITS, self.sync)
+        return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()})
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:

@@ -19,6 +19,7 @@ class Pool:
         self.env, self.name, self.capacity = env, name, capacity
         self.level = 0
         self.peak = 0
+        self.history: list[tuple[int, int]] = [(0, 0)]     # (cycle, level) after every change
         self._waiting: deque[tuple[int, simpy.Event]] = deque()
 
     def acquire(self, amount: int) -> simpy.Event | None:
@@ -32,6 +33,7 @@ class Pool:
 
     def release(self, amount: int) -> None:
         self.level -= amount
+        self._record()
         while self._waiting and self.level + self._waiting[0][0] <= self.capacity:
             amount, event = self._waiting.popleft()
             self._take(amount)
@@ -40,3 +42,11 @@ class Pool:
     def _take(self, amount: int) -> None:
         self.level += amount
         self.peak = max(self.peak, self.level)
+        self._record()
+
+    def _record(self) -> None:
+        now = self.env.now
+        if self.history[-1][0] == now:
+            self.history[-1] = (now, self.level)
+        else:
+            self.history.append((now, self.level))

@@ -23,3 +23,18 @@ def test_grants_in_arrival_order_and_tracks_the_peak():
     env.run()
     assert log == [("a", "got", 0), ("b", "got", 10), ("c", "got", 10)]
     assert pool.peak == 70 and pool.level == 0
+
+
+def test_history_records_the_level_after_every_change():
+    env = simpy.Environment()
+    pool = Pool(env, "ofmap", 100)
+
+    def user():
+        pool.acquire(30)
+        pool.acquire(20)              # same cycle: one entry with the final level
+        yield env.timeout(5)
+        pool.release(30)
+
+    env.process(user())
+    env.run()
+    assert pool.history == [(0, 50), (5, 20)]
