@@ -22,6 +22,14 @@ from accelsim.workload import load_workload
 DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
 
 
+def _layer_parts(text: str) -> tuple[str, int]:
+    """argparse type: LAYER=N."""
+    layer, _, count = text.rpartition("=")
+    if not layer:
+        raise argparse.ArgumentTypeError(f"expected LAYER=N, got {text!r}")
+    return layer, _positive(count)
+
+
 def _positive(text: str) -> int:
     """argparse type: a whole number > 0."""
     try:
@@ -54,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sync", choices=SYNC_MODES, default="barrier",
                      help="barrier: each stage waits for the last (default); deps: ops wait only for "
                           "the data they read")
+    run.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
+                     help="networks: split LAYER's output rows into N parts (repeatable; a fused layer "
+                          "is named CONV+ADD)")
     run.add_argument("--layers", action="store_true",
                      help="also print the per-layer table of the schedule run (pipelined by default)")
 
@@ -96,7 +107,7 @@ def _run(args: argparse.Namespace) -> None:
     else:
         workload = load_workload(args.workload)
     if args.schedule:
-        result = simulate(hw, workload, args.schedule, args.splits, args.sync)
+        result = simulate(hw, workload, args.schedule, args.splits, args.sync, dict(args.parts))
         if args.json:
             print(result.to_json())
         else:
@@ -105,7 +116,7 @@ def _run(args: argparse.Namespace) -> None:
             if args.layers:
                 print(layers_table(result))
         return
-    results, failed = compare_schedules(hw, workload, args.splits, args.sync)
+    results, failed = compare_schedules(hw, workload, args.splits, args.sync, dict(args.parts))
     if args.json:
         if "pipelined" in failed:
             raise failed["pipelined"]

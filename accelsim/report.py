@@ -10,13 +10,13 @@ from accelsim.simulation import simulate
 from accelsim.workload import Workload
 
 
-def compare_schedules(hw: Hardware, workload: Workload, splits: int,
-                      sync: str = "barrier") -> tuple[list[Result], dict[str, ScheduleError]]:
+def compare_schedules(hw: Hardware, workload: Workload, splits: int, sync: str = "barrier",
+                      parts: dict[str, int] | None = None) -> tuple[list[Result], dict[str, ScheduleError]]:
     """Every schedule kind, serial first: the Results, and why any that could not be built failed."""
     results, failed = [], {}
     for kind in SCHEDULES:
         try:
-            results.append(simulate(hw, workload, kind, splits, sync))
+            results.append(simulate(hw, workload, kind, splits, sync, parts if kind != "serial" else None))
         except ScheduleError as exc:
             failed[kind] = exc
     return results, failed

@@ -12,24 +12,24 @@ from accelsim.workload import Workload
 
 
 def make_schedule(hw: Hardware, workload: Workload, schedule: str = "pipelined",
-                  splits: int = 4) -> Schedule:
+                  splits: int = 4, parts: dict[str, int] | None = None) -> Schedule:
     """The `schedule` kind for `workload`, checked to fit `hw`'s SRAM.
 
     Kinds: serial, fused, pipelined, and layer (lone convs, tiled to fit SRAM). A chain
     of ConvAdd blocks runs as the block schedules, the pipelined one in `splits` H parts;
     any other graph runs as a network (scheduler/network.py: fusion and tiling chosen
-    per layer, `splits` unused).
+    per layer, `splits` unused; `parts` fixes the row parts of named layers).
     """
     if schedule == "layer":
         return layer_schedule(workload, hw)
     if is_convadd_chain(workload):
         capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
         return build_schedule(workload, schedule, splits, hw.element_bytes, capacity)
-    return network_schedule(workload, hw, schedule)[0]
+    return network_schedule(workload, hw, schedule, parts=parts)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = "pipelined", splits: int = 4,
-             sync: str = "barrier") -> Result:
+             sync: str = "barrier", parts: dict[str, int] | None = None) -> Result:
     """Simulate `workload` on `hw` with the `schedule` kind (see `make_schedule`);
     `sync` is "barrier" (stages) or "deps" (data dependencies only)."""
-    return run_schedule(hw, make_schedule(hw, workload, schedule, splits), sync)
+    return run_schedule(hw, make_schedule(hw, workload, schedule, splits, parts), sync)

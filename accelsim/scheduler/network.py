@@ -18,7 +18,7 @@ computes and tile t-1 stores).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS, Hardware
@@ -76,70 +76,85 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool) ->
     return tile_stages(t, pipelined)[2] + 1
 
 
-def _smallest_fit(workload: Workload, hw: Hardware, prefix: str, first: int, build, counts,
-                  scale: int) -> tuple:
-    """(ops, stages, count) of the first count in `counts` whose ops fit SRAM, else None;
-    with `scale` > 1, that count times `scale` (within `counts`) if it fits too."""
-    counts = list(counts)
-    for n in counts:
-        b = Builder(workload, prefix, first)
-        stages = build(b, n)
-        if not _fits(b.ops, hw):
-            continue
-        if scale > 1:
-            scaled = Builder(workload, prefix, first)
-            scaled_stages = build(scaled, min(n * scale, counts[-1]))
-            if _fits(scaled.ops, hw):
-                return scaled.ops, scaled_stages, min(n * scale, counts[-1])
-        return b.ops, stages, n
-    return None
+@dataclass(frozen=True)
+class _Planner:
+    """Builds each layer's ops: tiling chosen to fit SRAM, or as `parts` says for a layer."""
+
+    workload: Workload
+    hw: Hardware
+    pipelined: bool
+    scale: int = 1
+    parts: dict[str, int] = field(default_factory=dict)
+
+    def fit(self, name: str, first: int, build, counts: range) -> tuple | None:
+        """(ops, stages, count) for the first count in `counts` whose ops fit SRAM (times
+        `scale`, within `counts`, if that fits too), or the count `parts` gives; else None."""
+        prefix = f"{name}/"
+        if name in self.parts:
+            b = Builder(self.workload, prefix, first)
+            stages = build(b, min(self.parts[name], counts[-1]))
+            if not _fits(b.ops, self.hw):
+                raise ScheduleError(f"layer {name!r} in {self.parts[name]} parts does not fit SRAM")
+            return b.ops, stages, min(self.parts[name], counts[-1])
+        for n in counts:
+            b = Builder(self.workload, prefix, first)
+            stages = build(b, n)
+            if not _fits(b.ops, self.hw):
+                continue
+            if self.scale > 1:
+                scaled = Builder(self.workload, prefix, first)
+                scaled_stages = build(scaled, min(n * self.scale, counts[-1]))
+                if _fits(scaled.ops, self.hw):
+                    return scaled.ops, scaled_stages, min(n * self.scale, counts[-1])
+            return b.ops, stages, n
+        return None
+
+    def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """The ops of one layer, the stages they take, and how it was planned."""
+        wl, op, pipelined = self.workload, layer.op, self.pipelined
+        if layer.add is not None:
+            block = ConvAddBlock(op, layer.add, layer.residual)
+            rows = wl.tensors[op.output].shape[1]
+            counts = range(min(4, rows) if pipelined else 1, rows + 1)
+            found = self.fit(layer.name, first, lambda b, n: convadd_ops(b, block, n, pipelined), counts)
+            if found:
+                ops, stages, n = found
+                return ops, stages, [LayerPlan(layer.name, "convadd", n)]
+            conv_ops, conv_stages, conv_plan = self.layer_ops(Layer(op), first)
+            add_ops, add_stages, add_plan = self.layer_ops(Layer(layer.add), first + conv_stages)
+            why = "does not fit SRAM in any number of parts; conv and add run apart"
+            return conv_ops + add_ops, conv_stages + add_stages, [
+                LayerPlan(conv_plan[0].name, "conv", conv_plan[0].tiles,
+                          f"not fused with {layer.add.name}: {why}"),
+                *add_plan]
+        if isinstance(op, Conv | Gemm):
+            conv = op if isinstance(op, Conv) else _as_conv(op, wl)
+            tiling = choose_tiling(conv, wl, self.hw)
+            rows = wl.tensors[conv.output].shape[1]
+            row_parts = self.parts.get(layer.name, tiling.row_parts * self.scale)
+            tiling = Tiling(tiling.filter_parts, min(rows, row_parts))
+            b = Builder(wl, f"{layer.name}/", first)
+            stages = conv_layer_ops(b, conv, tiling, pipelined)
+            if layer.name in self.parts and not _fits(b.ops, self.hw):
+                raise ScheduleError(f"layer {layer.name!r} in {row_parts} parts does not fit SRAM")
+            return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
+        rows = wl.tensors[op.output].shape[1]
+        found = self.fit(layer.name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),
+                         range(1, rows + 1))
+        if found is None:
+            raise ScheduleError(f"{op.kind} {op.name!r}: even one output row per part does not fit SRAM; "
+                                "splitting W is not supported yet")
+        ops, stages, n = found
+        return ops, stages, [LayerPlan(layer.name, op.kind, n)]
 
 
-def _layer_ops(layer: Layer, workload: Workload, hw: Hardware, pipelined: bool, first: int,
-               scale: int = 1) -> tuple[list[Op], int, list[LayerPlan]]:
-    prefix = f"{layer.name}/"
-    op = layer.op
-    if layer.add is not None:
-        block = ConvAddBlock(op, layer.add, layer.residual)
-        rows = workload.tensors[op.output].shape[1]
-        counts = range(min(4, rows) if pipelined else 1, rows + 1)
-        found = _smallest_fit(workload, hw, prefix, first,
-                              lambda b, n: convadd_ops(b, block, n, pipelined), counts, scale)
-        if found:
-            ops, stages, n = found
-            return ops, stages, [LayerPlan(layer.name, "convadd", n)]
-        conv_ops, conv_stages, conv_plan = _layer_ops(Layer(op), workload, hw, pipelined, first, scale)
-        add_ops, add_stages, add_plan = _layer_ops(Layer(layer.add), workload, hw, pipelined,
-                                                   first + conv_stages, scale)
-        why = "does not fit SRAM in any number of parts; conv and add run apart"
-        return conv_ops + add_ops, conv_stages + add_stages, [
-            LayerPlan(conv_plan[0].name, "conv", conv_plan[0].tiles,
-                      f"not fused with {layer.add.name}: {why}"),
-            *add_plan]
-    if isinstance(op, Conv | Gemm):
-        conv = op if isinstance(op, Conv) else _as_conv(op, workload)
-        tiling = choose_tiling(conv, workload, hw)
-        rows = workload.tensors[conv.output].shape[1]
-        tiling = Tiling(tiling.filter_parts, min(rows, tiling.row_parts * scale))
-        b = Builder(workload, prefix, first)
-        stages = conv_layer_ops(b, conv, tiling, pipelined)
-        return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
-    rows = workload.tensors[op.output].shape[1]
-    found = _smallest_fit(workload, hw, prefix, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),
-                          range(1, rows + 1), scale)
-    if found is None:
-        raise ScheduleError(f"{op.kind} {op.name!r}: even one output row per part does not fit SRAM; "
-                            "splitting W is not supported yet")
-    ops, stages, n = found
-    return ops, stages, [LayerPlan(layer.name, op.kind, n)]
-
-
-def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1
-                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
+                     parts: dict[str, int] | None = None) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a whole network, how each layer was planned, and why adds did not fuse.
 
-    `tile_scale` multiplies every layer's row parts (within its rows, where they still
-    fit), for studies of finer tiling."""
+    `parts` sets the output-row parts of named layers (a fused layer is named
+    "conv+add"); `tile_scale` multiplies every other layer's row parts (within its
+    rows, where they still fit), for studies of finer tiling."""
     if kind not in NETWORK_SCHEDULES:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(NETWORK_SCHEDULES)}")
     if kind == "serial":
@@ -147,10 +162,15 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     else:
         plan = plan_fusion(workload)
         layers, not_fused = list(plan.layers), dict(plan.not_fused)
+    parts = parts or {}
+    unknown = sorted(set(parts) - {layer.name for layer in layers})
+    if unknown:
+        raise ScheduleError(f"--parts names no layer of this {kind} schedule: {', '.join(unknown)} "
+                            f"(layers are named like {layers[0].name!r})")
+    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts)
     ops, plans, stage = [], [], 0
     for layer in layers:
-        layer_ops, stages, layer_plans = _layer_ops(layer, workload, hw, kind == "pipelined", stage,
-                                                    tile_scale)
+        layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
         ops += layer_ops
         plans += layer_plans
         stage += stages

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accelsim import load_hw, load_workload, simulate
+from accelsim import ScheduleError, load_hw, load_workload, simulate
 from accelsim.schedule import DRAM
 from accelsim.scheduler.network import network_schedule
 from accelsim.workload import Conv
@@ -93,3 +93,15 @@ def test_sync_by_deps_runs_whole_networks_within_sram(hw, name):
     assert deps.total_cycles < barrier.total_cycles
     for space, peak in deps.sram_peak_bytes.items():
         assert peak <= hw.buffer(space).size_bytes
+
+
+def test_parts_override_a_layers_tiling(hw):
+    wl = trace("resnet18")
+    _, plans, _ = network_schedule(wl, hw, "pipelined", parts={"layer1.0.conv2+layer1.0.add": 8, "conv1": 56})
+    by_name = {p.name: p.tiles for p in plans}
+    assert by_name["layer1.0.conv2+layer1.0.add"] == 8 and by_name["conv1"] == 56
+    with pytest.raises(ScheduleError, match=r"--parts names no layer of this pipelined schedule: nope"):
+        network_schedule(wl, hw, "pipelined", parts={"nope": 2})
+    # conv1's 112 x 112 x 64 output in two parts of 401,408 B: two in flight overflow the ofmap buffer
+    with pytest.raises(ScheduleError, match=r"layer 'conv1' in 2 parts does not fit SRAM"):
+        network_schedule(wl, hw, "pipelined", parts={"conv1": 2})
