@@ -113,6 +113,8 @@ def _run(args: argparse.Namespace) -> None:
         else:
             print(f"{workload.name} on {describe_hw(hw)}")
             print(results_table([result], with_speedup=False))
+            for note in result.notes:
+                print(f"{result.schedule}: {note}")
             if args.layers:
                 print(layers_table(result))
         return
@@ -133,6 +135,8 @@ def _run(args: argparse.Namespace) -> None:
     print(results_table(results))
     for kind, exc in failed.items():
         print(f"{kind}: not run: {exc}")
+    for note in results[-1].notes if "pipelined" not in failed else ():
+        print(f"pipelined: {note}")
     if args.layers and "pipelined" not in failed:
         print(layers_table(results[-1]))
 

@@ -65,6 +65,7 @@ class Result:
     hw: Hardware
     sync: str = "barrier"
     sram_occupancy: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def time_us(self) -> float:
@@ -146,6 +147,7 @@ class Result:
             "macs": self.macs,
             "array_utilization": self.array_utilization,
             "sync": self.sync,
+            "notes": list(self.notes),
             "time_split": self.time_split(),
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
@@ -179,4 +181,4 @@ def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: t
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
     macs = sum(op.gemm.macs for op in schedule.ops if op.gemm is not None)
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
-                  dram_read, dram_write, sram_peak, macs, hw, sync)
+                  dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes)

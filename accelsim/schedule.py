@@ -94,6 +94,7 @@ class Schedule:
     workload: str
     splits: int
     ops: tuple[Op, ...]
+    notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     num_stages: int = field(init=False, repr=False, compare=False)
 

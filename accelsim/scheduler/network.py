@@ -175,7 +175,12 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         plans += layer_plans
         stage += stages
     tiles = max((p.tiles for p in plans), default=1)
-    schedule = Schedule(kind, workload.name, tiles, tuple(sorted(ops, key=lambda op: op.stage)))
+    fused = sum(p.kind == "convadd" for p in plans)
+    adds = sum(isinstance(op, Add) for op in workload.ops)
+    notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" else [])
+    notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
+    notes += [f"{p.name}: {p.note}" for p in plans if p.note]
+    schedule = Schedule(kind, workload.name, tiles, tuple(sorted(ops, key=lambda op: op.stage)), tuple(notes))
     capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
     for space, (need, at) in schedule.peak_stage_bytes(hw.element_bytes).items():
         if need > capacity[space]:                      # each layer was checked: cannot happen
