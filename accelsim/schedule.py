@@ -39,6 +39,13 @@ class Region:
     stop: tuple[int, ...]
     space: str
 
+    def __hash__(self) -> int:              # regions key dicts in every pass: hash once
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.tensor, self.start, self.stop, self.space))
+
     @cached_property
     def elements(self) -> int:
         n = 1
