@@ -11,6 +11,7 @@ separately, on the default (timed DRAM) and ideal-memory machines.
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def main() -> None:
         hw = load_hw(HWCONFIGS / f"{name}.yaml")
         sched_s, sim_s = float("inf"), float("inf")
         for _ in range(args.repeat):
+            gc.collect()            # the previous run's garbage is not this run's cost
             t0 = time.perf_counter()
             schedule = make_schedule(hw, workload, "pipelined", args.splits)
             t1 = time.perf_counter()

@@ -10,6 +10,7 @@ simulation wall time (best of --repeat), engine ops/s, simulated cycles.
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def main() -> None:
         for scale in (1, 4, 16):
             sched_s = sim_s = float("inf")
             for _ in range(args.repeat):
+                gc.collect()        # the previous run's garbage is not this run's cost
                 t0 = time.perf_counter()
                 schedule, _, _ = network_schedule(workload, hw, "pipelined", tile_scale=scale)
                 t1 = time.perf_counter()
