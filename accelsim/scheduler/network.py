@@ -69,10 +69,10 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool) ->
             reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows), "ifmap"))
             deps.append(name)
         out = b.region(op.output, "ofmap", rows)
+        kind = "pool" if isinstance(op, Pool) else "add"
         window = op.kh * op.kw if isinstance(op, Pool) else 1
-        b.op(f"{'pool' if isinstance(op, Pool) else 'add'}{t}", "pool" if isinstance(op, Pool) else "add",
-             compute, reads, [out], deps, window=window)
-        b.store(f"store{t}", store, out, b.ops[-1].id.removeprefix(b.prefix))
+        b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window)
+        b.store(f"store{t}", store, out, f"{kind}{t}")
     return tile_stages(t, pipelined)[2] + 1
 
 
