@@ -199,7 +199,7 @@ def test_run_network_with_layers_table(capsys):
                        "--layers")
     lines = out.splitlines()
     assert code == 0
-    assert lines[4] == "pipelined: 4 of 8 adds fused with the conv before them"
+    assert lines[4] == "pipelined: 8 of 8 adds fused with the conv before them"
     head = next(i for i, line in enumerate(lines) if line.startswith("layer "))
     assert lines[head].split()[:3] == ["layer", "kinds", "cycles"]
     assert [line.split()[0] for line in lines[head + 2:head + 4]] == ["conv1", "maxpool"]

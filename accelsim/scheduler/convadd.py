@@ -84,43 +84,52 @@ def _pipelined(b: Builder, block: ConvAddBlock, splits: int) -> int:
     return convadd_ops(b, block, splits, pipelined=True)
 
 
-def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool) -> int:
-    """Ops of one ConvAdd block in `splits` parts; returns the stages used.
+def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool, filter_parts: int = 1) -> int:
+    """Ops of one ConvAdd block in `splits` output-row parts (times `filter_parts` filter
+    chunks, chunk by chunk); returns the stages used.
 
-    Pipelined, part p (1-based) loads its input rows (halo included) in stage p-1,
-    loads its residual and converts in stage p, adds in p+1 and stores in p+2.
-    Unpipelined, part p takes stages 4(p-1) (both loads) to 4(p-1)+3 (store) alone.
-    Weights load once, in stage 0.
+    Pipelined, tile t (1-based) loads its input rows (halo included) in stage t-1,
+    loads its residual and converts in stage t, adds in t+1 and stores in t+2.
+    Unpipelined, tile t takes stages 4(t-1) (both loads) to 4(t-1)+3 (store) alone.
+    A filter chunk's weights load with its first tile's input (all weights in stage 0
+    when there is one chunk); the add of a chunk adds the same channels of the residual.
 
-    A residual that is exactly the part's loaded input (an identity add around a conv
+    A residual that is exactly the tile's loaded input (an identity add around a conv
     that keeps the shape, with no halo) is read from SRAM rather than loaded twice; a
     part whose outputs read only padding loads no input rows.
     """
     conv, add, wl = block.conv, block.add, b.workload
     height = wl.tensors[conv.input].shape[1]
     parts = split_rows(wl.tensors[conv.output].shape[1], splits)
-    w = b.load("load_w", 0, b.weights(conv, DRAM), "weight")
-    for p, rows in enumerate(parts, start=1):
-        s = p - 1 if pipelined else 4 * (p - 1)          # this part's load stage
-        conv_reads, conv_deps = [w], ["load_w"]
-        x_rows = conv.input_rows(*rows, height)
-        x = b.region(conv.input, DRAM, x_rows)
-        if x.elements:
-            x = b.load(f"load_x{p}", s, x, "ifmap")
-            conv_reads.insert(0, x)
-            conv_deps.insert(0, f"load_x{p}")
-        r = b.region(block.residual, "ifmap", rows)
-        if r == x:
-            res_dep = f"load_x{p}"
-        else:
-            res_dep = f"load_res{p}"
-            b.load(res_dep, s + 1 if pipelined else s, r.moved(DRAM), "ifmap")
-        c = b.region(conv.output, "ofmap", rows)
-        b.op(f"conv{p}", "conv", s + 1, conv_reads, [c], conv_deps, conv_gemm(conv, wl, rows[1] - rows[0]))
-        y = b.region(add.output, "ofmap", rows)
-        b.op(f"add{p}", "add", s + 2, [c, r], [y], [f"conv{p}", res_dep])
-        b.store(f"store{p}", s + 3, y, f"add{p}")
-    return s + 4
+    chunk = -(-conv.cout // filter_parts)
+    t = 0
+    for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
+        f1 = min(f0 + chunk, conv.cout)
+        channels = None if filter_parts == 1 else (f0, f1)
+        w_id = "load_w" if filter_parts == 1 else f"load_w{j}"
+        w = b.load(w_id, t if pipelined else 4 * t, b.weights(conv, DRAM, (f0, f1)), "weight")
+        for rows in parts:
+            t += 1
+            s = t - 1 if pipelined else 4 * (t - 1)          # this tile's load stage
+            conv_reads, conv_deps = [w], [w_id]
+            x = b.region(conv.input, DRAM, conv.input_rows(*rows, height))
+            if x.elements:
+                x = b.load(f"load_x{t}", s, x, "ifmap")
+                conv_reads.insert(0, x)
+                conv_deps.insert(0, f"load_x{t}")
+            r = b.region(block.residual, "ifmap", rows, channels)
+            if r == x:
+                res_dep = f"load_x{t}"
+            else:
+                res_dep = f"load_res{t}"
+                b.load(res_dep, s + 1 if pipelined else s, r.moved(DRAM), "ifmap")
+            c = b.region(conv.output, "ofmap", rows, channels)
+            b.op(f"conv{t}", "conv", s + 1, conv_reads, [c], conv_deps,
+                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0))
+            y = b.region(add.output, "ofmap", rows, channels)
+            b.op(f"add{t}", "add", s + 2, [c, r], [y], [f"conv{t}", res_dep])
+            b.store(f"store{t}", s + 3, y, f"add{t}")
+    return (t + 3) if pipelined else 4 * t
 
 
 _BUILDERS = {"serial": _serial, "fused": _fused, "pipelined": _pipelined}

@@ -5,8 +5,9 @@ stays in SRAM between layers). Per layer:
 
 - a fused ConvAdd runs as the ConvAdd block schedule in N output-row parts: the
   fewest parts (at least min(4, rows) when pipelined) whose live regions fit
-  every SRAM buffer; if none fits (its weights alone are too big, say), the
-  conv and the add run as two layers and the plan says why;
+  every SRAM buffer, and when its weights exceed the weight buffer, in filter
+  chunks too (the add then adds those channels of the residual); if nothing
+  fits, the conv and the add run as two layers and the plan says why;
 - a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
 - a gemm runs as the 1x1 conv it is;
 - an add or a pool runs on the add unit in the fewest row parts that fit.
@@ -109,17 +110,31 @@ class _Planner:
             return b.ops, stages, n
         return None
 
+    def _filter_chunks(self, conv: Conv) -> range:
+        """Filter chunk counts worth trying for a fused conv: from the fewest whose weights fit
+        the weight buffer (two chunks in flight when there are several) to twice that."""
+        per_filter = conv.kh * conv.kw * conv.cin // conv.groups * self.hw.element_bytes
+        room = self.hw.sram.weight.size_bytes
+        if conv.groups > 1 or conv.cout * per_filter <= room:
+            return range(1, 2)
+        fewest = next((c for c in range(2, conv.cout + 1) if 2 * -(-conv.cout // c) * per_filter <= room),
+                      conv.cout + 1)
+        return range(fewest, min(2 * fewest, conv.cout) + 1)
+
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """The ops of one layer, the stages they take, and how it was planned."""
         wl, op, pipelined = self.workload, layer.op, self.pipelined
         if layer.add is not None:
             block = ConvAddBlock(op, layer.add, layer.residual)
             rows = wl.tensors[op.output].shape[1]
-            counts = range(min(4, rows) if pipelined else 1, rows + 1)
-            found = self.fit(layer.name, first, lambda b, n: convadd_ops(b, block, n, pipelined), counts)
-            if found:
-                ops, stages, n = found
-                return ops, stages, [LayerPlan(layer.name, "convadd", n)]
+            for chunks in self._filter_chunks(op):
+                # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
+                counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
+                found = self.fit(layer.name, first,
+                                 lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
+                if found:
+                    ops, stages, n = found
+                    return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
             conv_ops, conv_stages, conv_plan = self.layer_ops(Layer(op), first)
             add_ops, add_stages, add_plan = self.layer_ops(Layer(layer.add), first + conv_stages)
             why = "does not fit SRAM in any number of parts; conv and add run apart"

@@ -2,11 +2,12 @@
 
 import pytest
 
-from accelsim import ScheduleError, load_hw, load_workload, simulate
+from accelsim import ScheduleError, load_hw, load_workload, simulate, workload_from_dict
 from accelsim.schedule import DRAM
 from accelsim.scheduler.network import network_schedule
 from accelsim.workload import Conv
-from tests.helpers import DEFAULT_HW, ROOT
+from tests.helpers import DEFAULT_HW, ROOT, convadd_data
+from tests.helpers import hw as hw_with
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +54,31 @@ def test_resnet50_pipelined_beats_serial(hw):
         assert peak <= hw.buffer(space).size_bytes
 
 
-def test_convadds_whose_weights_never_fit_run_apart_and_say_why(hw):
-    _, plans, _ = network_schedule(trace("resnet50"), hw, "pipelined")
-    apart = {p.name: p.note for p in plans if p.note}
-    # layer4's 1x1 512 -> 2048 conv has 1 MiB of weights: more than the 256 KiB weight buffer
-    assert set(apart) == {"layer4.0.conv3", "layer4.1.conv3", "layer4.2.conv3"}
-    assert "not fused with layer4.0.add: does not fit SRAM" in apart["layer4.0.conv3"]
+def test_convadds_whose_weights_exceed_the_buffer_fuse_in_filter_chunks(hw):
+    schedule, plans, _ = network_schedule(trace("resnet50"), hw, "pipelined")
+    assert all(not p.note for p in plans)
+    assert sum(p.kind == "convadd" for p in plans) == 16
+    # layer4's 1x1 512 -> 2048 conv has 1 MiB of weights, four times the 256 KiB buffer:
+    # two chunks in flight need chunks of at most 128 KiB, so 8 chunks of 256 filters
+    name = "layer4.0.conv3+layer4.0.add"
+    weights = [op for op in schedule.ops if op.id.startswith(f"{name}/load_w")]
+    assert len(weights) == 8
+    assert all(op.writes[0].elements == 256 * 512 for op in weights)
+    adds = [op for op in schedule.ops if op.id.startswith(f"{name}/add")]
+    assert {op.reads[1].stop[3] - op.reads[1].start[3] for op in adds} == {256}   # residual channel chunks
+
+
+def test_a_convadd_that_cannot_fit_runs_as_conv_and_add_and_says_why():
+    # fused, a tile holds its input rows and its residual rows in ifmap at once; apart,
+    # the conv holds only input rows: 14,000 B of ifmap fits the conv but not the ConvAdd
+    data = convadd_data(h=8, w=64, cin=32, cout=32, k=3)
+    data["ops"].append({"name": "tap", "kind": "maxpool", "input": "x1", "output": "t", "kh": 1, "kw": 1})
+    small = hw_with(sram__ifmap__size_bytes=14_000)
+    schedule, plans, _ = network_schedule(workload_from_dict(data), small, "pipelined")
+    assert [(p.name, p.kind) for p in plans] == [("conv0", "conv"), ("add0", "add"), ("tap", "maxpool")]
+    assert plans[0].note == ("not fused with add0: does not fit SRAM in any number of parts; "
+                             "conv and add run apart")
+    assert "conv0: not fused with add0" in schedule.notes[1]
 
 
 def test_depthwise_layers_use_one_array_column(hw):
