@@ -99,6 +99,10 @@ class Conv(_OneInput):
         """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read (halo included)."""
         return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad, self.dilation)
 
+    def input_cols(self, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
+        """Input columns that output columns `[out_start, out_stop)` read (halo included)."""
+        return window_input_rows(out_start, out_stop, width, self.kw, self.stride, self.pad, self.dilation)
+
     def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         n, h, w, _ = x
         return (n, self.output_size(h, self.kh), self.output_size(w, self.kw), self.cout)

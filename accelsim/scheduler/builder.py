@@ -16,13 +16,13 @@ class Builder:
         self.ops: list[Op] = []
 
     def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None,
-               channels: tuple[int, int] | None = None) -> Region:
-        """The whole NHWC tensor, or rows `[a, b)` and/or channels `[c, d)` of it."""
-        shape = self.workload.tensors[tensor].shape
-        n, h, w, c = shape
+               channels: tuple[int, int] | None = None, cols: tuple[int, int] | None = None) -> Region:
+        """The whole NHWC tensor, or rows `[a, b)`, columns and/or channels `[c, d)` of it."""
+        n, h, w, c = self.workload.tensors[tensor].shape
         r0, r1 = rows or (0, h)
+        w0, w1 = cols or (0, w)
         c0, c1 = channels or (0, c)
-        return Region(tensor, (0, r0, 0, c0), (n, r1, w, c1), space)
+        return Region(tensor, (0, r0, w0, c0), (n, r1, w1, c1), space)
 
     def weights(self, conv: Conv, space: str, filters: tuple[int, int] | None = None) -> Region:
         """The conv's weights `[Cout, kh, kw, Cin/groups]`, or filters `[a, b)` of them."""
@@ -44,9 +44,12 @@ class Builder:
         self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep])
 
 
-def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None = None) -> Gemm:
-    """The GEMM of `out_rows` output rows (and `filters` of the conv's filters, default all)."""
+def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None = None,
+              out_cols: int | None = None) -> Gemm:
+    """The GEMM of `out_rows` output rows (of `out_cols` columns and `filters` of the conv's
+    filters; default all)."""
     n, _, wo, _ = workload.tensors[conv.output].shape
+    wo = wo if out_cols is None else out_cols
     g = conv.groups
     cout = conv.cout if filters is None else filters
     return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=cout // g, groups=g)

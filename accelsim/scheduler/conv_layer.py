@@ -5,8 +5,10 @@ weights fits the weight buffer, two at a time when there is more than one) and
 its output rows into `row_parts` parts (so two tiles' inputs, halo rows
 included, fit the ifmap buffer and two tiles' outputs the ofmap buffer). Of the
 tilings that fit, the fewest filter chunks are taken, and the number of row
-parts whose estimated time (`estimate_cycles`) is least. The tiles run filter
-chunk by filter chunk; tile t loads its input rows in stage
+parts whose estimated time (`estimate_cycles`) is least; when not even one
+output row fits, one row per part and the fewest output-column parts that fit
+(each reading its columns' horizontal halo). The tiles run filter chunk by
+filter chunk; tile t loads its input rows in stage
 t, converts in stage t+1 and stores in stage t+2, and a chunk's weights load
 with its first tile's input. With a single row part the input is loaded once
 and kept for every filter chunk. Layers run one after another.
@@ -28,14 +30,15 @@ from accelsim.workload import Conv, Workload
 
 @dataclass(frozen=True)
 class Tiling:
-    """How one conv layer is cut: filter chunks x output-row parts."""
+    """How one conv layer is cut: filter chunks x output-row parts x output-column parts."""
 
     filter_parts: int
     row_parts: int
+    col_parts: int = 1
 
     @property
     def tiles(self) -> int:
-        return self.filter_parts * self.row_parts
+        return self.filter_parts * self.row_parts * self.col_parts
 
 
 def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> dict[str, int]:
@@ -43,15 +46,16 @@ def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> di
     n, h, w, c = workload.tensors[conv.input].shape
     _, ho, wo, _ = workload.tensors[conv.output].shape
     chunk = -(-conv.cout // tiling.filter_parts)
-    parts = split_rows(ho, tiling.row_parts)
+    parts, cols = split_rows(ho, tiling.row_parts), split_rows(wo, tiling.col_parts)
     in_rows = max(b - a for a, b in (conv.input_rows(*p, h) for p in parts))
-    out_rows = max(b - a for a, b in parts)
+    in_cols = max(b - a for a, b in (conv.input_cols(*p, w) for p in cols))
+    out_rows, out_cols = max(b - a for a, b in parts), max(b - a for a, b in cols)
     _, kh, kw, cin_g = conv.weight_shape
-    double_in = 2 if tiling.row_parts > 1 else 1
+    double_in = 2 if tiling.row_parts * tiling.col_parts > 1 else 1
     double_out = 2 if tiling.tiles > 1 else 1
     double_w = 2 if tiling.filter_parts > 1 else 1
-    return {"ifmap": double_in * n * in_rows * w * c * eb,
-            "ofmap": double_out * n * out_rows * wo * chunk * eb,
+    return {"ifmap": double_in * n * in_rows * in_cols * c * eb,
+            "ofmap": double_out * n * out_rows * out_cols * chunk * eb,
             "weight": double_w * chunk * kh * kw * cin_g * eb}
 
 
@@ -94,29 +98,36 @@ def _row_part_candidates(fewest: int, rows: int) -> list[int]:
 
 
 def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
-    """The fewest filter chunks that fit, then the row parts with the least estimated cycles."""
+    """The fewest filter chunks that fit, then the row parts with the least estimated cycles;
+    when not even one output row fits, one row per part and the fewest column parts."""
     eb = hw.element_bytes
     sram_bytes = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1
+
+    def fits(tiling: Tiling) -> bool:
+        need = _bytes_needed(conv, workload, tiling, eb)
+        return all(need[b] <= sram_bytes[b] for b in need)
+
     for filter_parts in range(1, max_filter_parts + 1):
         need = _bytes_needed(conv, workload, Tiling(filter_parts, 1), eb)
         if need["weight"] > sram_bytes["weight"]:
             continue
-        def fits(tiling: Tiling) -> bool:
-            need = _bytes_needed(conv, workload, tiling, eb)
-            return all(need[b] <= sram_bytes[b] for b in need)
 
         fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
         if fewest is not None:
             candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
             return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw), t.row_parts))
-    need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho), eb)
-    sram_bytes = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    # not even one output row fits: one row per part, and the fewest column parts that fit
+    wo = workload.tensors[conv.output].shape[2]
+    for filter_parts in range(1, max_filter_parts + 1):
+        tiling = next((t for c in range(2, wo + 1) if fits(t := Tiling(filter_parts, ho, c))), None)
+        if tiling is not None:
+            return tiling
+    need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho, wo), eb)
     over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
                      if need[b] > sram_bytes[b])
-    raise ScheduleError(f"conv {conv.name!r}: even one output row per tile does not fit SRAM ({over}); "
-                        "splitting W is not supported yet")
+    raise ScheduleError(f"conv {conv.name!r}: even one output pixel per tile does not fit SRAM ({over})")
 
 
 def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:
@@ -128,17 +139,19 @@ def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:
 def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = True) -> int:
     """Ops of one tiled conv layer; returns the stages used."""
     wl = b.workload
-    height, ho = wl.tensors[conv.input].shape[1], wl.tensors[conv.output].shape[1]
-    parts = split_rows(ho, tiling.row_parts)
+    _, height, width, _ = wl.tensors[conv.input].shape
+    _, ho, wo, _ = wl.tensors[conv.output].shape
+    parts = [(rows, cols) for rows in split_rows(ho, tiling.row_parts)
+             for cols in split_rows(wo, tiling.col_parts)]
     chunk = -(-conv.cout // tiling.filter_parts)
     kept = None
-    if tiling.row_parts == 1:
+    if len(parts) == 1:
         kept = b.load("load_x", 0, b.region(conv.input, DRAM, conv.input_rows(0, ho, height)), "ifmap")
     t = 0
     for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
         f1 = min(f0 + chunk, conv.cout)
         w = b.load(f"load_w{j}", tile_stages(t + 1, pipelined)[0], b.weights(conv, DRAM, (f0, f1)), "weight")
-        for rows in parts:
+        for rows, cols in parts:
             t += 1
             load, compute, store = tile_stages(t, pipelined)
             reads, deps = [w], [f"load_w{j}"]
@@ -146,13 +159,15 @@ def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = Tru
                 reads.insert(0, kept)
                 deps.insert(0, "load_x")
             else:
-                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height))
+                in_cols = conv.input_cols(*cols, width) if tiling.col_parts > 1 else None
+                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height), cols=in_cols)
                 if x.elements:
                     reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap"))
                     deps.insert(0, f"load_x{t}")
-            out = b.region(conv.output, "ofmap", rows, (f0, f1))
+            out = b.region(conv.output, "ofmap", rows, (f0, f1),
+                           cols=cols if tiling.col_parts > 1 else None)
             b.op(f"conv{t}", "conv", compute, reads, [out], deps,
-                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0))
+                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0, cols[1] - cols[0]))
             b.store(f"store{t}", store, out, f"conv{t}")
     return tile_stages(t, pipelined)[2] + 1
 
