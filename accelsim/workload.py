@@ -153,6 +153,10 @@ class Pool(_OneInput):
         """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read."""
         return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad)
 
+    def input_cols(self, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
+        """Input columns that output columns `[out_start, out_stop)` read."""
+        return window_input_rows(out_start, out_stop, width, self.kw, self.stride, self.pad)
+
     def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         n, h, w, c = x
         return (n, _window_output(h, self.kh, self.stride, self.pad),

@@ -56,20 +56,25 @@ def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
                 cout=gemm.out_features)
 
 
-def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool) -> int:
-    """An add or pool on the add unit, in `parts` output-row parts; returns the stages used."""
+def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, col_parts: int = 1) -> int:
+    """An add or pool on the add unit, in `parts` output-row parts (times `col_parts` column
+    parts); returns the stages used."""
     wl = b.workload
-    height, rows_out = wl.tensors[op.inputs[0]].shape[1], wl.tensors[op.output].shape[1]
+    _, height, width, _ = wl.tensors[op.inputs[0]].shape
+    _, rows_out, cols_out, _ = wl.tensors[op.output].shape
+    tiles = [(rows, cols) for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
     t = 0
-    for t, rows in enumerate(split_rows(rows_out, parts), start=1):
+    for t, (rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
-        in_rows = op.input_rows(*rows, height) if isinstance(op, Pool) else rows
+        pool = isinstance(op, Pool)
+        in_rows = op.input_rows(*rows, height) if pool else rows
+        in_cols = (op.input_cols(*cols, width) if pool else cols) if col_parts > 1 else None
         reads, deps = [], []
         for i, tensor in enumerate(op.inputs):
             name = f"load_{'ab'[i]}{t}"
-            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows), "ifmap"))
+            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows, cols=in_cols), "ifmap"))
             deps.append(name)
-        out = b.region(op.output, "ofmap", rows)
+        out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
         kind = "pool" if isinstance(op, Pool) else "add"
         window = op.kh * op.kw if isinstance(op, Pool) else 1
         b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window)
@@ -153,12 +158,17 @@ class _Planner:
             if layer.name in self.parts and not _fits(b.ops, self.hw):
                 raise ScheduleError(f"layer {layer.name!r} in {row_parts} parts does not fit SRAM")
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
-        rows = wl.tensors[op.output].shape[1]
+        _, rows, cols, _ = wl.tensors[op.output].shape
         found = self.fit(layer.name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),
                          range(1, rows + 1))
-        if found is None:
-            raise ScheduleError(f"{op.kind} {op.name!r}: even one output row per part does not fit SRAM; "
-                                "splitting W is not supported yet")
+        if found is None:                   # not even one row: one row per part, in column parts
+            found = self.fit(layer.name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c),
+                             range(2, cols + 1))
+            if found is None:
+                raise ScheduleError(f"{op.kind} {op.name!r}: even one output pixel per part does not "
+                                    "fit SRAM")
+            ops, stages, c = found
+            return ops, stages, [LayerPlan(layer.name, op.kind, rows * c)]
         ops, stages, n = found
         return ops, stages, [LayerPlan(layer.name, op.kind, n)]
 

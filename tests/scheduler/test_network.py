@@ -125,3 +125,22 @@ def test_parts_override_a_layers_tiling(hw):
     # conv1's 112 x 112 x 64 output in two parts of 401,408 B: two in flight overflow the ofmap buffer
     with pytest.raises(ScheduleError, match=r"layer 'conv1' in 2 parts does not fit SRAM"):
         network_schedule(wl, hw, "pipelined", parts={"conv1": 2})
+
+
+def test_wide_rows_are_split_into_columns_for_adds_and_pools_too():
+    # rows of 4,000 x 16 = 64,000 B: an add loads two of them, twice in flight, into 40,000 B
+    data = {"name": "wide", "tensors": {"a": [1, 2, 4000, 16], "b": [1, 2, 4000, 16]},
+            "ops": [{"name": "sum", "kind": "add", "inputs": ["a", "b"], "output": "s"},
+                    {"name": "pool", "kind": "maxpool", "input": "s", "output": "p", "kh": 2, "kw": 2,
+                     "stride": 2}]}
+    wl = workload_from_dict(data)
+    small = hw_with(sram__ifmap__size_bytes=40_000)
+    schedule, plans, _ = network_schedule(wl, small, "pipelined")
+    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+        assert need <= small.buffer(space).size_bytes
+    stored = {}
+    for op in schedule.ops:
+        if op.kind == "store":
+            stored[op.writes[0].tensor] = stored.get(op.writes[0].tensor, 0) + op.writes[0].elements
+    assert stored == {"s": 2 * 4000 * 16, "p": 1 * 2000 * 16}
+    assert all(p.tiles > 2 for p in plans)
