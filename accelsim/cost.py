@@ -12,9 +12,10 @@ the `folds` convention of `systolic_cycles`:
 - "overlapped": an array with double-buffered stationary registers (WS, IS) or
   shadow accumulators (OS) starts streaming the next fold as soon as the last
   operand of the current one has entered, so fill and drain are paid once per
-  GEMM: `folds * T + R + C - 2` in OS, and `R + folds * max(T, R) + R + C - 2`
-  in WS and IS (the next fold's R-cycle operand load hides behind T cycles of
-  streaming, and stalls the array when T < R).
+  GEMM: `folds * T + R + C - 2` in OS, and `R + T + (folds - 1) * max(T, R) +
+  R + C - 2` in WS and IS (the first fold's operands load first; each next
+  fold's R-cycle load hides behind T cycles of streaming, and stalls the array
+  when T < R).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str, folds: str 
     if folds == "overlapped":
         if dataflow == "os":
             return gemm.groups * n * t + fill
-        return rows + gemm.groups * n * max(t, rows) + fill
+        return rows + t + (gemm.groups * n - 1) * max(t, rows) + fill
     per_fold = t + fill if dataflow == "os" else t + rows + fill
     if folds == "serialized":
         return gemm.groups * n * per_fold

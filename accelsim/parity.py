@@ -45,11 +45,13 @@ def layer_parity(layer: ScaleSimLayer, hw: Hardware) -> LayerParity:
 def parity_table(rows: list[LayerParity]) -> str:
     head = ["layer", "SCALE-Sim compute", "accelsim cycles", "ratio", "array util", "tiles",
             "DRAM read B", "DRAM write B"]
-    body = [[r.name, f"{r.compute_cycles:,}", f"{r.cycles:,}", f"{r.cycles / r.compute_cycles:.2f}",
+    body = [[r.name, f"{r.compute_cycles:,}", f"{r.cycles:,}",
+             f"{r.cycles / r.compute_cycles:.2f}" if r.compute_cycles else "-",
              f"{r.utilization:.1%}", str(r.tiles), f"{r.dram_read_bytes:,}", f"{r.dram_write_bytes:,}"]
             for r in rows]
     total_c, total = sum(r.compute_cycles for r in rows), sum(r.cycles for r in rows)
-    return format_table(head, body, ["total", f"{total_c:,}", f"{total:,}", f"{total / total_c:.2f}", "", "",
+    return format_table(head, body, ["total", f"{total_c:,}", f"{total:,}",
+                                     f"{total / total_c:.2f}" if total_c else "-", "", "",
                                      f"{sum(r.dram_read_bytes for r in rows):,}",
                                      f"{sum(r.dram_write_bytes for r in rows):,}"])
 

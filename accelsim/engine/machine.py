@@ -76,6 +76,8 @@ class _Run:
     def stages(self):
         barrier = self.hw.barrier_cycles
         for stage in self.schedule.stages():
+            if not stage:                   # a stage with no op has no barrier to wait at
+                continue
             for i in stage:
                 self.procs[i] = self.env.process(self.op(i))
             yield self.env.all_of([self.procs[i] for i in stage])

@@ -146,7 +146,8 @@ def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = Tru
     chunk = -(-conv.cout // tiling.filter_parts)
     kept = None
     if len(parts) == 1:
-        kept = b.load("load_x", 0, b.region(conv.input, DRAM, conv.input_rows(0, ho, height)), "ifmap")
+        kept = b.load("load_x", 0, b.region(conv.input, DRAM, conv.input_rows(0, ho, height),
+                                            cols=conv.input_cols(0, wo, width)), "ifmap")
     t = 0
     for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
         f1 = min(f0 + chunk, conv.cout)
@@ -159,8 +160,8 @@ def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = Tru
                 reads.insert(0, kept)
                 deps.insert(0, "load_x")
             else:
-                in_cols = conv.input_cols(*cols, width) if tiling.col_parts > 1 else None
-                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height), cols=in_cols)
+                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height),
+                             cols=conv.input_cols(*cols, width))
                 if x.elements:
                     reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap"))
                     deps.insert(0, f"load_x{t}")

@@ -58,6 +58,9 @@ def plan_fusion(workload: Workload) -> FusionPlan:
         if not isinstance(op, Add):
             continue
         reasons = []
+        if op.inputs[0] == op.inputs[1]:
+            not_fused[op.name] = "it adds a tensor to itself"
+            continue
         for t in op.inputs:
             conv = producer.get(t)
             if not isinstance(conv, Conv):

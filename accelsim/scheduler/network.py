@@ -149,14 +149,20 @@ class _Planner:
                 *add_plan]
         if isinstance(op, Conv | Gemm):
             conv = op if isinstance(op, Conv) else _as_conv(op, wl)
-            tiling = choose_tiling(conv, wl, self.hw)
+            chosen = choose_tiling(conv, wl, self.hw)
             rows = wl.tensors[conv.output].shape[1]
-            row_parts = self.parts.get(layer.name, tiling.row_parts * self.scale)
-            tiling = Tiling(tiling.filter_parts, min(rows, row_parts))
+            tiling = chosen
+            if chosen.col_parts == 1 and (layer.name in self.parts or self.scale > 1):
+                row_parts = self.parts.get(layer.name, chosen.row_parts * self.scale)
+                tiling = Tiling(chosen.filter_parts, min(rows, row_parts))
             b = Builder(wl, f"{layer.name}/", first)
             stages = conv_layer_ops(b, conv, tiling, pipelined)
-            if layer.name in self.parts and not _fits(b.ops, self.hw):
-                raise ScheduleError(f"layer {layer.name!r} in {row_parts} parts does not fit SRAM")
+            if not _fits(b.ops, self.hw):
+                if layer.name in self.parts:
+                    raise ScheduleError(f"layer {layer.name!r} in {tiling.row_parts} parts does not fit SRAM")
+                tiling = chosen                       # a scaled tiling that does not fit: keep the chosen
+                b = Builder(wl, f"{layer.name}/", first)
+                stages = conv_layer_ops(b, conv, tiling, pipelined)
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
         _, rows, cols, _ = wl.tensors[op.output].shape
         found = self.fit(layer.name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),

@@ -31,3 +31,11 @@ def test_an_add_of_two_non_convs_says_so():
     data = {"name": "p", "tensors": {"x": [1, 4, 4, 2], "y": [1, 4, 4, 2]},
             "ops": [{"name": "a", "kind": "add", "inputs": ["x", "y"], "output": "z"}]}
     assert plan_fusion(workload_from_dict(data)).not_fused == {"a": "neither input comes from a conv"}
+
+
+def test_an_add_of_a_tensor_to_itself_does_not_fuse():
+    data = convadd_data()
+    data["ops"][1]["inputs"] = ["c0", "c0"]
+    del data["tensors"]["r0"]
+    plan = plan_fusion(workload_from_dict(data))
+    assert plan.fused == [] and plan.not_fused == {"add0": "it adds a tensor to itself"}

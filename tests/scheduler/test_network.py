@@ -144,3 +144,44 @@ def test_wide_rows_are_split_into_columns_for_adds_and_pools_too():
             stored[op.writes[0].tensor] = stored.get(op.writes[0].tensor, 0) + op.writes[0].elements
     assert stored == {"s": 2 * 4000 * 16, "p": 1 * 2000 * 16}
     assert all(p.tiles > 2 for p in plans)
+
+
+def conv_pool(h, w, c, cout, k, stride, pad):
+    return workload_from_dict({"name": "cp", "tensors": {"x": [1, h, w, c]}, "ops": [
+        {"name": "conv", "kind": "conv", "input": "x", "output": "y", "kh": k, "kw": k, "stride": stride,
+         "pad": pad, "cin": c, "cout": cout},
+        {"name": "pool", "kind": "maxpool", "input": "y", "output": "p", "kh": 2, "kw": 2, "stride": 2}]})
+
+
+def test_a_conv_split_into_columns_inside_a_network_keeps_its_columns():
+    small = hw_with(sram__ifmap__size_bytes=2000, sram__ofmap__size_bytes=2000)
+    result = simulate(small, conv_pool(8, 64, 16, 16, 3, 1, 1), "pipelined")
+    for space, peak in result.sram_peak_bytes.items():
+        assert peak <= small.buffer(space).size_bytes
+
+
+def test_a_strided_conv_loads_only_the_columns_it_reads():
+    # 1x1 stride 2 over 6 columns reads columns 0, 2, 4: column 5 is never loaded. Two row
+    # parts (output rows 0-1 and 2-3) load input rows 0-2 and 4-6 as boxes: 6 rows x 5 columns
+    small = hw_with(sram__ifmap__size_bytes=800)
+    result = simulate(small, conv_pool(7, 6, 24, 16, 1, 2, 0), "pipelined")
+    loads = [r for r in result.ops if r.id.startswith("conv/load_x")]
+    assert sum(r.bytes for r in loads) == 6 * 5 * 24
+    assert result.sram_peak_bytes["ifmap"] <= 800
+
+
+def test_finer_tiling_that_would_not_fit_keeps_the_chosen_tiling():
+    small = hw_with(sram__ifmap__size_bytes=600)
+    schedule, _, _ = network_schedule(conv_pool(8, 8, 8, 8, 3, 1, 1), small, "pipelined", tile_scale=2)
+    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+        assert need <= small.buffer(space).size_bytes
+
+
+def test_stages_with_no_op_cost_no_barrier():
+    # 1x1 conv with pad 1: its first and last output rows read only padding, so unpipelined
+    # their load stages are empty; the run pays one barrier per stage that has ops
+    small = hw_with(sram__ifmap__size_bytes=300)
+    result = simulate(small, conv_pool(6, 6, 4, 4, 1, 1, 1), "fused")
+    stages = {r.stage for r in result.ops}
+    assert result.time_split()["barrier"] == len(stages) * small.barrier_cycles
+    assert sum(result.time_split().values()) == result.total_cycles
