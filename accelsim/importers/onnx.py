@@ -10,7 +10,9 @@ Shapes come from ONNX shape inference; NCHW tensors become NHWC (`[N, C, H, W]`
 - Flatten, Reshape, BatchNormalization, Identity, Dropout: pass-through (BatchNorm
   is taken as folded into the conv before it)
 
-Any other node is an error naming the node and its op type, unless
+Flatten and Reshape pass through only tensors whose H x W is 1; auto_pad other
+than VALID, ceil_mode, transA, non-constant weights and 1-D convs are refused
+by name. Any other node is an error naming the node and its op type, unless
 `skip_unsupported`, which drops it (its output becomes its first input, when the
 shapes allow) and lists what it dropped.
 """
@@ -80,11 +82,28 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
     for node in graph.node:
         for t in node.input:
             consumers.setdefault(t, []).append(node)
+    def refuse(node, why: str):
+        raise ConfigError(f"{where(node)}: {why}")
+
+    def shape_of(node, tensor: str) -> list[int]:
+        if tensor not in shapes:
+            refuse(node, f"tensor {tensor!r} needs a static shape (shape inference found none)")
+        return shapes[tensor]
+
     for node in graph.node:
         a, kind = _attrs(node), node.op_type
         out = node.output[0]
         inputs = [name(t) for t in node.input if t not in constants]
+        if kind in ("Conv", "MaxPool", "AveragePool") and a.get("auto_pad", b"NOTSET") not in (b"NOTSET",
+                                                                                             b"VALID"):
+            refuse(node, f"auto_pad={a['auto_pad'].decode()} is not supported; give explicit pads")
+        if kind in ("MaxPool", "AveragePool") and a.get("ceil_mode", 0):
+            refuse(node, "ceil_mode=1 is not supported")
+        if kind in ("Conv", "Gemm", "MatMul") and (len(node.input) < 2 or node.input[1] not in constants):
+            refuse(node, "its weights must be a constant initializer")
         if kind == "Conv":
+            if len(constants[node.input[1]]) != 4:
+                refuse(node, "only 2-D convolutions are supported")
             kh, kw = a.get("kernel_shape") or constants[node.input[1]][2:]
             strides, dil = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
             pads = a.get("pads", [0, 0, 0, 0])
@@ -116,15 +135,24 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
                         "input": inputs[0], "output": out, "kh": kh, "kw": kw, "stride": strides[0],
                         "pad": pads[0]})
         elif kind == "GlobalAveragePool":
-            _, _, h, w = shapes[node.input[0]]
+            _, _, h, w = shape_of(node, node.input[0])
             ops.append({"name": node.name or out, "kind": "avgpool", "input": inputs[0], "output": out,
                         "kh": h, "kw": w})
-        elif kind in ("Gemm", "MatMul") and len(node.input) >= 2 and node.input[1] in constants:
+        elif kind in ("Gemm", "MatMul"):
+            if a.get("transA", 0):
+                refuse(node, "transA=1 is not supported")
             w = constants[node.input[1]]
-            out_features = w[0] if kind == "Gemm" and a.get("transB", 0) else w[1]
+            k, out_features = (w[1], w[0]) if kind == "Gemm" and a.get("transB", 0) else (w[0], w[1])
+            x = shape_of(node, node.input[0])
+            if x[-1 if len(x) == 2 else 1] != k:
+                refuse(node, f"its weights expect {k} input features, its input {node.input[0]!r} has "
+                             f"shape {x}")
             ops.append({"name": node.name or out, "kind": "gemm", "input": inputs[0], "output": out,
                         "out_features": out_features})
         elif kind in PASS_THROUGH:
+            x = shape_of(node, node.input[0])
+            if kind in ("Flatten", "Reshape") and len(x) == 4 and x[2] * x[3] > 1:
+                refuse(node, f"flattening {x} (H x W > 1) is not supported; accelsim keeps NHWC tensors")
             alias[out] = inputs[0]
         elif skip_unsupported:
             if inputs and shapes.get(node.input[0]) == shapes.get(out):

@@ -104,3 +104,29 @@ def test_cli_runs_an_onnx_file_and_lists_what_it_skipped(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err == "accelsim: skipped 1 unsupported ONNX nodes: softmax (Softmax)\n"
     assert out.startswith("tiny_resnet on default")
+
+
+def small_model(nodes, inputs, inits, out):
+    outputs = [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)]
+    graph = helper.make_graph(nodes, "m", inputs, outputs, inits)
+    return helper.make_model(graph)
+
+
+X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+
+
+@pytest.mark.parametrize(("node", "inits", "message"), [
+    (helper.make_node("Flatten", ["x"], ["y"], name="flat"), [],
+     r"node 'flat' \(Flatten\): flattening \[1, 3, 8, 8\] \(H x W > 1\) is not supported"),
+    (helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
+     [weight("w", 4, 3, 3, 3)], r"node 'c' \(Conv\): auto_pad=SAME_UPPER is not supported"),
+    (helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+     [], r"node 'p' \(MaxPool\): ceil_mode=1 is not supported"),
+    (helper.make_node("Conv", ["x", "x"], ["y"], name="c", kernel_shape=[3, 3]), [],
+     r"node 'c' \(Conv\): its weights must be a constant initializer"),
+    (helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1), [weight("w", 10, 5)],
+     r"node 'fc' \(Gemm\): its weights expect 5 input features, its input 'x' has shape \[1, 3, 8, 8\]"),
+])
+def test_what_accelsim_cannot_map_is_refused_by_name(node, inits, message):
+    with pytest.raises(ConfigError, match=message):
+        load_onnx(small_model([node], [X], inits, "y"))
