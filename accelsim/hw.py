@@ -116,6 +116,10 @@ class Hardware:
         """The SRAM buffer called `name` (one of SRAM_BUFFERS)."""
         return getattr(self.sram, name)
 
+    def sram_capacity(self) -> dict[str, int]:
+        """Bytes each SRAM buffer holds, by name."""
+        return {b: self.buffer(b).size_bytes for b in SRAM_BUFFERS}
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

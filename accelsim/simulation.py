@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accelsim.engine.machine import run_schedule
-from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.hw import Hardware
 from accelsim.result import Result
 from accelsim.schedule import Schedule
 from accelsim.scheduler import build_schedule, is_convadd_chain, layer_schedule
@@ -23,8 +23,7 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = "pipelined",
     if schedule == "layer":
         return layer_schedule(workload, hw)
     if is_convadd_chain(workload):
-        capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
-        return build_schedule(workload, schedule, splits, hw.element_bytes, capacity)
+        return build_schedule(workload, schedule, splits, hw.element_bytes, hw.sram_capacity())
     return network_schedule(workload, hw, schedule, parts=parts)[0]
 
 

@@ -55,13 +55,24 @@ def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None
     return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=cout // g, groups=g)
 
 
-def check_fits(schedule: Schedule, element_bytes: int, sram_bytes: dict[str, int] | None,
-               hint: str) -> None:
-    """ScheduleError if the regions live in some stage exceed an SRAM buffer (name -> bytes)."""
+def overflow(schedule: Schedule, element_bytes: int,
+             sram_bytes: dict[str, int] | None) -> tuple[str, int, int, int] | None:
+    """(buffer, bytes needed, bytes it holds, stage) for the first SRAM buffer (name -> bytes)
+    that the regions live in some stage exceed; None when every buffer suffices."""
     for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
         have = (sram_bytes or {}).get(space)
         if have is not None and need > have:
-            raise ScheduleError(
-                f"{schedule.name} schedule (splits={schedule.splits}) needs {need:,} bytes in SRAM "
-                f"buffer {space!r} in stage {at}, but it holds {have:,}; {hint}"
-            )
+            return space, need, have, at
+    return None
+
+
+def check_fits(schedule: Schedule, element_bytes: int, sram_bytes: dict[str, int] | None,
+               hint: str) -> None:
+    """ScheduleError if the regions live in some stage exceed an SRAM buffer (name -> bytes)."""
+    over = overflow(schedule, element_bytes, sram_bytes)
+    if over is not None:
+        space, need, have, at = over
+        raise ScheduleError(
+            f"{schedule.name} schedule (splits={schedule.splits}) needs {need:,} bytes in SRAM "
+            f"buffer {space!r} in stage {at}, but it holds {have:,}; {hint}"
+        )

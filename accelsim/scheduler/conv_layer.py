@@ -21,7 +21,7 @@ from math import ceil
 
 from accelsim.cost import systolic_cycles
 from accelsim.errors import ScheduleError
-from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.hw import Hardware
 from accelsim.schedule import DRAM, Op, Schedule
 from accelsim.scheduler.builder import Builder, check_fits, conv_gemm
 from accelsim.scheduler.partition import split_rows
@@ -101,7 +101,7 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
     """The fewest filter chunks that fit, then the row parts with the least estimated cycles;
     when not even one output row fits, one row per part and the fewest column parts."""
     eb = hw.element_bytes
-    sram_bytes = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
+    sram_bytes = hw.sram_capacity()
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1
 
@@ -188,6 +188,5 @@ def layer_schedule(workload: Workload, hw: Hardware) -> Schedule:
         stage += conv_layer_ops(builder, op, tiling)
         ops += builder.ops
     schedule = Schedule("layer", workload.name, tiles, tuple(sorted(ops, key=lambda o: o.stage)))
-    capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
-    check_fits(schedule, hw.element_bytes, capacity, "a larger buffer is needed")
+    check_fits(schedule, hw.element_bytes, hw.sram_capacity(), "a larger buffer is needed")
     return schedule

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accelsim.errors import ScheduleError
-from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.hw import Hardware
 from accelsim.schedule import DRAM, Op, Schedule
-from accelsim.scheduler.builder import Builder
+from accelsim.scheduler.builder import Builder, overflow
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
@@ -46,8 +46,7 @@ class LayerPlan:
 
 def _fits(ops: list[Op], hw: Hardware) -> bool:
     probe = Schedule("probe", "", 1, tuple(sorted(ops, key=lambda op: op.stage)))
-    return all(need <= hw.buffer(space).size_bytes
-               for space, (need, _) in probe.peak_stage_bytes(hw.element_bytes).items())
+    return overflow(probe, hw.element_bytes, hw.sram_capacity()) is None
 
 
 def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
@@ -63,10 +62,11 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
     _, height, width, _ = wl.tensors[op.inputs[0]].shape
     _, rows_out, cols_out, _ = wl.tensors[op.output].shape
     tiles = [(rows, cols) for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
+    pool = isinstance(op, Pool)
+    kind, window = ("pool", op.kh * op.kw) if pool else ("add", 1)
     t = 0
     for t, (rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
-        pool = isinstance(op, Pool)
         in_rows = op.input_rows(*rows, height) if pool else rows
         in_cols = (op.input_cols(*cols, width) if pool else cols) if col_parts > 1 else None
         reads, deps = [], []
@@ -75,8 +75,6 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
             reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows, cols=in_cols), "ifmap"))
             deps.append(name)
         out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
-        kind = "pool" if isinstance(op, Pool) else "add"
-        window = op.kh * op.kw if isinstance(op, Pool) else 1
         b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window)
         b.store(f"store{t}", store, out, f"{kind}{t}")
     return tile_stages(t, pipelined)[2] + 1
@@ -212,8 +210,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     schedule = Schedule(kind, workload.name, tiles, tuple(sorted(ops, key=lambda op: op.stage)), tuple(notes))
-    capacity = {b: hw.buffer(b).size_bytes for b in SRAM_BUFFERS}
-    for space, (need, at) in schedule.peak_stage_bytes(hw.element_bytes).items():
-        if need > capacity[space]:                      # each layer was checked: cannot happen
-            raise ScheduleError(f"internal: stage {at} needs {need:,} bytes of {space}")
+    over = overflow(schedule, hw.element_bytes, hw.sram_capacity())
+    if over is not None:                                # each layer was checked: cannot happen
+        space, need, _, at = over
+        raise ScheduleError(f"internal: stage {at} needs {need:,} bytes of {space}")
     return schedule, plans, not_fused
