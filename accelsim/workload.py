@@ -56,20 +56,24 @@ class _OneInput:
     """Ops that read one tensor, `input`."""
 
     input: str
-    name: str
 
     @property
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+
+class _Weighted(_OneInput):
+    """Ops with implicit weights, the tensor `<name>.weight`."""
+
+    name: str
+
     @property
     def weight(self) -> str:
-        """Name of the implicit weight tensor (ops that have weights)."""
         return f"{self.name}.weight"
 
 
 @dataclass(frozen=True)
-class Conv(_OneInput):
+class Conv(_Weighted):
     """2-D convolution, NHWC input, `[Cout, kh, kw, Cin/groups]` weights."""
 
     __pydantic_config__ = STRICT
@@ -170,7 +174,7 @@ class Pool(_OneInput):
 
 
 @dataclass(frozen=True)
-class Gemm(_OneInput):
+class Gemm(_Weighted):
     """A fully connected layer over the last axis: `[..., in] -> [..., out_features]`."""
 
     __pydantic_config__ = STRICT
