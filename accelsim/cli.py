@@ -8,15 +8,18 @@ import os
 import sys
 from pathlib import Path
 
-from accelsim.engine.machine import SYNC_MODES
-from accelsim.errors import AccelsimError
+from accelsim.engine.machine import SYNC_MODES, run_schedule
+from accelsim.errors import AccelsimError, ScheduleError
+from accelsim.functional import DTYPES, check
 from accelsim.hw import load_hw
 from accelsim.importers.onnx import load_onnx
 from accelsim.importers.scalesim import read_config, read_topology, with_array
 from accelsim.parity import layer_parity, parity_dict, parity_table
 from accelsim.report import compare_schedules, describe_hw, layers_table, results_table, speedups
+from accelsim.schedule_file import dump_schedule
 from accelsim.scheduler import SCHEDULES
-from accelsim.simulation import simulate
+from accelsim.simulation import make_schedule, simulate
+from accelsim.validate import checked_schedule
 from accelsim.workload import load_workload
 
 DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
@@ -41,6 +44,23 @@ def _positive(text: str) -> int:
     return value
 
 
+def _workload_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("hw", metavar="HW.yaml", help="hardware config (see hwconfigs/)")
+    parser.add_argument("workload", metavar="WORKLOAD.yaml",
+                        help="workload trace (see traces/), or an ONNX model (.onnx)")
+    parser.add_argument("--skip-unsupported", action="store_true",
+                        help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
+
+
+def _functional_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--functional", action="store_true",
+                        help="also execute the schedule on seeded random tensors with numpy and compare "
+                             "every stored tensor with a whole-tensor reference")
+    parser.add_argument("--dtype", choices=DTYPES, default="int8",
+                        help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
+    parser.add_argument("--seed", type=int, default=0, help="functional data seed (default 0)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="accelsim", description="Simulate a deep-learning accelerator with a fused ConvAdd operator.")
@@ -48,11 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a workload on a hardware config",
                          description="Simulate WORKLOAD on HW. Without --schedule, compare "
                                      "the serial, fused and pipelined schedules.")
-    run.add_argument("hw", metavar="HW.yaml", help="hardware config (see hwconfigs/)")
-    run.add_argument("workload", metavar="WORKLOAD.yaml",
-                     help="workload trace (see traces/), or an ONNX model (.onnx)")
-    run.add_argument("--skip-unsupported", action="store_true",
-                     help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
+    _workload_args(run)
     run.add_argument("--schedule", choices=SCHEDULES,
                      help="run one schedule (default: compare all three)")
     run.add_argument("--splits", type=_positive, default=4, metavar="N",
@@ -67,6 +83,32 @@ def _parser() -> argparse.ArgumentParser:
                           "is named CONV+ADD)")
     run.add_argument("--layers", action="store_true",
                      help="also print the per-layer table of the schedule run (pipelined by default)")
+    run.add_argument("--schedule-file", metavar="SCHED.yaml",
+                     help="run this schedule file (checked first; see docs/schedule-format.md)")
+    _functional_args(run)
+
+    sched = sub.add_parser("schedule", help="write the schedule the scheduler would run",
+                           description="Write the schedule accelsim would run for WORKLOAD on HW as "
+                                       "a YAML schedule file (docs/schedule-format.md).")
+    _workload_args(sched)
+    sched.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
+                       help="which schedule (default pipelined)")
+    sched.add_argument("--splits", type=_positive, default=4, metavar="N",
+                       help="H parts of the pipelined schedule (default 4)")
+    sched.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
+                       help="networks: split LAYER's output rows into N parts (repeatable)")
+    sched.add_argument("-o", "--output", metavar="SCHED.yaml", help="write here (default: standard output)")
+
+    val = sub.add_parser("validate", help="check a schedule file: static checks, optionally functional",
+                         description="Check SCHED.yaml against WORKLOAD and HW: every static problem "
+                                     "(read before write, overlapping writes, write after read, SRAM "
+                                     "capacity, output and halo coverage, unknown names, dependency "
+                                     "cycles) at once, with its line. Exit 0 when valid, 2 when not.")
+    _workload_args(val)
+    val.add_argument("schedule_file", metavar="SCHED.yaml", help="the schedule file")
+    val.add_argument("--skip-static", action="store_true",
+                     help="skip the static checks (read the file, then run --functional alone)")
+    _functional_args(val)
 
     ss = sub.add_parser("scalesim", help="per-layer cycles of a SCALE-Sim topology",
                         description="Read a SCALE-Sim topology CSV (conv or GEMM form) and print, per "
@@ -97,7 +139,8 @@ def _scalesim(args: argparse.Namespace) -> None:
         print(parity_table(rows))
 
 
-def _run(args: argparse.Namespace) -> None:
+def _load(args: argparse.Namespace):
+    """The hardware and workload named on the command line."""
     hw = load_hw(args.hw)
     if args.workload.endswith(".onnx"):
         workload, skipped = load_onnx(args.workload, args.skip_unsupported)
@@ -106,17 +149,70 @@ def _run(args: argparse.Namespace) -> None:
                   file=sys.stderr)
     else:
         workload = load_workload(args.workload)
+    return hw, workload
+
+
+def _functional(args: argparse.Namespace, schedule, hw, workload, to_stderr: bool = False) -> None:
+    """Execute the schedule with numpy; ScheduleError on a mismatch."""
+    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity())
+    if not found.ok:
+        raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"
+                            + "\n".join(f"  {m}" for m in found.mismatches))
+    n, names = len(found.compared), ", ".join(found.compared[:3])
+    more = f" and {n - 3} more" if n > 3 else ""
+    print(f"functional ({args.dtype}, seed {args.seed}): matches the reference in {n} stored "
+          f"tensor{'s' if n != 1 else ''} ({names}{more}), {found.tolerance}",
+          file=sys.stderr if to_stderr else sys.stdout)
+
+
+def _schedule(args: argparse.Namespace) -> None:
+    hw, workload = _load(args)
+    text = dump_schedule(make_schedule(hw, workload, args.schedule, args.splits, dict(args.parts)), hw)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ScheduleError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    hw, workload = _load(args)
+    schedule = checked_schedule(args.schedule_file, hw, workload, static=not args.skip_static)
+    if args.functional:
+        _functional(args, schedule, hw, workload)
+    stages = schedule.num_stages
+    print(f"{args.schedule_file}: " + ("read" if args.skip_static else "valid")
+          + f" ({len(schedule.ops)} ops in {stages} stage{'s' if stages != 1 else ''})")
+
+
+def _print_one(args: argparse.Namespace, result, workload, hw) -> None:
+    if args.json:
+        print(result.to_json())
+        return
+    print(f"{workload.name} on {describe_hw(hw)}")
+    print(results_table([result], with_speedup=False))
+    for note in result.notes:
+        print(f"{result.schedule}: {note}")
+    if args.layers:
+        print(layers_table(result))
+
+
+def _run(args: argparse.Namespace) -> None:
+    hw, workload = _load(args)
+    if args.schedule_file:
+        schedule = checked_schedule(args.schedule_file, hw, workload)
+        if args.functional:
+            _functional(args, schedule, hw, workload, args.json)
+        _print_one(args, run_schedule(hw, schedule, args.sync), workload, hw)
+        return
+    if args.functional:
+        _functional(args, make_schedule(hw, workload, args.schedule or "pipelined", args.splits,
+                                        dict(args.parts)), hw, workload, args.json)
     if args.schedule:
-        result = simulate(hw, workload, args.schedule, args.splits, args.sync, dict(args.parts))
-        if args.json:
-            print(result.to_json())
-        else:
-            print(f"{workload.name} on {describe_hw(hw)}")
-            print(results_table([result], with_speedup=False))
-            for note in result.notes:
-                print(f"{result.schedule}: {note}")
-            if args.layers:
-                print(layers_table(result))
+        _print_one(args, simulate(hw, workload, args.schedule, args.splits, args.sync, dict(args.parts)),
+                   workload, hw)
         return
     results, failed = compare_schedules(hw, workload, args.splits, args.sync, dict(args.parts))
     if args.json:
@@ -144,7 +240,7 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        {"run": _run, "scalesim": _scalesim}[args.command](args)
+        {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2

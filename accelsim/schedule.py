@@ -9,7 +9,10 @@ dependencies only (`Schedule.data_dependencies`).
 
 Memory spaces: a region lives in `dram` or in one SRAM buffer. An op that
 writes an SRAM region reserves its bytes when it starts; the bytes are
-released when the last op that reads that region ends.
+released when the last op that reads that region ends. A read of an SRAM
+region is served by the latest earlier writes of that tensor in that buffer
+that cover it. `Op.offsets` places each SRAM write at a byte offset in its
+buffer (`placement.place` fills them in; the validator checks them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from accelsim.box import Box, fmt, uncovered
 from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
@@ -63,15 +67,19 @@ class Region:
         """The same box held in another memory space."""
         return Region(self.tensor, self.start, self.stop, space)
 
+    @property
+    def box(self) -> Box:
+        return self.start, self.stop
+
     def __str__(self) -> str:
-        box = ", ".join(f"{a}:{b}" for a, b in zip(self.start, self.stop, strict=True))
-        return f"{self.tensor}[{box}]@{self.space}"
+        return f"{self.tensor}{fmt(self.box)}@{self.space}"
 
 
 @dataclass(frozen=True)
 class Op:
     """One operation on one unit. `gemm` is set for conv ops only; `window` is the
-    elements a pool op reduces into each output (kh x kw)."""
+    elements a pool op reduces into each output (kh x kw); `offsets` are the byte
+    offsets of its SRAM writes in their buffers, in order (empty: not placed)."""
 
     id: str
     kind: OpKind
@@ -81,6 +89,7 @@ class Op:
     deps: tuple[str, ...] = ()
     gemm: Gemm | None = None
     window: int = 1
+    offsets: tuple[int, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -103,6 +112,7 @@ class Schedule:
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _ancestors: list[frozenset[int]] | None = field(init=False, repr=False, compare=False, default=None)
     num_stages: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -138,33 +148,83 @@ class Schedule:
             groups[op.stage].append(i)
         return groups
 
-    def readers(self) -> dict[tuple[int, Region], list[int]]:
-        """For each SRAM region written (by op index), the indices of the ops that read it.
+    def same_stage_ancestors(self) -> list[frozenset[int]]:
+        """Per op (by index), the ops of its own stage it waits for, directly or through
+        other dependencies."""
+        if self._ancestors is None:
+            anc: list[frozenset[int]] = []
+            for op in self.ops:
+                mine: set[int] = set()
+                for d in op.deps:
+                    j = self._index[d]
+                    if self.ops[j].stage == op.stage:
+                        mine.add(j)
+                        mine |= anc[j]
+                anc.append(frozenset(mine))
+            object.__setattr__(self, "_ancestors", anc)
+        return self._ancestors
 
-        A read is matched to the latest earlier op that wrote the same region in the
-        same space. It is a ScheduleError to read a region no earlier op wrote, to read
-        it before the writer's stage or in that stage without depending on the writer,
-        and to write a region again before anything read it.
+    def ordered_before(self, a: int, b: int) -> bool:
+        """Whether op `a` surely ends before op `b` starts (by index): a barrier lies
+        between them, or `b` waits for `a` through its dependencies."""
+        sa, sb = self.ops[a].stage, self.ops[b].stage
+        return sa < sb or (sa == sb and a in self.same_stage_ancestors()[b])
+
+    def match_reads(self) -> tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]]:
+        """For each SRAM region written (by op index), the indices of the ops that read it;
+        and the problems found, as (op index, message).
+
+        A read is served by the latest writes of the same tensor in the same space that
+        are ordered before it (`ordered_before`) and together cover it. Problems: a read
+        that such writes do not cover, whether a write not waited for or nothing covers
+        the rest, and a write of a region again before anything read it (messages
+        follow the op's id).
         """
-        last_writer: dict[Region, int] = {}
+        writes: dict[tuple[str, str], list[tuple[int, Region]]] = {}
         readers: dict[tuple[int, Region], list[int]] = {}
+        problems: list[tuple[int, str]] = []
         for i, op in enumerate(self.ops):
             for region in op.sram_reads():
-                writer = last_writer.get(region)
-                if writer is None:
-                    raise ScheduleError(f"op {op.id!r} reads {region}, which no earlier op writes")
-                w = self.ops[writer]
-                if w.stage > op.stage or (w.stage == op.stage and w.id not in op.deps):
-                    raise ScheduleError(f"op {op.id!r} (stage {op.stage}) reads {region} written by "
-                                        f"{w.id!r} (stage {w.stage}) without waiting for it")
-                readers[(writer, region)].append(i)
+                left, used = [region.box], []
+                late = None                 # a write that covers part of the rest but is not waited for
+                for writer, written in reversed(writes.get((region.tensor, region.space), ())):
+                    rest = [p for part in left for p in uncovered(part, [written.box])]
+                    if rest == left:
+                        continue
+                    if not self.ordered_before(writer, i):
+                        late = late if late is not None else writer
+                        continue
+                    used.append((writer, written))
+                    left = rest
+                    if not left:
+                        break
+                if not left:
+                    for key in used:
+                        readers[key].append(i)
+                if left and late is not None:
+                    w = self.ops[late]
+                    problems.append((i, f"(stage {op.stage}) reads {region} written by {w.id!r} "
+                                        f"(stage {w.stage}) without waiting for it"))
+                elif left:
+                    missing = ", ".join(region.tensor + fmt(box) for box in left[:3])
+                    problems.append((i, f"reads {region}, which no earlier op writes"
+                                        + (f" (missing {missing})" if left != [region.box] else "")))
             for region in op.sram_writes():
-                previous = last_writer.get(region)
-                if previous is not None and not readers[(previous, region)]:
-                    raise ScheduleError(f"op {op.id!r} writes {region} again before anything read "
-                                        f"what {self.ops[previous].id!r} wrote there")
-                last_writer[region] = i
-                readers[(i, region)] = []
+                history = writes.setdefault((region.tensor, region.space), [])
+                for writer, written in history:
+                    if written == region and not readers[(writer, written)]:
+                        problems.append((i, f"writes {region} again before anything read "
+                                            f"what {self.ops[writer].id!r} wrote there"))
+                history.append((i, region))
+                readers.setdefault((i, region), [])
+        return readers, problems
+
+    def readers(self) -> dict[tuple[int, Region], list[int]]:
+        """`match_reads`' readers; a ScheduleError for its first problem."""
+        readers, problems = self.match_reads()
+        if problems:
+            i, message = problems[0]
+            raise ScheduleError(f"op {self.ops[i].id!r} {message}")
         return readers
 
     def data_dependencies(self) -> list[list[int]]:

@@ -75,6 +75,11 @@ def read_yaml(path: str | Path) -> YamlDocument:
         raise ConfigError(f"{source}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    return read_yaml_text(text, source)
+
+
+def read_yaml_text(text: str, source: str) -> YamlDocument:
+    """Parse one YAML document held in `text`, naming it `source` in errors."""
     loader = StrictSafeLoader(text)
     loader.name = source
     try:

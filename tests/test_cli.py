@@ -204,3 +204,67 @@ def test_run_network_with_layers_table(capsys):
     assert lines[head].split()[:3] == ["layer", "kinds", "cycles"]
     assert [line.split()[0] for line in lines[head + 2:head + 4]] == ["conv1", "maxpool"]
     assert lines[-1].split()[0] == "fc"
+
+
+SCHEDULES = BLOCK.parent.parent / "tests" / "data" / "schedules"
+
+
+def test_schedule_written_then_run_gives_the_schedulers_cycles(capsys, tmp_path):
+    sched = tmp_path / "sched.yaml"
+    code, out, err = run(capsys, "schedule", DEFAULT_HW, BLOCK, "--splits", "4", "-o", sched)
+    assert (code, out, err) == (0, "", "")
+    assert sched.read_text().splitlines()[1] == "format: 1"
+    code, out, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule-file", sched, "--json")
+    from_file = json.loads(out)
+    code2, out, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--splits", "4",
+                        "--json")
+    assert code == code2 == 0
+    assert from_file["total_cycles"] == json.loads(out)["total_cycles"] == 127_754
+    code, out, _ = run(capsys, "schedule", DEFAULT_HW, BLOCK, "--splits", "4")
+    assert out == sched.read_text()                     # stdout without -o, byte-identical
+
+
+def test_validate_a_valid_schedule_exits_0_and_says_valid(capsys):
+    code, out, err = run(capsys, "validate", DEFAULT_HW, SCHEDULES / "block.yaml",
+                         SCHEDULES / "valid_pipelined.yaml", "--functional")
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "functional (int8, seed 0): matches the reference in 1 stored tensor (y), bit-exact (int8 inputs, "
+        "int32 accumulation)",
+        f"{SCHEDULES / 'valid_pipelined.yaml'}: valid (11 ops in 5 stages)"]
+
+
+def test_validate_lists_every_problem_with_file_and_line_and_exits_2(capsys):
+    path = SCHEDULES / "war.yaml"
+    code, out, err = run(capsys, "validate", DEFAULT_HW, SCHEDULES / "block.yaml", path)
+    assert code == 2 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == f"accelsim: error: {path}: not valid, 2 problems:"
+    assert lines[1].startswith(f"  {path}:36: op load_x2: overwrites ifmap bytes 0:160")
+    assert "Traceback" not in err
+
+
+def test_halo_row_removed_is_caught_statically_and_functionally(capsys):
+    args = ["validate", DEFAULT_HW, SCHEDULES / "block.yaml", SCHEDULES / "halo_missing.yaml"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "input x row 3 missing (halo)" in err
+    code, _, err = run(capsys, *args, "--skip-static", "--functional")
+    assert code == 2
+    assert "functional check (int8, seed 0) failed:" in err
+    assert "y[0:1, 4:8, 0:8, 0:4] stored by op store2 (computed by op add2) differs" in err
+
+
+def test_run_refuses_an_invalid_schedule_file(capsys):
+    code, out, err = run(capsys, "run", DEFAULT_HW, SCHEDULES / "block.yaml", "--schedule-file",
+                         SCHEDULES / "cycle.yaml")
+    assert code == 2 and out == ""
+    assert "dependency cycle" in err
+
+
+def test_schedule_file_that_is_missing_or_not_yaml(capsys, tmp_path):
+    code, _, err = run(capsys, "validate", DEFAULT_HW, BLOCK, tmp_path / "nope.yaml")
+    assert code == 2 and "nope.yaml: cannot read" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ops: [\n")
+    code, _, err = run(capsys, "validate", DEFAULT_HW, BLOCK, bad)
+    assert code == 2 and "not valid YAML" in err

@@ -25,10 +25,11 @@ class Builder:
         return Region(tensor, (0, r0, w0, c0), (n, r1, w1, c1), space)
 
     def weights(self, conv: Conv, space: str, filters: tuple[int, int] | None = None) -> Region:
-        """The conv's weights `[Cout, kh, kw, Cin/groups]`, or filters `[a, b)` of them."""
-        cout, kh, kw, cin = conv.weight_shape
-        f0, f1 = filters or (0, cout)
-        return Region(conv.weight, (f0, 0, 0, 0), (f1, kh, kw, cin), space)
+        """The conv's weights (`[Cout, kh, kw, Cin/groups]`, or a gemm's `[out, in]`), or
+        filters `[a, b)` of them."""
+        shape = self.workload.tensors[conv.weight].shape
+        f0, f1 = filters or (0, shape[0])
+        return Region(conv.weight, (f0, *(0 for _ in shape[1:])), (f1, *shape[1:]), space)
 
     def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None, window=1) -> str:
         op_id = self.prefix + name

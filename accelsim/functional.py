@@ -1,0 +1,325 @@
+"""Functional execution: run a schedule on real tensors with numpy and compare the result
+with a whole-tensor reference.
+
+Every op computes exactly its region from the data it reads: a load copies a
+DRAM box into SRAM, a conv tile convolves only the input rows it read (rows
+it did not read count as zero), a store copies SRAM back to DRAM. SRAM is
+modelled by byte range: a write evicts whatever it lands on (`Op.offsets`).
+Ops run in stage order, issue order within a stage (an order the barriers
+and dependencies allow).
+
+Data types: `int8` draws inputs and weights from [-128, 127] and accumulates
+in int32 (wrapping, as the hardware would), so the tiled result must equal
+the reference bit for bit; `fp32` draws them from a standard normal (weights scaled by 1/sqrt(fan-in)) and
+allows a difference of `RTOL * |expected| + ATOL * max|reference|`, because
+tiles sum in a different order. Pools: max, or the floor of the mean over
+the full window (padding counts as zero) for integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.placement import place
+from accelsim.schedule import Schedule
+from accelsim.schedule_file import producers
+from accelsim.workload import Add, Conv, Gemm, Pool, Workload
+
+DTYPES = ("int8", "fp32")
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def workload_inputs(workload: Workload) -> set[str]:
+    """The graph's input activations (not weights, not computed)."""
+    made = {op.output for op in workload.ops}
+    return {t for op in workload.ops for t in op.inputs if t not in made}
+
+
+def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded random graph inputs and weights (int8 values held as int32, or float32)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    rng = np.random.default_rng(seed)
+    made = {op.output for op in workload.ops}
+    out = {}
+    for name in sorted(workload.tensors):
+        if name in made:
+            continue
+        shape = workload.tensors[name].shape
+        if dtype == "int8":
+            out[name] = rng.integers(-128, 128, size=shape, dtype=np.int32)
+        else:                       # weights scaled by 1/sqrt(fan-in), so deep networks stay finite
+            fan_in = int(np.prod(shape[1:])) if name not in workload_inputs(workload) else 1
+            out[name] = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
+    return out
+
+
+def _finish(acc: np.ndarray, like: np.dtype, relu: bool) -> np.ndarray:
+    out = acc.astype(like)                  # int64 -> int32 wraps like an int32 accumulator
+    return np.maximum(out, 0) if relu else out
+
+
+def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups: int) -> np.ndarray:
+    """Convolution without padding (`x` holds any padding already): x `[N, H, W, C]`,
+    w `[Cout, kh, kw, C/groups]` -> `[N, Ho, Wo, Cout]`, accumulated in int64 or float32."""
+    n, h, wd, _c = x.shape
+    cout, kh, kw, cg = w.shape
+    ho = (h - dilation * (kh - 1) - 1) // stride + 1
+    wo = (wd - dilation * (kw - 1) - 1) // stride + 1
+    acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
+    xa, wa = x.astype(acc_type), w.astype(acc_type)
+    out = np.zeros((n, ho, wo, cout), dtype=acc_type)
+    og = cout // groups
+    for i in range(kh):
+        for j in range(kw):
+            patch = xa[:, i * dilation: i * dilation + (ho - 1) * stride + 1: stride,
+                       j * dilation: j * dilation + (wo - 1) * stride + 1: stride, :]
+            tap = wa[:, i, j, :]
+            if groups == 1:
+                out += patch @ tap.T
+            elif cg == 1 and og == 1:                       # depthwise
+                out += patch * tap[:, 0]
+            else:
+                for g in range(groups):
+                    outs, ins = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
+                    out[..., outs] += patch[..., ins] @ tap[outs].T
+    return out
+
+
+def pool_valid(x: np.ndarray, kind: str, kh: int, kw: int, stride: int) -> np.ndarray:
+    """Max or average pool without padding (`x` holds it already)."""
+    _n, h, wd, _c = x.shape
+    ho, wo = (h - kh) // stride + 1, (wd - kw) // stride + 1
+    taps = [x[:, i: i + (ho - 1) * stride + 1: stride, j: j + (wo - 1) * stride + 1: stride, :]
+            for i in range(kh) for j in range(kw)]
+    if kind == "maxpool":
+        return np.maximum.reduce(taps)
+    if np.issubdtype(x.dtype, np.integer):
+        return np.sum(np.stack(taps).astype(np.int64), axis=0) // (kh * kw)
+    return np.sum(np.stack(taps), axis=0) / np.float32(kh * kw)
+
+
+def _pad_value(wop, dtype: np.dtype):
+    if isinstance(wop, Pool) and wop.kind == "maxpool":
+        return np.iinfo(dtype).min if np.issubdtype(dtype, np.integer) else -np.inf
+    return 0
+
+
+def _window_box(wop, out: Box) -> Box:
+    """The padded input box (may reach outside the tensor) that output box `out` reads."""
+    (n0, h0, w0, c0), (n1, h1, w1, c1) = out
+    dil = getattr(wop, "dilation", 1)
+    if isinstance(wop, Conv):
+        per_in, per_out = wop.cin // wop.groups, wop.cout // wop.groups
+        ch = ((c0 // per_out) * per_in, ((c1 - 1) // per_out + 1) * per_in)
+    else:
+        ch = (c0, c1)
+    rows = (h0 * wop.stride - wop.pad, (h1 - 1) * wop.stride - wop.pad + (wop.kh - 1) * dil + 1)
+    cols = (w0 * wop.stride - wop.pad, (w1 - 1) * wop.stride - wop.pad + (wop.kw - 1) * dil + 1)
+    return (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
+
+
+def compute(wop, out: Box, fetch, dtype: np.dtype) -> np.ndarray:
+    """The values (of `dtype`) of output box `out` of workload op `wop`; `fetch(tensor,
+    box, fill)` returns the array of a box (positions it cannot supply hold `fill`)."""
+    if isinstance(wop, Add):
+        a, b = (fetch(t, out, 0) for t in wop.inputs)
+        acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
+        return _finish(acc, a.dtype, wop.relu)
+    if isinstance(wop, Gemm):
+        x = fetch(wop.input, ((*out[0][:-1], 0), (*out[1][:-1], None)), 0)
+        w = fetch(wop.weight, ((out[0][-1], 0), (out[1][-1], None)), 0)
+        acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
+        return _finish(x.astype(acc_type) @ w.astype(acc_type).T, x.dtype, wop.relu)
+    box = _window_box(wop, out)
+    x = fetch(wop.input, box, _pad_value(wop, dtype))
+    if isinstance(wop, Pool):
+        return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride), x.dtype, False)
+    c0, c1 = out[0][3], out[1][3]
+    w = fetch(wop.weight, ((c0, 0, 0, 0), (c1, wop.kh, wop.kw, wop.cin // wop.groups)), 0)
+    groups = max(1, wop.groups * (c1 - c0) // wop.cout)
+    return _finish(conv_valid(x, w, wop.stride, wop.dilation, groups), x.dtype, wop.relu)
+
+
+def _full(shape) -> Box:
+    return (0,) * len(shape), tuple(shape)
+
+
+def _resolve(box: Box, shape) -> Box:
+    """Fill `None` stops with the tensor's extent."""
+    return box[0], tuple(shape[k] if b is None else b for k, b in enumerate(box[1]))
+
+
+def reference(workload: Workload, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every tensor of the workload, each op computed on whole tensors."""
+    values = dict(inputs)
+
+    def fetch(tensor, box, fill):
+        return _cut(values[tensor], _resolve(box, values[tensor].shape), fill)
+    for wop in workload.ops:
+        values[wop.output] = compute(wop, _full(workload.tensors[wop.output].shape), fetch,
+                                     next(iter(inputs.values())).dtype)
+    return values
+
+
+def _cut(array: np.ndarray, box: Box, fill) -> np.ndarray:
+    """`array[box]`, with positions outside the array set to `fill`."""
+    out = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, dtype=array.dtype)
+    inside = intersect(box, _full(array.shape))
+    if inside is not None:
+        out[tuple(slice(a - s, b - s) for a, b, s in zip(*inside, box[0], strict=True))] = \
+            array[tuple(slice(a, b) for a, b in zip(*inside, strict=True))]
+    return out
+
+
+def _slices(box: Box, origin: tuple[int, ...]) -> tuple[slice, ...]:
+    return tuple(slice(a - o, b - o) for a, b, o in zip(*box, origin, strict=True))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A region held in SRAM: its bytes `[start, end)`, the box and data, who wrote it."""
+
+    start: int
+    end: int
+    tensor: str
+    box: Box
+    data: np.ndarray
+    writer: str
+
+
+@dataclass(frozen=True)
+class FunctionalReport:
+    """What functional execution found: `mismatches` is empty when the schedule computes
+    the reference's values in every tensor it stores."""
+
+    dtype: str
+    seed: int
+    tolerance: str
+    compared: tuple[str, ...]
+    mismatches: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+class _Machine:
+    def __init__(self, schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray],
+                 element_bytes: int):
+        self.s, self.wl, self.eb = schedule, workload, element_bytes
+        self.dram = {t: a.copy() for t, a in inputs.items()}
+        self.sram: dict[str, list[Entry]] = {}
+        self.stored: dict[str, list[tuple[Box, str, str]]] = {}   # tensor -> (box, store op, source op)
+        self.producers = producers(workload)
+        self.notes: list[str] = []
+        self.dtype = next(iter(inputs.values())).dtype
+
+    def read_sram(self, op_id: str, tensor: str, box: Box, space: str, fill) -> tuple[np.ndarray, str]:
+        out = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, dtype=self.dtype)
+        left, source = [box], ""
+        for e in reversed(self.sram.get(space, [])):
+            if e.tensor != tensor or not left:
+                continue
+            common = intersect(box, e.box)
+            if common is None:
+                continue
+            out[_slices(common, box[0])] = e.data[_slices(common, e.box[0])]
+            left = [p for part in left for p in uncovered(part, [e.box])]
+            source = source or e.writer
+        if left:
+            self.notes.append(f"op {op_id} reads {tensor}{fmt(left[0])} from SRAM {space}, which does "
+                              "not hold it (never written there, or overwritten)")
+        return out, source
+
+    def write_sram(self, space: str, start: int, tensor: str, box: Box, data: np.ndarray, writer: str):
+        end = start + data.size * self.eb
+        kept = [e for e in self.sram.get(space, []) if e.end <= start or end <= e.start]
+        self.sram[space] = [*kept, Entry(start, end, tensor, box, data, writer)]
+
+    def run(self) -> None:
+        order = sorted(range(len(self.s.ops)), key=lambda i: (self.s.ops[i].stage, i))
+        for i in order:
+            op = self.s.ops[i]
+            offsets = iter(op.offsets)
+            if op.kind == "load":
+                src, dst = op.reads[0], op.writes[0]
+                self.write_sram(dst.space, next(offsets), dst.tensor, dst.box,
+                                _cut(self.dram_array(src.tensor), src.box, 0), op.id)
+            elif op.kind == "store":
+                src, dst = op.reads[0], op.writes[0]
+                data, source = self.read_sram(op.id, src.tensor, src.box, src.space, 0)
+                self.dram_array(dst.tensor)[_slices(dst.box, (0,) * len(dst.box[0]))] = data
+                self.stored.setdefault(dst.tensor, []).append((dst.box, op.id, source))
+            else:
+                out = op.writes[0]
+
+                def fetch(tensor, box, fill, op=op):
+                    box = _resolve(box, self.wl.tensors[tensor].shape)
+                    data = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, self.dtype)
+                    for r in op.reads:                 # what the op did not read is not its input
+                        part = intersect(box, r.box) if r.tensor == tensor else None
+                        if part is not None:
+                            held, _ = self.read_sram(op.id, tensor, part, r.space, fill)
+                            data[_slices(part, box[0])] = held
+                    return data
+                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype)
+                self.write_sram(out.space, next(offsets), out.tensor, out.box, data, op.id)
+
+    def dram_array(self, tensor: str) -> np.ndarray:
+        if tensor not in self.dram:
+            shape = self.wl.tensors[tensor].shape
+            self.dram[tensor] = np.zeros(shape, dtype=self.dtype)
+        return self.dram[tensor]
+
+
+def execute(schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray],
+            element_bytes: int = 1, capacity: dict[str, int] | None = None) -> tuple[dict, dict, list[str]]:
+    """Run the schedule on `inputs`: (DRAM tensors at the end, who stored each box, notes)."""
+    if any(op.sram_writes() and not op.offsets for op in schedule.ops):
+        schedule = place(schedule, element_bytes, capacity or {})
+    m = _Machine(schedule, workload, inputs, element_bytes)
+    m.run()
+    return m.dram, m.stored, m.notes
+
+
+def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int = 0,
+          element_bytes: int = 1, capacity: dict[str, int] | None = None) -> FunctionalReport:
+    """Execute `schedule` on seeded random inputs and compare every tensor it stores (and
+    every graph output) with `reference`; the first wrong element of each is reported."""
+    inputs = random_inputs(workload, dtype, seed)
+    ref = reference(workload, inputs)
+    dram, stored, notes = execute(schedule, workload, inputs, element_bytes, capacity)
+    outputs = [op.output for op in workload.ops if not workload.consumers(op.output)]
+    tensors = [op.output for op in workload.ops if op.output in stored or op.output in outputs]
+    mismatches = list(notes)
+    for tensor in tensors:
+        got, want = dram.get(tensor), ref[tensor]
+        written = np.zeros(want.shape, dtype=bool)
+        for box, _, _ in stored.get(tensor, []):
+            written[_slices(box, (0,) * want.ndim)] = True
+        if dtype == "int8":
+            good = got == want if got is not None else np.zeros(want.shape, dtype=bool)
+        else:
+            scale = float(np.max(np.abs(want))) if want.size else 0.0
+            good = np.isclose(got, want, rtol=RTOL, atol=ATOL * max(scale, 1.0)) if got is not None \
+                else np.zeros(want.shape, dtype=bool)
+        good &= written
+        if good.all():
+            continue
+        first = tuple(int(k) for k in np.argwhere(~good)[0])
+        where = f"{tensor}[{', '.join(map(str, first))}]"
+        if not written[first]:
+            mismatches.append(f"{where} is never stored to DRAM")
+            continue
+        box, store, source = next((b, s, src) for b, s, src in reversed(stored[tensor])
+                                  if all(a <= k < z for k, a, z in zip(first, *b, strict=True)))
+        mismatches.append(f"{tensor}{fmt(box)} stored by op {store} (computed by op {source or '?'}) "
+                          f"differs from the reference: first at {where}, got {got[first]}, "
+                          f"expected {want[first]}")
+    tol = ("bit-exact (int8 inputs, int32 accumulation)" if dtype == "int8"
+           else f"|got - expected| <= {RTOL} * |expected| + {ATOL} * max(1, max |reference|)")
+    return FunctionalReport(dtype, seed, tol, tuple(tensors), tuple(mismatches))

@@ -1,0 +1,385 @@
+"""Schedule files: a Schedule as YAML a person can read, write, diff and validate.
+
+Format 1 (docs/schedule-format.md has the whole story)::
+
+    format: 1
+    name: pipelined                  # what made it (any text)
+    workload: resnet50_convadd       # the workload it computes
+    splits: 4
+    units: {dma: 2, conv: 1, add: 1}                      # of the hardware it was written for
+    buffers: {ifmap: 65536, weight: 73728, ofmap: 65536}  # bytes, likewise
+    ops:
+    - id: conv2
+      unit: conv                     # dma (load, store), conv (conv), add (add, pool)
+      kind: conv
+      stage: 2                       # a barrier closes every stage
+      deps: [load_x2]                # ops of the same stage it waits for (optional)
+      reads: ["x[0:1, 13:29, 0:56, 0:64] @ ifmap", "conv.weight[0:64, 0:3, 0:3, 0:64] @ weight"]
+      writes: ["y[0:1, 14:28, 0:56, 0:64] @ ofmap+0"]
+
+A region is `TENSOR[a:b, ...]` (elements, `[a, b)` per axis) in DRAM, or
+`TENSOR[...] @ BUFFER` in an SRAM buffer; an op that writes SRAM places the
+region at a byte offset, `@ BUFFER+OFFSET`. A conv op's GEMM and a pool
+op's window follow from the workload op whose output it writes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accelsim.cost import Gemm
+from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.placement import place
+from accelsim.problems import Problem
+from accelsim.schedule import DRAM, UNIT_OF_KIND, UNITS, Op, Region, Schedule
+from accelsim.workload import Add, Conv, Pool, Workload
+from accelsim.workload import Gemm as GemmOp
+from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
+
+FORMAT = 1
+TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "notes", "ops")
+OP_KEYS = ("id", "unit", "kind", "stage", "deps", "reads", "writes")
+_REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
+                     r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
+_AXIS = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
+COMPUTE_OF_KIND = {"conv": (Conv, GemmOp), "add": (Add,), "pool": (Pool,)}
+
+
+def hardware_units(hw: Hardware) -> dict[str, int]:
+    """Unit name -> how many ops it runs at once."""
+    return {"dma": hw.dma.engines, "conv": 1, "add": 1}
+
+
+def _region_text(region: Region, offset: int | None = None) -> str:
+    text = f"{region.tensor}[{', '.join(f'{a}:{b}' for a, b in zip(region.start, region.stop, strict=True))}]"
+    if region.space != DRAM:
+        text += f" @ {region.space}" + (f"+{offset}" if offset is not None else "")
+    return text
+
+
+def _flow(items) -> str:
+    return "[" + ", ".join(json.dumps(x) for x in items) + "]"
+
+
+def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
+    """The schedule as a format-1 YAML document (SRAM writes placed when not yet)."""
+    if any(op.sram_writes() and not op.offsets for op in schedule.ops):
+        schedule = place(schedule, hw.element_bytes, hw.sram_capacity())
+    units = ", ".join(f"{u}: {n}" for u, n in hardware_units(hw).items())
+    buffers = ", ".join(f"{b}: {n}" for b, n in hw.sram_capacity().items())
+    lines = [f"# accelsim schedule for workload {schedule.workload} on hardware {hw.name}; "
+             "format: docs/schedule-format.md",
+             f"format: {FORMAT}", f"name: {json.dumps(schedule.name)}",
+             f"workload: {json.dumps(schedule.workload)}", f"splits: {schedule.splits}",
+             f"units: {{{units}}}", f"buffers: {{{buffers}}}"]
+    lines.append("notes: " + _flow(schedule.notes) if schedule.notes else "notes: []")
+    lines.append("ops:")
+    for op in schedule.ops:
+        offsets = iter(op.offsets)
+        lines += [f"- id: {json.dumps(op.id)}", f"  unit: {op.unit}", f"  kind: {op.kind}",
+                  f"  stage: {op.stage}"]
+        if op.deps:
+            lines.append(f"  deps: {_flow(op.deps)}")
+        lines.append(f"  reads: {_flow(_region_text(r) for r in op.reads)}")
+        lines.append("  writes: " + _flow(_region_text(r, next(offsets) if r.space != DRAM else None)
+                                         for r in op.writes))
+    return "\n".join(lines) + "\n"
+
+
+def write_schedule(schedule: Schedule, hw: Hardware, path: str | Path) -> None:
+    Path(path).write_text(dump_schedule(schedule, hw), encoding="utf-8")
+
+
+@dataclass
+class ScheduleFile:
+    """A schedule file read against a hardware and a workload: the Schedule (None when
+    the problems leave none to build), the line of each op, and the problems found."""
+
+    source: str
+    schedule: Schedule | None
+    lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def producers(workload: Workload) -> dict[str, object]:
+    """Tensor -> the workload op that writes it."""
+    return {op.output: op for op in workload.ops}
+
+
+def op_gemm(wop, box: tuple[tuple[int, ...], tuple[int, ...]], workload: Workload) -> Gemm:
+    """The GEMM that computes output box `box` of conv or gemm `wop`."""
+    extents = [b - a for a, b in zip(*box, strict=True)]
+    m = 1
+    for e in extents[:-1]:
+        m *= e
+    chunk = extents[-1]
+    if isinstance(wop, GemmOp):
+        return Gemm(m=m, k=workload.tensors[wop.input].shape[-1], n=chunk, groups=1)
+    per_group = wop.cout // wop.groups
+    k = wop.kh * wop.kw * wop.cin // wop.groups
+    if wop.groups > 1 and chunk % per_group == 0:
+        return Gemm(m=m, k=k, n=per_group, groups=chunk // per_group)
+    return Gemm(m=m, k=k, n=chunk, groups=1)
+
+
+class _Reader:
+    """Turns the parsed YAML into ops, collecting every problem with its line."""
+
+    def __init__(self, doc: YamlDocument, hw: Hardware, workload: Workload):
+        self.doc, self.hw, self.workload = doc, hw, workload
+        self.problems: list[Problem] = []
+        self.producers = producers(workload)
+
+    def problem(self, path: tuple, message: str, op: str | None = None) -> None:
+        self.problems.append(Problem(self.doc.source, self.doc.line(path), op, message))
+
+    def region(self, text, path: tuple, op: str, write: bool) -> tuple[Region, int | None] | None:
+        if not isinstance(text, str):
+            self.problem(path, f"a region must be a string like \"x[0:1, 0:8, 0:56, 0:64] @ ifmap\", "
+                               f"got {text!r}", op)
+            return None
+        m = _REGION.match(text)
+        if not m:
+            self.problem(path, f"cannot read region {text!r}: expected TENSOR[a:b, ...] optionally "
+                               "followed by @ BUFFER (and +OFFSET in bytes for a write to SRAM)", op)
+            return None
+        tensor, buffer, offset = m["tensor"], m["buffer"], m["offset"]
+        if tensor not in self.workload.tensors:
+            self.problem(path, f"unknown tensor {tensor!r}: workload {self.workload.name} has no such "
+                               "tensor", op)
+            return None
+        shape = self.workload.tensors[tensor].shape
+        axes = [_AXIS.match(a) for a in m["box"].split(",")]
+        if len(axes) != len(shape) or not all(axes):
+            self.problem(path, f"{text!r}: tensor {tensor} has {len(shape)} axes {list(shape)}; "
+                               f"write one a:b per axis", op)
+            return None
+        start = tuple(int(a[1]) for a in axes)
+        stop = tuple(int(a[2]) for a in axes)
+        bad = [i for i, (a, b, n) in enumerate(zip(start, stop, shape, strict=True)) if not 0 <= a < b <= n]
+        if bad:
+            self.problem(path, f"{text!r}: axis {bad[0]} range {start[bad[0]]}:{stop[bad[0]]} is empty or "
+                               f"outside tensor {tensor}'s {shape[bad[0]]} elements", op)
+            return None
+        space = buffer or DRAM
+        if buffer is not None and buffer not in SRAM_BUFFERS:
+            self.problem(path, f"{text!r}: unknown SRAM buffer {buffer!r}; the hardware has "
+                               f"{', '.join(SRAM_BUFFERS)}", op)
+            return None
+        at = None
+        if offset is not None:
+            if not write:
+                self.problem(path, f"{text!r}: a read names no offset; it reads what was last written "
+                                   "there", op)
+                return None
+            if not offset.isdigit():
+                self.problem(path, f"{text!r}: offset must be a whole number of bytes, got {offset!r}", op)
+                return None
+            at = int(offset)
+        elif write and buffer is not None:
+            self.problem(path, f"{text!r}: a write to SRAM needs its byte offset, e.g. "
+                               f"\"@ {buffer}+0\"", op)
+            return None
+        return Region(tensor, start, stop, space), at
+
+    def op(self, i: int, raw) -> dict | None:
+        path = ("ops", i)
+        if not isinstance(raw, dict):
+            self.problem(path, f"an op must be a mapping with keys {', '.join(OP_KEYS)}")
+            return None
+        op_id = raw.get("id")
+        if not isinstance(op_id, str) or not op_id:
+            self.problem(path, "every op needs an id (a non-empty string)")
+            return None
+        ok = True
+        for key in raw:
+            if key not in OP_KEYS:
+                self.problem((*path, key), f"unknown key {key!r}; expected {', '.join(OP_KEYS)}", op_id)
+                ok = False
+        kind, unit = raw.get("kind"), raw.get("unit")
+        if kind not in UNIT_OF_KIND:
+            self.problem((*path, "kind"), f"unknown kind {kind!r}; expected one of "
+                                          f"{', '.join(UNIT_OF_KIND)}", op_id)
+            ok = False
+        if unit not in UNITS:
+            self.problem((*path, "unit"), f"unknown unit {unit!r}; the hardware has {', '.join(UNITS)}",
+                         op_id)
+            ok = False
+        elif kind in UNIT_OF_KIND and UNIT_OF_KIND[kind] != unit:
+            self.problem((*path, "unit"), f"a {kind} op runs on unit {UNIT_OF_KIND[kind]}, not {unit}",
+                         op_id)
+            ok = False
+        stage = raw.get("stage")
+        if not isinstance(stage, int) or isinstance(stage, bool) or stage < 0:
+            self.problem((*path, "stage"), f"stage must be a whole number >= 0, got {stage!r}", op_id)
+            ok = False
+        deps = raw.get("deps", [])
+        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+            self.problem((*path, "deps"), f"deps must be a list of op ids, got {deps!r}", op_id)
+            ok = False
+        sides = {}
+        for side in ("reads", "writes"):
+            items = raw.get(side, [])
+            if not isinstance(items, list):
+                self.problem((*path, side), f"{side} must be a list of regions", op_id)
+                ok = False
+                continue
+            parsed = [self.region(t, (*path, side), op_id, side == "writes") for t in items]
+            ok = ok and all(p is not None for p in parsed)
+            sides[side] = [p for p in parsed if p is not None]
+        if not ok:
+            return None
+        return {"id": op_id, "kind": kind, "stage": stage, "deps": tuple(deps), "index": i,
+                "reads": tuple(r for r, _ in sides["reads"]), "writes": tuple(r for r, _ in sides["writes"]),
+                "offsets": tuple(at for r, at in sides["writes"] if r.space != DRAM)}
+
+    def shape(self, op: dict) -> tuple[Gemm | None, int]:
+        """Checks an op's regions against its kind; its GEMM and window."""
+        path, kind, reads, writes = ("ops", op["index"]), op["kind"], op["reads"], op["writes"]
+
+        def bad(message: str) -> tuple[None, int]:
+            self.problem(path, message, op["id"])
+            return None, 0
+        if kind in ("load", "store"):
+            src, dst = (DRAM, "SRAM") if kind == "load" else ("SRAM", DRAM)
+            if len(reads) != 1 or len(writes) != 1:
+                return bad(f"a {kind} reads one region and writes one")
+            r, w = reads[0], writes[0]
+            if (r.space == DRAM) != (src == DRAM) or (w.space == DRAM) != (dst == DRAM):
+                return bad(f"a {kind} moves a region from {src} to {dst}, not {r.space} to {w.space}")
+            if (r.tensor, r.box) != (w.tensor, w.box):
+                return bad(f"a {kind} writes the region it reads; {r} and {w} differ")
+            return None, 1
+        if any(r.space == DRAM for r in (*reads, *writes)):
+            return bad(f"a {kind} op reads and writes SRAM only; DMA moves data from and to DRAM")
+        if len(writes) != 1:
+            return bad(f"a {kind} op writes one region, the part of its output it computes")
+        out = writes[0]
+        wop = self.producers.get(out.tensor)
+        if not isinstance(wop, COMPUTE_OF_KIND[kind]):
+            what = f"{wop.kind} {wop.name}" if wop is not None else "a graph input or weight"
+            return bad(f"a {kind} op must write the output of a {kind} of the workload; {out.tensor} "
+                       f"is written by {what}")
+        if kind == "conv":
+            return op_gemm(wop, out.box, self.workload), 1
+        return None, wop.kh * wop.kw if isinstance(wop, Pool) else 1
+
+
+def _order(raw: list[dict], problem) -> list[dict] | None:
+    """The ops in an order where every dependency comes first (file order where it can);
+    None, after reporting, when dependencies are unknown or form a cycle."""
+    index = {op["id"]: k for k, op in enumerate(raw)}
+    ok = True
+    for op in raw:
+        for d in op["deps"]:
+            if d not in index:
+                problem(op, f"depends on {d!r}, which is not an op of this schedule")
+                ok = False
+            elif d == op["id"]:
+                problem(op, "depends on itself (deadlock)")
+                ok = False
+            elif raw[index[d]]["stage"] > op["stage"]:
+                problem(op, f"(stage {op['stage']}) depends on {d!r} of the later stage "
+                            f"{raw[index[d]]['stage']}: that stage opens only after this op ends (deadlock)")
+                ok = False
+    if not ok:
+        return None
+    waiting = [len(set(op["deps"])) for op in raw]
+    users: list[list[int]] = [[] for _ in raw]
+    for k, op in enumerate(raw):
+        for d in set(op["deps"]):
+            users[index[d]].append(k)
+    ready = [k for k, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        k = heapq.heappop(ready)
+        order.append(k)
+        for u in users[k]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) < len(raw):
+        stuck = {k for k in range(len(raw)) if waiting[k] > 0}
+        k = min(stuck)
+        path = [k]                             # walk back through stuck deps until one repeats
+        while True:
+            k = next(index[d] for d in raw[k]["deps"] if index[d] in stuck)
+            if k in path:
+                cycle = path[path.index(k):]
+                break
+            path.append(k)
+        names = " <- ".join(raw[c]["id"] for c in [*cycle, cycle[0]])
+        problem(raw[cycle[0]], f"dependency cycle {names} (each waits for the next: deadlock)")
+        return None
+    return [raw[k] for k in order]
+
+
+def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) -> ScheduleFile:
+    """Read a schedule document; every problem found is in the result, none raised."""
+    reader = _Reader(doc, hw, workload)
+    data = doc.data
+    result = ScheduleFile(doc.source, None, problems=reader.problems)
+    if not isinstance(data, dict):
+        reader.problem((), "a schedule file is a mapping with keys " + ", ".join(TOP_KEYS))
+        return result
+    for key in data:
+        if key not in TOP_KEYS:
+            reader.problem((key,), f"unknown key {key!r}; expected {', '.join(TOP_KEYS)}")
+    if data.get("format") != FORMAT:
+        reader.problem(("format",), f"format must be {FORMAT}, got {data.get('format')!r}")
+    if data.get("workload") != workload.name:
+        reader.problem(("workload",), f"the schedule is for workload {data.get('workload')!r}, "
+                                      f"but the workload given is {workload.name!r}")
+    units, buffers = data.get("units", {}), data.get("buffers", {})
+    for name, table, known in (("units", units, UNITS), ("buffers", buffers, SRAM_BUFFERS)):
+        if not isinstance(table, dict):
+            reader.problem((name,), f"{name} must be a mapping of name to count")
+            continue
+        for key in table:
+            if key not in known:
+                reader.problem((name, key), f"unknown {name[:-1]} {key!r}; the hardware has "
+                                            f"{', '.join(known)}")
+    ops = data.get("ops")
+    if not isinstance(ops, list) or not ops:
+        reader.problem(("ops",), "ops must be a non-empty list")
+        return result
+    seen: dict[str, int] = {}
+    for i, item in enumerate(ops):
+        op_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(op_id, str) and op_id in seen:
+            reader.problem(("ops", i), f"id {op_id!r} used twice (first on line "
+                                       f"{doc.line(('ops', seen[op_id]))})", op_id)
+        elif isinstance(op_id, str):
+            seen[op_id] = i
+            result.lines[op_id] = doc.line(("ops", i))
+    raw = [op for op in (reader.op(i, item) for i, item in enumerate(ops)) if op is not None]
+    for op in raw:
+        op["gemm"], op["window"] = reader.shape(op)
+    if reader.problems:
+        return result
+    ordered = _order(raw, lambda op, msg: reader.problem(("ops", op["index"]), msg, op["id"]))
+    if ordered is None:
+        return result
+    notes = data.get("notes") or ()
+    splits = data.get("splits", 1)
+    result.schedule = Schedule(
+        str(data.get("name", "file")), workload.name, splits if isinstance(splits, int) else 1,
+        tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
+                 o["window"], o["offsets"]) for o in ordered),
+        tuple(str(n) for n in notes) if isinstance(notes, list) else ())
+    return result
+
+
+def read_schedule(path: str | Path, hw: Hardware, workload: Workload) -> ScheduleFile:
+    """Read a schedule file (ConfigError when it is not YAML)."""
+    return schedule_from_document(read_yaml(path), hw, workload)
+
+
+def schedule_from_text(text: str, hw: Hardware, workload: Workload,
+                       source: str = "<schedule>") -> ScheduleFile:
+    return schedule_from_document(read_yaml_text(text, source), hw, workload)

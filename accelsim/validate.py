@@ -1,0 +1,273 @@
+"""Static checks of a schedule against its workload and hardware: every problem at once.
+
+The schedule is checked as the engine runs it with barriers: op `a` surely
+ends before op `b` starts when a barrier lies between them (a's stage is
+earlier) or `b` waits for `a` through its dependencies (`Schedule.ordered_before`).
+Checks, each a Problem naming the op and what is wrong:
+
+- read before write: an SRAM read not covered by writes ordered before it,
+  or a DRAM read of a computed tensor not covered by stores ordered before it;
+- overlapping writes: two stores to overlapping parts of a tensor in DRAM,
+  two SRAM writes over the same bytes that nothing orders;
+- write after read: an SRAM write over bytes that hold a region an op not yet
+  surely finished still reads (or reads after it, getting the wrong data);
+- SRAM capacity: a region placed past its buffer's end, and the bytes live in
+  a stage (writer's stage through its last reader's) above the buffer's size;
+- output coverage: a graph output with elements no op stores;
+- input coverage: a conv, pool or add op whose reads miss input its output
+  needs (a conv tile's halo rows, a filter chunk's weights);
+- an SRAM write nothing reads (its bytes would never be released).
+
+Unknown units, tensors, buffers, op ids and dependency cycles are found when
+the file is read (`schedule_file`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.errors import ScheduleError
+from accelsim.hw import Hardware
+from accelsim.problems import Problem
+from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.schedule_file import producers, read_schedule
+from accelsim.workload import Add, Conv, Workload, window_input_rows
+from accelsim.workload import Gemm as GemmOp
+
+MAX_LISTED = 3
+
+
+def _boxes(tensor: str, boxes: list[Box]) -> str:
+    shown = ", ".join(tensor + fmt(b) for b in boxes[:MAX_LISTED])
+    return shown + (f" and {len(boxes) - MAX_LISTED} more" if len(boxes) > MAX_LISTED else "")
+
+
+def _rows(box: Box, axis: int = 1) -> str:
+    a, b = box[0][axis], box[1][axis]
+    return f"row {a}" if b == a + 1 else f"rows {a}:{b}"
+
+
+class _Checker:
+    def __init__(self, schedule: Schedule, hw: Hardware, workload: Workload,
+                 lines: dict[str, int] | None, source: str):
+        self.s, self.hw, self.wl = schedule, hw, workload
+        self.lines, self.source = lines or {}, source
+        self.problems: list[tuple[int, Problem]] = []
+        self.producers = producers(workload)
+        self.eb = hw.element_bytes
+
+    def problem(self, i: int | None, message: str) -> None:
+        op = self.s.ops[i].id if i is not None else None
+        self.problems.append((i if i is not None else -1,
+                              Problem(self.source, self.lines.get(op) if op else None, op, message)))
+
+    def ordered(self, a: int, b: int) -> bool:
+        return self.s.ordered_before(a, b)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def sram_reads(self) -> dict[tuple[int, Region], list[int]]:
+        readers, found = self.s.match_reads()
+        for i, message in found:
+            self.problem(i, message)
+        for (w, region), rs in readers.items():
+            if not rs and not any(r.overlaps(region) and r.space == region.space
+                                  for op in self.s.ops[w + 1:] for r in op.sram_reads()):
+                self.problem(w, f"writes {region}, which no op reads: its SRAM is never released")
+        return readers
+
+    def dram(self) -> None:
+        """Reads of computed tensors come after their stores; no element is stored twice;
+        every graph output is stored whole."""
+        stores: dict[str, list[tuple[int, Region]]] = {}
+        for i, op in enumerate(self.s.ops):
+            for region in op.writes:
+                if region.space != DRAM:
+                    continue
+                if region.tensor not in self.producers:
+                    self.problem(i, f"writes {region}, a graph input or weight, which schedules only read")
+                for j, other in stores.get(region.tensor, ()):
+                    common = intersect(region.box, other.box)
+                    if common is not None:
+                        self.problem(i, f"writes {region.tensor}{fmt(common)} in DRAM, which op "
+                                        f"{self.s.ops[j].id} also writes (covered twice)")
+                stores.setdefault(region.tensor, []).append((i, region))
+        for i, op in enumerate(self.s.ops):
+            for region in op.reads:
+                if region.space != DRAM or region.tensor not in self.producers:
+                    continue
+                writes = stores.get(region.tensor, [])
+                before = [w.box for j, w in writes if self.ordered(j, i)]
+                left = uncovered(region.box, before)
+                if not left:
+                    continue
+                late = [self.s.ops[j].id for j, w in writes
+                        if not self.ordered(j, i) and any(intersect(b, w.box) for b in left)]
+                why = (f"stored by {', '.join(late[:MAX_LISTED])}, which it does not wait for" if late
+                       else "which no op stores")
+                self.problem(i, f"reads {_boxes(region.tensor, left)} from DRAM, {why}")
+        for tensor, t in self.wl.tensors.items():
+            if tensor in self.producers and not self.wl.consumers(tensor):
+                left = uncovered(((0,) * len(t.shape), t.shape), [w.box for _, w in stores.get(tensor, [])])
+                if left:
+                    self.problem(None, f"output {tensor} is not fully stored: {_boxes(tensor, left)} "
+                                       "never written to DRAM")
+
+    # -- compute ops read what their outputs need ------------------------------------------
+
+    def needs(self, op: Op) -> list[tuple[str, Box, str]]:
+        """(tensor, box, why) that a compute op's output region needs as input."""
+        out = op.writes[0]
+        (n0, *_), (n1, *_) = out.box
+        wop = self.producers[out.tensor]
+        if isinstance(wop, Add):
+            return [(t, out.box, "the add's operand") for t in wop.inputs]
+        shape = self.wl.tensors[wop.input].shape
+        if isinstance(wop, GemmOp):
+            c0, c1 = out.start[-1], out.stop[-1]
+            wshape = self.wl.tensors[wop.weight].shape
+            return [(wop.input, ((*out.start[:-1], 0), (*out.stop[:-1], shape[-1])), "the gemm's input"),
+                    (wop.weight, ((c0, 0), (c1, wshape[1])), f"filters {c0}:{c1}")]
+        _, ho0, wo0, c0 = out.start
+        _, ho1, wo1, c1 = out.stop
+        if isinstance(wop, Conv):
+            k, stride, pad, dil = (wop.kh, wop.kw), wop.stride, wop.pad, wop.dilation
+            per_in, per_out = wop.cin // wop.groups, wop.cout // wop.groups
+            channels = ((c0 // per_out) * per_in, ((c1 - 1) // per_out + 1) * per_in)
+        else:
+            k, stride, pad, dil = (wop.kh, wop.kw), wop.stride, wop.pad, 1
+            channels = (c0, c1)
+        rows = window_input_rows(ho0, ho1, shape[1], k[0], stride, pad, dil)
+        cols = window_input_rows(wo0, wo1, shape[2], k[1], stride, pad, dil)
+        why = (f"output {_rows(out.box)} of a {k[0]}x{k[1]} {wop.kind}, stride {stride}, pad {pad}, "
+               f"need input rows {rows[0]}:{rows[1]}")
+        need = [(wop.input, ((n0, rows[0], cols[0], channels[0]), (n1, rows[1], cols[1], channels[1])), why)]
+        if isinstance(wop, Conv):
+            wshape = self.wl.tensors[wop.weight].shape
+            need.append((wop.weight, ((c0, 0, 0, 0), (c1, *wshape[1:])), f"filters {c0}:{c1}"))
+        return [(t, b, w) for t, b, w in need if all(a < z for a, z in zip(*b, strict=True))]
+
+    def inputs(self) -> None:
+        for i, op in enumerate(self.s.ops):
+            if op.kind in ("load", "store"):
+                continue
+            for tensor, box, why in self.needs(op):
+                got = [r.box for r in op.reads if r.tensor == tensor]
+                left = uncovered(box, got)
+                if not left:
+                    continue
+                halo = tensor == self.producers[op.writes[0].tensor].inputs[0] and "rows" in why
+                rows = sorted({(b[0][1], b[1][1]) for b in left}) if halo else []
+                what = (f"input {tensor} " + ", ".join(_rows(((0, a), (0, b))) for a, b in rows)
+                        + " missing (halo)" if halo and got else f"{_boxes(tensor, left)} not read")
+                self.problem(i, f"{what}: {why}")
+
+    # -- SRAM bytes ------------------------------------------------------------------------
+
+    def sram(self, readers: dict[tuple[int, Region], list[int]]) -> None:
+        ops, capacity = self.s.ops, self.hw.sram_capacity()
+        allocs = []                          # (first stage, last stage, writer, region, offset, end)
+        for i, op in enumerate(ops):
+            writes = op.sram_writes()
+            if len(op.offsets) != len(writes):
+                self.problem(i, "has no SRAM offsets: place the schedule first (placement.place)")
+                return
+            for region, at in zip(writes, op.offsets, strict=True):
+                end = at + region.elements * self.eb
+                cap = capacity[region.space]
+                if end > cap:
+                    self.problem(i, f"places {region.tensor}{fmt(region.box)} at {region.space} bytes "
+                                    f"{at:,}:{end:,}, past the buffer's {cap:,} B (over by {end - cap:,} B)")
+                rs = readers.get((i, region), [])
+                last = max([ops[r].stage for r in rs] + [op.stage]) if rs else self.s.num_stages - 1
+                allocs.append((op.stage, last, i, region, at, end, rs))
+        self.live_bytes(allocs, capacity)
+        allocs.sort(key=lambda a: (a[0], a[2]))
+        active: list[tuple] = []
+        reported: set[tuple[int, int]] = set()
+        for new in allocs:
+            active = [a for a in active if a[1] >= new[0]]
+            for old in active:
+                if old[3].space == new[3].space and old[4] < new[5] and new[4] < old[5]:
+                    self.clash(old, new, reported)
+            active.append(new)
+
+    def clash(self, a: tuple, b: tuple, reported: set) -> None:
+        """Two regions over the same bytes of one buffer, both possibly live at once."""
+        ops = self.s.ops
+        wa, wb = a[2], b[2]
+        span = f"{b[3].space} bytes {max(a[4], b[4]):,}:{min(a[5], b[5]):,}"
+        if (wa, wb) in reported:
+            return
+        reported.add((wa, wb))
+        if wa == wb or not (self.ordered(wa, wb) or self.ordered(wb, wa)):
+            self.problem(wb, f"writes {b[3].tensor}{fmt(b[3].box)} over {span}, which op {ops[wa].id} "
+                             f"also writes ({a[3].tensor}{fmt(a[3].box)}) and nothing orders the two")
+            return
+        first, second = (a, b) if self.ordered(wa, wb) else (b, a)
+        for r in first[6]:
+            if self.ordered(r, second[2]):
+                continue
+            held = f"{first[3].tensor}{fmt(first[3].box)} from op {ops[first[2]].id}"
+            if self.ordered(second[2], r):
+                self.problem(second[2], f"overwrites {span}, holding {held}, before op {ops[r].id} "
+                                        f"(stage {ops[r].stage}) reads it")
+            else:
+                self.problem(second[2], f"overwrites {span}, holding {held}, while op {ops[r].id} "
+                                        f"(stage {ops[r].stage}) may still be reading it (write after read)")
+            return
+
+    def live_bytes(self, allocs: list[tuple], capacity: dict[str, int]) -> None:
+        """The bytes live in each stage against each buffer's size; the first stage over."""
+        n = self.s.num_stages
+        delta = {b: [0] * (n + 1) for b in capacity}
+        for first, last, _, region, at, end, _ in allocs:
+            delta[region.space][first] += end - at
+            delta[region.space][last + 1] -= end - at
+        for buffer, changes in delta.items():
+            live = 0
+            for stage in range(n):
+                live += changes[stage]
+                if live > capacity[buffer]:
+                    holders = [f"{a[3].tensor}{fmt(a[3].box)}" for a in allocs
+                               if a[3].space == buffer and a[0] <= stage <= a[1]]
+                    first_op = next(i for i, op in enumerate(self.s.ops) if op.stage == stage)
+                    self.problem(first_op, f"SRAM {buffer} over capacity in stage {stage}: {live:,} B live, "
+                                           f"{capacity[buffer]:,} B available (over by "
+                                           f"{live - capacity[buffer]:,} B): {', '.join(holders[:4])}"
+                                           + (f" and {len(holders) - 4} more" if len(holders) > 4 else ""))
+                    break
+
+    def run(self) -> list[Problem]:
+        readers = self.sram_reads()
+        self.dram()
+        self.inputs()
+        self.sram(readers)
+        order = sorted(range(len(self.problems)), key=lambda k: (self.problems[k][0], k))
+        return [self.problems[k][1] for k in order]
+
+
+def validate(schedule: Schedule, hw: Hardware, workload: Workload, lines: dict[str, int] | None = None,
+             source: str = "<schedule>") -> list[Problem]:
+    """Every static problem of `schedule` (placed: `Op.offsets` set), ordered by op; [] when valid.
+    `lines` maps op ids to their line in `source`, for the messages."""
+    return _Checker(schedule, hw, workload, lines, source).run()
+
+
+def report(source: str, problems: list[Problem]) -> str:
+    """The problems as one message: a headline, then one line each."""
+    s = "s" if len(problems) != 1 else ""
+    return f"{source}: not valid, {len(problems)} problem{s}:\n" + "\n".join(f"  {p}" for p in problems)
+
+
+def checked_schedule(path: str | Path, hw: Hardware, workload: Workload, static: bool = True) -> Schedule:
+    """Read a schedule file and check it (statically unless `static` is False); a
+    ScheduleError listing every problem when it is not valid."""
+    file = read_schedule(path, hw, workload)
+    problems = list(file.problems)
+    if file.schedule is not None and static:
+        problems += validate(file.schedule, hw, workload, file.lines, file.source)
+    if problems:
+        raise ScheduleError(report(file.source, problems))
+    return file.schedule

@@ -1,0 +1,97 @@
+"""Schedule files: what the scheduler runs, written and read back, runs the same; a file's
+mistakes are found all at once, each with its line."""
+
+import pytest
+
+from accelsim import load_hw, load_workload
+from accelsim.engine.machine import run_schedule
+from accelsim.placement import place
+from accelsim.schedule_file import dump_schedule, schedule_from_text
+from accelsim.simulation import make_schedule
+from tests.helpers import BLOCK, DEFAULT_HW, ROOT
+
+SCHEDULES = ROOT / "tests" / "data" / "schedules"
+SMALL = SCHEDULES / "block.yaml"
+
+
+def placed(trace, kind, splits=4):
+    hw = load_hw(DEFAULT_HW)
+    wl = load_workload(trace)
+    return hw, wl, place(make_schedule(hw, wl, kind, splits), hw.element_bytes, hw.sram_capacity())
+
+
+@pytest.mark.parametrize("trace,kind,splits", [
+    (BLOCK, "serial", 1), (BLOCK, "fused", 1), (BLOCK, "pipelined", 4), (BLOCK, "pipelined", 7),
+    (ROOT / "traces" / "resnet18.yaml", "pipelined", 4),
+    (ROOT / "traces" / "mobilenetv2.yaml", "fused", 4)])
+def test_a_written_schedule_reads_back_equal_and_runs_the_same_cycles(trace, kind, splits):
+    hw, wl, schedule = placed(trace, kind, splits)
+    text = dump_schedule(schedule, hw)
+    back = schedule_from_text(text, hw, wl)
+    assert back.problems == []
+    assert back.schedule == schedule          # ops, regions, offsets, deps, derived GEMMs, windows
+    assert dump_schedule(back.schedule, hw) == text
+    assert run_schedule(hw, back.schedule).total_cycles == run_schedule(hw, schedule).total_cycles
+
+
+def test_block_pipelined_file_keeps_the_design_note_cycles():
+    hw, wl, schedule = placed(BLOCK, "pipelined", 4)
+    back = schedule_from_text(dump_schedule(schedule, hw), hw, wl).schedule
+    assert run_schedule(hw, back).total_cycles == 127_754       # README figure for N=4
+
+
+def problems_of(text):
+    hw = load_hw(DEFAULT_HW)
+    return schedule_from_text(text, hw, load_workload(SMALL), "bad.yaml").problems
+
+
+def base():
+    return (SCHEDULES / "valid_pipelined.yaml").read_text()
+
+
+def test_every_structural_mistake_is_reported_at_once_with_its_line():
+    text = base()
+    text = text.replace('- id: "load_x2"', '- id: "load_x1"')                       # id twice
+    text = text.replace('"x[0:1, 0:5, 0:8, 0:4]"]\n  writes', '"x[0:1, 0:5, 0:8]"]\n  writes')  # rank
+    text = text.replace("@ ofmap+0", "@ ofmap")                                     # no offset
+    text = text.replace('"c[0:1, 0:4, 0:8, 0:4] @ ofmap", "res', '"c[0:1, 0:4, 0:8, 0:4] @ ofmap+8", "res')
+    text = text.replace('deps: ["conv2", "load_res2"]', 'deps: ["conv2", "load_res9"]')
+    found = [str(p) for p in problems_of(text)]
+    lines = text.splitlines()
+    assert any("id 'load_x1' used twice (first on line 16)" in p for p in found)
+    assert any("tensor x has 4 axes [1, 8, 8, 4]; write one a:b per axis" in p for p in found)
+    assert any("a write to SRAM needs its byte offset" in p for p in found)
+    assert any("a read names no offset" in p for p in found)
+    for p in found:
+        line = int(p.split(":")[1])
+        op = p.split("op ")[1].split(":")[0]
+        assert lines[line - 1] == f'- id: "{op}"' or f'"{op}"' in "\n".join(lines[line - 8:line])
+
+
+def test_unknown_dependency_is_named_after_the_structure_is_sound():
+    text = base().replace('deps: ["conv2", "load_res2"]', 'deps: ["conv2", "load_res9"]')
+    assert [p.message for p in problems_of(text)] == [
+        "depends on 'load_res9', which is not an op of this schedule"]
+
+
+@pytest.mark.parametrize("edit,message", [
+    (("format: 1", "format: 2"), "format must be 1, got 2"),
+    (('workload: "small_block"', 'workload: "other"'),
+     "the schedule is for workload 'other', but the workload given is 'small_block'"),
+    (("kind: conv", "kind: matmul"), "unknown kind 'matmul'"),
+    (("unit: conv", "unit: add"), "a conv op runs on unit conv, not add"),
+    (("@ weight+0", "@ scratch+0"), "unknown SRAM buffer 'scratch'"),
+    (('"x[0:1, 0:5, 0:8, 0:4] @ ifmap+0"', '"x[0:1, 0:9, 0:8, 0:4] @ ifmap+0"'),
+     "axis 1 range 0:9 is empty or outside tensor x's 8 elements"),
+    (('"x[0:1, 0:5, 0:8, 0:4] @ ifmap+0"', '"x[0:1, 0:4, 0:8, 0:4] @ ifmap+0"'),
+     "a load writes the region it reads"),
+    (("stage: 0", "stage: -1"), "stage must be a whole number >= 0, got -1"),
+    (("  stage: 0\n", "  stage: 0\n  priority: 3\n"), "unknown key 'priority'"),
+    (('["c[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]', '["y[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]'),
+     "a conv op must write the output of a conv of the workload; y is written by add add"),
+])
+def test_each_mistake_has_its_own_message(edit, message):
+    text = base().replace(*edit, 1)
+    assert text != base()
+    found = [p.message for p in problems_of(text)]
+    assert any(message in p for p in found), found

@@ -1,0 +1,97 @@
+"""Static validation: the corpus of broken schedules, each caught with its own message; the
+scheduler's own schedules for every trace, all valid."""
+
+import re
+
+import pytest
+
+from accelsim import load_hw, load_workload
+from accelsim.placement import place
+from accelsim.schedule_file import read_schedule, schedule_from_text
+from accelsim.simulation import make_schedule
+from accelsim.validate import validate
+from tests.helpers import DEFAULT_HW, ROOT, hw
+
+SCHEDULES = ROOT / "tests" / "data" / "schedules"
+SMALL = SCHEDULES / "block.yaml"
+BROKEN = sorted(p for p in SCHEDULES.glob("*.yaml") if p.name not in ("block.yaml",)
+                and not p.name.startswith("valid_"))
+
+
+def all_problems(path, hardware=None):
+    hardware = hardware or load_hw(DEFAULT_HW)
+    wl = load_workload(SMALL)
+    file = read_schedule(path, hardware, wl)
+    if file.problems:
+        return file.problems
+    return validate(file.schedule, hardware, wl, file.lines, file.source)
+
+
+def expectations(path):
+    return [line.removeprefix("# expect: ") for line in path.read_text().splitlines()
+            if line.startswith("# expect: ")]
+
+
+def test_the_corpus_has_a_broken_schedule_for_every_check():
+    names = {p.stem for p in BROKEN}
+    assert {"raw_not_waited", "raw_never_written", "raw_dram", "waw_dram", "waw_sram", "war",
+            "capacity", "output_not_covered", "halo_missing", "unknown_unit", "unknown_tensor",
+            "cycle", "later_stage_dep"} <= names
+    firsts = [expectations(p)[0] for p in BROKEN]
+    assert len(set(firsts)) == len(firsts)          # each rejected with its own message
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_each_broken_schedule_is_rejected_with_its_message_line_and_op(path):
+    found = all_problems(path)
+    expected = expectations(path)
+    assert found and expected
+    text = [str(p) for p in found]
+    for pattern in expected:
+        assert any(re.search(pattern, t) for t in text), (pattern, text)
+    lines = path.read_text().splitlines()
+    for p in found:
+        if p.op is not None:                        # the line cited is inside the op's block
+            block = lines[:p.line]
+            start = max(k for k, line in enumerate(block) if line.startswith("- id:"))
+            assert lines[start] == f'- id: "{p.op}"'
+
+
+@pytest.mark.parametrize("name", ["valid_pipelined", "valid_serial"])
+def test_the_valid_corpus_files_pass(name):
+    assert all_problems(SCHEDULES / f"{name}.yaml") == []
+
+
+@pytest.mark.parametrize("trace", ["resnet50_convadd", "resnet50", "resnet18", "mobilenetv2"])
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_the_schedulers_own_schedules_are_valid(trace, kind):
+    hardware = load_hw(DEFAULT_HW)
+    wl = load_workload(ROOT / "traces" / f"{trace}.yaml")
+    schedule = place(make_schedule(hardware, wl, kind, 4), hardware.element_bytes, hardware.sram_capacity())
+    assert validate(schedule, hardware, wl) == []
+
+
+def test_sram_live_in_a_stage_beyond_capacity_says_when_and_by_how_much():
+    # valid_pipelined keeps x tile 1 (160 B) and the residual tile 1 (128 B) and x tile 2
+    # (160 B) live in stage 1: 448 B in a 400 B ifmap is 48 B over.
+    small = hw(sram__ifmap__size_bytes=400)
+    text = (SCHEDULES / "valid_pipelined.yaml").read_text()
+    text = text.replace("@ ifmap+524160", "@ ifmap+160").replace("@ ifmap+524000", "@ ifmap+288")
+    file = schedule_from_text(text, small, load_workload(SMALL))
+    found = [p.message for p in validate(file.schedule, small, load_workload(SMALL), file.lines)]
+    assert any(m.startswith("SRAM ifmap over capacity in stage 1: 448 B live, 400 B available "
+                            "(over by 48 B)") for m in found), found
+    assert any("past the buffer's 400 B (over by 48 B)" in m for m in found)
+
+
+def test_a_dependency_through_another_op_orders_a_read_after_its_write():
+    # conv1 no longer names load_x1, but waits for load_w, which waits for load_x1.
+    text = (SCHEDULES / "valid_pipelined.yaml").read_text()
+    text = text.replace('deps: ["load_x1", "load_w"]', 'deps: ["load_w"]')
+    text = text.replace('- id: "load_w"\n  unit: dma\n  kind: load\n  stage: 0\n',
+                        '- id: "load_w"\n  unit: dma\n  kind: load\n  stage: 0\n  deps: ["load_x1"]\n')
+    hardware = load_hw(DEFAULT_HW)
+    file = schedule_from_text(text, hardware, load_workload(SMALL))
+    assert file.problems == []
+    assert [op.id for op in file.schedule.ops[:2]] == ["load_x1", "load_w"]   # dependency order
+    assert validate(file.schedule, hardware, load_workload(SMALL)) == []
