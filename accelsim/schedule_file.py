@@ -335,6 +335,12 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if data.get("workload") != workload.name:
         reader.problem(("workload",), f"the schedule is for workload {data.get('workload')!r}, "
                                       f"but the workload given is {workload.name!r}")
+    splits = data.get("splits", 1)
+    if not isinstance(splits, int) or isinstance(splits, bool) or splits < 1:
+        reader.problem(("splits",), f"splits must be a whole number > 0, got {splits!r}")
+    notes = data.get("notes") or []
+    if not isinstance(notes, list):
+        reader.problem(("notes",), "notes must be a list of text")
     units, buffers = data.get("units", {}), data.get("buffers", {})
     for name, table, known in (("units", units, UNITS), ("buffers", buffers, SRAM_BUFFERS)):
         if not isinstance(table, dict):
@@ -365,13 +371,11 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     ordered = _order(raw, lambda op, msg: reader.problem(("ops", op["index"]), msg, op["id"]))
     if ordered is None:
         return result
-    notes = data.get("notes") or ()
-    splits = data.get("splits", 1)
     result.schedule = Schedule(
-        str(data.get("name", "file")), workload.name, splits if isinstance(splits, int) else 1,
+        str(data.get("name", "file")), workload.name, splits,
         tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
                  o["window"], o["offsets"]) for o in ordered),
-        tuple(str(n) for n in notes) if isinstance(notes, list) else ())
+        tuple(str(n) for n in notes))
     return result
 
 

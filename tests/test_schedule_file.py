@@ -86,6 +86,7 @@ def test_unknown_dependency_is_named_after_the_structure_is_sound():
     (('"x[0:1, 0:5, 0:8, 0:4] @ ifmap+0"', '"x[0:1, 0:4, 0:8, 0:4] @ ifmap+0"'),
      "a load writes the region it reads"),
     (("stage: 0", "stage: -1"), "stage must be a whole number >= 0, got -1"),
+    (("splits: 2", "splits: two"), "splits must be a whole number > 0, got 'two'"),
     (("  stage: 0\n", "  stage: 0\n  priority: 3\n"), "unknown key 'priority'"),
     (('["c[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]', '["y[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]'),
      "a conv op must write the output of a conv of the workload; y is written by add add"),
