@@ -10,12 +10,23 @@ from pathlib import Path
 
 from accelsim.engine.machine import SYNC_MODES, run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
+from accelsim.export import FORMATS
+from accelsim.export import write as write_trace
 from accelsim.functional import DTYPES, check
 from accelsim.hw import load_hw
 from accelsim.importers.onnx import load_onnx
 from accelsim.importers.scalesim import read_config, read_topology, with_array
+from accelsim.outputs import write_outputs
 from accelsim.parity import layer_parity, parity_dict, parity_table
-from accelsim.report import compare_schedules, describe_hw, layers_table, results_table, speedups
+from accelsim.plots import KINDS, figure, save
+from accelsim.report import (
+    compare_schedules,
+    describe_hw,
+    layers_table,
+    pipeline_text,
+    results_table,
+    speedups,
+)
 from accelsim.schedule_file import dump_schedule
 from accelsim.scheduler import SCHEDULES
 from accelsim.simulation import make_schedule, simulate
@@ -52,6 +63,30 @@ def _workload_args(parser: argparse.ArgumentParser) -> None:
                         help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
 
 
+def _cycle_range(text: str) -> tuple[int, int]:
+    """argparse type: START:END in cycles."""
+    start, sep, end = text.partition(":")
+    try:
+        a, b = int(start), int(end)
+    except ValueError:
+        a = b = -1
+    if not sep or a < 0 or b <= a:
+        raise argparse.ArgumentTypeError(f"expected START:END cycles with 0 <= START < END, got {text!r}")
+    return a, b
+
+
+def _run_choice_args(parser: argparse.ArgumentParser) -> None:
+    """Which run to draw or trace: a scheduler's schedule or a schedule file."""
+    parser.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
+                        help="which schedule (default pipelined)")
+    parser.add_argument("--splits", type=_positive, default=4, metavar="N",
+                        help="H parts of the pipelined schedule (default 4)")
+    parser.add_argument("--sync", choices=SYNC_MODES, default="barrier", help="barrier (default) or deps")
+    parser.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
+                        help="networks: split LAYER's output rows into N parts (repeatable)")
+    parser.add_argument("--schedule-file", metavar="SCHED.yaml", help="run this schedule file instead")
+
+
 def _functional_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--functional", action="store_true",
                         help="also execute the schedule on seeded random tensors with numpy and compare "
@@ -85,7 +120,37 @@ def _parser() -> argparse.ArgumentParser:
                      help="also print the per-layer table of the schedule run (pipelined by default)")
     run.add_argument("--schedule-file", metavar="SCHED.yaml",
                      help="run this schedule file (checked first; see docs/schedule-format.md)")
+    run.add_argument("--pipeline", action="store_true",
+                     help="also print the schedule run as the design note draws it: a line per stage, "
+                          "a rule per barrier")
+    run.add_argument("--out", metavar="DIR",
+                     help="write the report, result.json, the pictures (PNG and SVG) and the traces "
+                          "(Perfetto JSON, VCD) into DIR")
     _functional_args(run)
+
+    plot = sub.add_parser("plot", help="draw a picture of a run (PNG or SVG)",
+                          description="Simulate WORKLOAD on HW and draw one picture: the pipeline diagram, "
+                                      "utilization timelines, the roofline of the layers, or each layer's "
+                                      "cycles split into compute, memory stall and barrier wait.")
+    _workload_args(plot)
+    _run_choice_args(plot)
+    plot.add_argument("--kind", choices=KINDS, default="pipeline", help="which picture (default pipeline)")
+    plot.add_argument("-o", "--output", metavar="FILE", required=True, help="FILE.png or FILE.svg")
+    plot.add_argument("--zoom", type=_cycle_range, metavar="START:END",
+                      help="pipeline: show cycles START to END only")
+    plot.add_argument("--layer", metavar="NAME", help="pipeline: show one layer only")
+    plot.add_argument("--windows", type=_positive, default=200, metavar="N",
+                      help="utilization: number of time windows (default 200)")
+
+    trace = sub.add_parser("trace", help="export a run as a Perfetto or VCD trace",
+                           description="Simulate WORKLOAD on HW and write its trace: Chrome trace-event JSON "
+                                       "(ui.perfetto.dev, chrome://tracing) or VCD (GTKWave, Surfer). "
+                                       "Timestamps are clock cycles.")
+    _workload_args(trace)
+    _run_choice_args(trace)
+    trace.add_argument("--format", choices=FORMATS, default="perfetto",
+                       help="trace format (default perfetto)")
+    trace.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the trace")
 
     sched = sub.add_parser("schedule", help="write the schedule the scheduler would run",
                            description="Write the schedule accelsim would run for WORKLOAD on HW as "
@@ -187,60 +252,88 @@ def _validate(args: argparse.Namespace) -> None:
           + f" ({len(schedule.ops)} ops in {stages} stage{'s' if stages != 1 else ''})")
 
 
-def _print_one(args: argparse.Namespace, result, workload, hw) -> None:
-    if args.json:
-        print(result.to_json())
-        return
-    print(f"{workload.name} on {describe_hw(hw)}")
-    print(results_table([result], with_speedup=False))
-    for note in result.notes:
-        print(f"{result.schedule}: {note}")
-    if args.layers:
-        print(layers_table(result))
+def _report(workload, hw, results: list, failed: dict, args: argparse.Namespace) -> str:
+    """The text `run` prints: the table, notes, and the per-layer table or pipeline if asked."""
+    main_result = results[-1] if results else None
+    compared = not (args.schedule or args.schedule_file)
+    lines = [f"{workload.name} on {describe_hw(hw)}", results_table(results, with_speedup=compared)]
+    lines += [f"{kind}: not run: {exc}" for kind, exc in failed.items()]
+    if main_result is not None:
+        lines += [f"{main_result.schedule}: {note}" for note in main_result.notes]
+        if args.layers:
+            lines.append(layers_table(main_result))
+        if args.pipeline:
+            lines.append(pipeline_text(main_result))
+    return "\n".join(lines)
 
 
 def _run(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
+    parts = dict(args.parts)
     if args.schedule_file:
         schedule = checked_schedule(args.schedule_file, hw, workload)
-        if args.functional:
-            _functional(args, schedule, hw, workload, args.json)
-        _print_one(args, run_schedule(hw, schedule, args.sync), workload, hw)
-        return
+    elif args.schedule or args.functional:
+        schedule = make_schedule(hw, workload, args.schedule or "pipelined", args.splits, parts)
     if args.functional:
-        _functional(args, make_schedule(hw, workload, args.schedule or "pipelined", args.splits,
-                                        dict(args.parts)), hw, workload, args.json)
-    if args.schedule:
-        _print_one(args, simulate(hw, workload, args.schedule, args.splits, args.sync, dict(args.parts)),
-                   workload, hw)
-        return
-    results, failed = compare_schedules(hw, workload, args.splits, args.sync, dict(args.parts))
+        _functional(args, schedule, hw, workload, args.json)
+    if args.schedule_file or args.schedule:
+        results, failed = [run_schedule(hw, schedule, args.sync)], {}
+    else:
+        results, failed = compare_schedules(hw, workload, args.splits, args.sync, parts)
+        if not results or ("pipelined" in failed and (args.json or args.out)):
+            raise failed.get("pipelined") or next(iter(failed.values()))
+    main_result = results[-1]
+    serial = next((r.total_cycles for r in results if r.schedule == "serial"), None)
     if args.json:
-        if "pipelined" in failed:
-            raise failed["pipelined"]
-        data = results[-1].to_dict()
-        data["comparison"] = [
-            {"schedule": r.schedule, "splits": r.splits, "total_cycles": r.total_cycles,
-             "speedup_vs_serial": s} for r, s in zip(results, speedups(results), strict=True)]
-        data["comparison"] += [{"schedule": kind, "error": str(exc)} for kind, exc in failed.items()]
+        data = main_result.to_dict()
+        if not (args.schedule or args.schedule_file):
+            data["comparison"] = [
+                {"schedule": r.schedule, "splits": r.splits, "total_cycles": r.total_cycles,
+                 "speedup_vs_serial": sp} for r, sp in zip(results, speedups(results), strict=True)]
+            data["comparison"] += [{"schedule": kind, "error": str(exc)} for kind, exc in failed.items()]
         print(json.dumps(data, indent=2))
-        return
-    if not results:
-        raise next(iter(failed.values()))
-    print(f"{workload.name} on {describe_hw(hw)}")
-    print(results_table(results))
-    for kind, exc in failed.items():
-        print(f"{kind}: not run: {exc}")
-    for note in results[-1].notes if "pipelined" not in failed else ():
-        print(f"pipelined: {note}")
-    if args.layers and "pipelined" not in failed:
-        print(layers_table(results[-1]))
+    report = _report(workload, hw, results, failed, args)
+    if not args.json:
+        print(report)
+    if args.out:
+        written = write_outputs(args.out, main_result, report, serial)
+        print(f"accelsim: wrote {len(written)} files to {args.out}: {', '.join(written)}", file=sys.stderr)
+
+
+def _one_result(args: argparse.Namespace):
+    """The run `plot` and `trace` draw: (hardware, result, serial cycles or None)."""
+    hw, workload = _load(args)
+    if args.schedule_file:
+        schedule = checked_schedule(args.schedule_file, hw, workload)
+    else:
+        schedule = make_schedule(hw, workload, args.schedule, args.splits, dict(args.parts))
+    result = run_schedule(hw, schedule, args.sync)
+    serial = None
+    if result.schedule != "serial" and args.command == "plot" and args.kind == "pipeline":
+        try:
+            serial = simulate(hw, workload, "serial", sync=args.sync, parts=dict(args.parts)).total_cycles
+        except AccelsimError:            # serial does not fit this SRAM: no speedup in the title
+            serial = None
+    return hw, result, serial
+
+
+def _plot(args: argparse.Namespace) -> None:
+    _, result, serial = _one_result(args)
+    options = {"pipeline": {"serial_cycles": serial, "zoom": args.zoom, "layer": args.layer},
+               "utilization": {"count": args.windows}}.get(args.kind, {})
+    save(figure(result, args.kind, **options), args.output)
+
+
+def _trace(args: argparse.Namespace) -> None:
+    _, result, _ = _one_result(args)
+    write_trace(result, args.format, args.output)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate}[args.command](args)
+        {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate,
+         "plot": _plot, "trace": _trace}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ from accelsim.hw import Hardware
 from accelsim.result import Result
 from accelsim.scheduler import SCHEDULES
 from accelsim.simulation import simulate
+from accelsim.timeline import label, row_of, stages
 from accelsim.workload import Workload
 
 
@@ -89,3 +90,39 @@ def layers_table(result: Result) -> str:
                      f"{layer['bound_cycles']:,}",
                      f"{layer['bound_cycles'] / layer['cycles']:.0%}" if layer["cycles"] else "-"])
     return format_table(head, rows)
+
+
+def pipeline_text(result: Result, max_width: int = 36) -> str:
+    """The schedule as the design note draws it: one line per stage with its ops side by side
+    (conv | add | DMA in | DMA out) and its cycles, a rule for each barrier; a network gets a
+    heading where the layer changes."""
+    st = stages(result)
+    if not st:
+        return "synced by data dependencies: no stages or barriers to draw"
+    by_stage: dict[int, list] = {}
+    for r in sorted(result.ops, key=lambda r: (r.start, r.id)):
+        by_stage.setdefault(r.stage, []).append(r)
+    columns = ("conv", "add", "DMA in", "DMA out")
+
+    def cell(records, column):
+        text = ", ".join(label(r) for r in records if row_of(r) == column) or "-"
+        return text if len(text) <= max_width else text[:max_width - 1] + "…"
+    cells = {s.index: [cell(by_stage[s.index], c) for c in columns] for s in st}
+    widths = [max(len(c), *(len(row[k]) for row in cells.values())) for k, c in enumerate(columns)]
+    tag = len(f"stage {st[-1].index}")
+    titles = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    head = " " * tag + " | " + titles + " | cycles"
+    lines = [head, "=" * len(head)]
+    layer = None
+    for s in st:
+        layers = {r.layer for r in by_stage[s.index]}
+        here = ", ".join(sorted(layers))
+        if here and here != layer:
+            lines.append(f"[{here}]")
+            layer = here
+        row = " | ".join(c.ljust(w) for c, w in zip(cells[s.index], widths, strict=True))
+        lines.append(f"{f'stage {s.index}':<{tag}} | {row} | {s.close - s.open:>9,}")
+        mark = f" barrier ({s.barrier} cycles) "
+        lines.append("-" * 16 + mark + "-" * max(0, len(head) - 16 - len(mark)))
+    lines.append(f"total {result.total_cycles:,} cycles")
+    return "\n".join(lines)

@@ -9,6 +9,8 @@
 - dram read/write bytes: bytes moved by load / store ops.
 - sram_peak_bytes: most bytes reserved in each SRAM buffer at any moment.
 - sram_occupancy: per buffer, (cycle, bytes reserved) after every change (not in the JSON).
+- dram_activity: (cycle, bytes per cycle DRAM streams from then on) after every change,
+  exact fractions; its integral over the run is dram read + write bytes (not in the JSON).
 - time_split: total cycles as compute + memory (stall) + barrier; see Result.time_split.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from accelsim.hw import Hardware
 from accelsim.schedule import Schedule
@@ -66,6 +69,7 @@ class Result:
     sync: str = "barrier"
     sram_occupancy: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    dram_activity: tuple[tuple[Fraction, Fraction], ...] = ()
 
     @property
     def time_us(self) -> float:

@@ -36,6 +36,14 @@ class FluidDram:
         self._streams: list[_Stream] = []
         self._last_update = 0
         self._version = 0
+        self.history: list[tuple[Fraction, Fraction]] = [(Fraction(0), Fraction(0))]
+        """(cycle, bytes per cycle streaming from then on) after every change; exact fractions."""
+
+    def _record(self, at: Fraction, rate: Fraction) -> None:
+        if self.history[-1][0] == at:
+            self.history[-1] = (at, rate)
+        elif self.history[-1][1] != rate:
+            self.history.append((at, rate))
 
     def transfer(self, nbytes: int):
         """SimPy process body: wait the latency, then stream `nbytes` at the shared rate."""
@@ -45,6 +53,8 @@ class FluidDram:
             return
         done = self.env.event()
         self._advance()
+        if not self._streams:
+            self._record(Fraction(self.env.now), self.bytes_per_cycle)
         self._streams.append(_Stream(nbytes, done))
         self._reschedule()
         yield done
@@ -68,6 +78,8 @@ class FluidDram:
                 if stream.remaining == 0:
                     stream.done.succeed()
             self._streams = [s for s in self._streams if s.remaining]
+            if not self._streams:
+                self._record(at, Fraction(0))
         if self._streams:
             moved = (now - self._last_update) * self.bytes_per_cycle / len(self._streams)
             for stream in self._streams:

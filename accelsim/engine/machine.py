@@ -136,7 +136,8 @@ class _Run:
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         result = build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
                               peaks, UNITS, self.sync)
-        return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()})
+        return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()},
+                                   dram_activity=tuple(self.dram.history) if self.dram else ())
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:

@@ -1,0 +1,135 @@
+"""What plots and trace exports read off a Result: rows and lanes, stages, windows.
+
+Every figure and trace is drawn from these, and they from the Result, so a
+number means the same thing in the table, the picture and the trace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from accelsim.result import OpRecord, Result
+
+ROWS = ("DMA in", "conv", "add", "DMA out")
+_PART = re.compile(r"(\d+)$")
+
+
+def row_of(record: OpRecord) -> str:
+    """The pipeline-diagram row of an op: DMA in (loads), conv, add (adds and pools), DMA out."""
+    return {"load": "DMA in", "store": "DMA out", "conv": "conv"}.get(record.kind, "add")
+
+
+def label(record: OpRecord) -> str:
+    """An op's short name: its id after the layer prefix (conv1, add1, load_x2 ...)."""
+    return record.id.rpartition("/")[2]
+
+
+def part(record: OpRecord) -> int | None:
+    """The tile an op works on, from the number its short name ends with (None: shared, e.g. weights)."""
+    m = _PART.search(label(record))
+    return int(m.group(1)) if m else None
+
+
+def lanes(records: list[OpRecord] | tuple[OpRecord, ...]) -> dict[str, int]:
+    """Op id -> lane (0, 1, ...) so ops on one lane never overlap: each op takes the lowest
+    lane free at its start. Ops that run at once on a unit of k engines use at most k lanes."""
+    free_at: list[int] = []
+    out = {}
+    for r in sorted(records, key=lambda r: (r.start, r.end, r.id)):
+        lane = next((k for k, t in enumerate(free_at) if t <= r.start), len(free_at))
+        if lane == len(free_at):
+            free_at.append(r.end)
+        else:
+            free_at[lane] = r.end
+        out[r.id] = lane
+    return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a barrier-synced run: opens at `open`, its last op ends at `close`,
+    the next stage may open at `close + barrier` (cycles)."""
+
+    index: int
+    open: int
+    close: int
+    barrier: int
+
+
+def stages(result: Result) -> list[Stage]:
+    """The stages of a barrier-synced run, in order; [] for a run synced by data."""
+    if result.sync != "barrier":
+        return []
+    closes: dict[int, int] = {}
+    for r in result.ops:
+        closes[r.stage] = max(closes.get(r.stage, 0), r.end)
+    out, t, b = [], 0, result.hw.barrier_cycles
+    for s in sorted(closes):
+        out.append(Stage(s, t, closes[s], b))
+        t = closes[s] + b
+    return out
+
+
+def windows(total: int, count: int) -> list[tuple[int, int]]:
+    """`count` (or fewer) equal windows `[a, b)` covering `[0, total)` in whole cycles."""
+    width = max(1, -(-total // max(count, 1)))
+    return [(a, min(a + width, total)) for a in range(0, total, width)]
+
+
+def busy_fraction(result: Result, unit: str, spans: list[tuple[int, int]]) -> list[float]:
+    """Per window, the fraction of its cycles in which `unit` has an op in progress."""
+    intervals = sorted((r.start, r.end) for r in result.ops if r.unit == unit and r.end > r.start)
+    merged: list[list[int]] = []
+    for a, b in intervals:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, k = [], 0
+    for a, b in spans:
+        while k < len(merged) and merged[k][1] <= a:
+            k += 1
+        busy, j = 0, k
+        while j < len(merged) and merged[j][0] < b:
+            busy += min(b, merged[j][1]) - max(a, merged[j][0])
+            j += 1
+        out.append(busy / (b - a) if b > a else 0.0)
+    return out
+
+
+def sram_peaks(history: tuple[tuple[int, int], ...], spans: list[tuple[int, int]]) -> list[int]:
+    """Per window, the most bytes held, from a buffer's (cycle, bytes) history."""
+    out, k, level = [], 0, 0
+    for a, b in spans:
+        while k < len(history) and history[k][0] <= a:
+            level = history[k][1]
+            k += 1
+        top = level
+        while k < len(history) and history[k][0] < b:
+            level = history[k][1]
+            top = max(top, level)
+            k += 1
+        out.append(top)
+    return out
+
+
+def dram_bytes(result: Result, spans: list[tuple[int, int]]) -> list[Fraction]:
+    """Per window, the bytes DRAM streamed in it (exact); they sum to read + write bytes."""
+    steps = [*result.dram_activity, (Fraction(max(result.total_cycles, 1)), Fraction(0))]
+    out = []
+    for a, b in spans:
+        moved = Fraction(0)
+        for (t0, rate), (t1, _) in itertools.pairwise(steps):
+            lo, hi = max(t0, a), min(t1, b)
+            if hi > lo:
+                moved += (hi - lo) * rate
+        out.append(moved)
+    return out
+
+
+def layer_spans(result: Result) -> list[tuple[str, int, int]]:
+    """(layer, first start, last end) for each layer, in order of first start."""
+    return [(d["name"], d["start"], d["end"]) for d in result.layers()]
