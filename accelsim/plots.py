@@ -1,15 +1,13 @@
-"""Pictures of a Result (matplotlib, headless): pipeline diagram, utilization timelines,
-per-layer time split, roofline. Each function returns a Figure; `save` writes PNG or SVG
-by the file's suffix."""
+"""Pictures of a Result (matplotlib): pipeline diagram, utilization timelines, per-layer
+time split, roofline. Each function returns a Figure made without pyplot (no window, no
+global state; a notebook shows it like any figure); `save` writes PNG or SVG by the
+file's suffix."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -89,7 +87,8 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
     for row in rows:
         lane_of.update(lanes([r for r in result.ops if row_of(r) == row]))
         nlanes[row] = 1 + max((lane_of[r.id] for r in result.ops if row_of(r) == row), default=0)
-    fig, ax = plt.subplots(figsize=(width, 1.2 + 0.75 * len(rows)), layout="constrained")
+    fig = Figure(figsize=(width, 1.2 + 0.75 * len(rows)), layout="constrained")
+    ax = fig.subplots()
     networked = any(r.layer for r in result.ops)
     ax.set_xlim(x0, x1)
     ax.set_ylim(len(rows) - 0.5, -0.85 if networked else -0.5)     # networks: a strip for layer names
@@ -100,7 +99,7 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
     axes_px = width * fig.dpi * 0.86
     px_per_cycle = axes_px / (x1 - x0)
     parts = sorted({p for r in result.ops if (p := part(r)) is not None})
-    cmap = plt.get_cmap("tab10" if len(parts) <= 10 else "tab20")
+    cmap = matplotlib.colormaps["tab10" if len(parts) <= 10 else "tab20"]
     layer_index = {name: k for k, (name, _, _) in enumerate(layer_spans(result))} if networked else {}
 
     def colour(r):
@@ -157,7 +156,8 @@ def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure
     total = max(result.total_cycles, 1)
     spans = windows(total, count)
     edges = [a for a, _ in spans] + [spans[-1][1]]
-    fig, (ax_u, ax_d, ax_s) = plt.subplots(3, 1, figsize=(width, 8), sharex=True, layout="constrained")
+    fig = Figure(figsize=(width, 8), layout="constrained")
+    ax_u, ax_d, ax_s = fig.subplots(3, 1, sharex=True)
     for unit in ("conv", "add", "dma"):
         frac = busy_fraction(result, unit, spans)
         overall = result.units[unit].utilization
@@ -180,7 +180,7 @@ def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure
     ax_d.set_ylabel("DRAM (bytes/cycle)")
     scale = 1024
     for k, (buffer, history) in enumerate(sorted(result.sram_occupancy.items())):
-        colour = plt.get_cmap("tab10")(k + 3)
+        colour = matplotlib.colormaps["tab10"](k + 3)
         peaks = sram_peaks(history, spans)
         ax_s.stairs([b / scale for b in peaks], edges, color=colour, label=f"{buffer}: most occupied")
         ax_s.axhline(result.hw.buffer(buffer).size_bytes / scale, color=colour, ls=(k * 2, (4, 4)), lw=1.2,
@@ -200,7 +200,8 @@ def layers(result: Result, width: float = 11.0) -> Figure:
     data = result.layers() if any(r.layer for r in result.ops) else [
         {"name": result.workload, "cycles": result.total_cycles, "time_split": result.time_split()}]
     names = [d["name"] for d in data]
-    fig, ax = plt.subplots(figsize=(width, 1.5 + 0.2 * len(data)), layout="constrained")
+    fig = Figure(figsize=(width, 1.5 + 0.2 * len(data)), layout="constrained")
+    ax = fig.subplots()
     y = list(range(len(data)))
     if all(d["time_split"] is not None for d in data):
         left = [0] * len(data)
@@ -234,7 +235,8 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
          "dram_read_bytes": result.dram_read_bytes, "dram_write_bytes": result.dram_write_bytes,
          "kinds": sorted({r.kind for r in result.ops})}]
     points = [d for d in data if d["macs"] and d["cycles"]]
-    fig, ax = plt.subplots(figsize=(width, 5.5), layout="constrained")
+    fig = Figure(figsize=(width, 5.5), layout="constrained")
+    ax = fig.subplots()
     intensity = [d["macs"] / max(d["dram_read_bytes"] + d["dram_write_bytes"], 1) for d in points]
     perf = [d["macs"] / d["cycles"] for d in points]
     lo = min([*intensity, 0.5]) / 2
@@ -255,7 +257,7 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
         kinds[kind][0].append(x)
         kinds[kind][1].append(yv)
     for k, (kind, (x, yv)) in enumerate(sorted(kinds.items())):
-        ax.scatter(x, yv, s=22, color=plt.get_cmap("tab10")(k), edgecolor="black", lw=0.4, zorder=3,
+        ax.scatter(x, yv, s=22, color=matplotlib.colormaps["tab10"](k), edgecolor="black", lw=0.4, zorder=3,
                    label=f"{kind} layers ({len(x)})")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -287,9 +289,7 @@ def save(fig: Figure, path: str | Path) -> None:
         raise ConfigError(f"{path}: write a .png or .svg picture")
     meta = {"Software": "accelsim"} if suffix == ".png" else {"Date": None, "Creator": "accelsim"}
     try:
-        with plt.rc_context({"svg.hashsalt": "accelsim"}):          # fixed SVG ids: same bytes each run
+        with matplotlib.rc_context({"svg.hashsalt": "accelsim"}):   # fixed SVG ids: same bytes each run
             fig.savefig(path, dpi=150, metadata=meta)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)

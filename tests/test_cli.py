@@ -268,3 +268,42 @@ def test_schedule_file_that_is_missing_or_not_yaml(capsys, tmp_path):
     bad.write_text("ops: [\n")
     code, _, err = run(capsys, "validate", DEFAULT_HW, BLOCK, bad)
     assert code == 2 and "not valid YAML" in err
+
+
+@pytest.mark.parametrize("kind", ["pipeline", "utilization", "roofline", "layers"])
+def test_plot_writes_each_kind(capsys, tmp_path, kind):
+    out = tmp_path / f"{kind}.png"
+    code, stdout, err = run(capsys, "plot", DEFAULT_HW, BLOCK, "--kind", kind, "-o", out)
+    assert (code, stdout, err) == (0, "", "")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_svg_and_bad_arguments(capsys, tmp_path):
+    code, _, _ = run(capsys, "plot", DEFAULT_HW, BLOCK, "--splits", "8", "-o", tmp_path / "p.svg")
+    assert code == 0 and (tmp_path / "p.svg").read_text().startswith("<?xml")
+    code, _, err = run(capsys, "plot", DEFAULT_HW, BLOCK, "-o", tmp_path / "p.gif")
+    assert code == 2 and "p.gif: write a .png or .svg picture" in err
+    code, _, err = run(capsys, "plot", DEFAULT_HW, BLOCK, "--layer", "conv9", "-o", tmp_path / "p.png")
+    assert code == 2 and "no layer 'conv9' in this run" in err
+    with pytest.raises(SystemExit) as stop:
+        main(["plot", str(DEFAULT_HW), str(BLOCK), "--zoom", "9:3", "-o", str(tmp_path / "p.png")])
+    assert stop.value.code == 2
+
+
+@pytest.mark.parametrize("fmt,head", [("perfetto", b'{"traceEvents"'), ("vcd", b"$comment")])
+def test_trace_writes_each_format(capsys, tmp_path, fmt, head):
+    out = tmp_path / f"t.{fmt}"
+    code, _, _ = run(capsys, "trace", DEFAULT_HW, BLOCK, "--format", fmt, "-o", out)
+    assert code == 0 and out.read_bytes().startswith(head)
+
+
+def test_run_out_writes_report_pictures_and_traces_together(capsys, tmp_path):
+    code, out, err = run(capsys, "run", DEFAULT_HW, BLOCK, "--out", tmp_path / "run", "--pipeline")
+    assert code == 0
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["layers.png", "pipeline.png", "pipeline.svg", "report.txt", "result.json",
+                     "roofline.png", "trace.json", "trace.vcd", "utilization.png"]
+    assert (tmp_path / "run" / "report.txt").read_text() == out
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["total_cycles"] == 127_754
+    assert "stage 1 | conv1" in out and "barrier (10 cycles)" in out
+    assert err.startswith(f"accelsim: wrote 9 files to {tmp_path / 'run'}")

@@ -1,0 +1,125 @@
+"""Each picture has the axes, labels and marks it promises (checked on the matplotlib objects)."""
+
+import pytest
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+
+from accelsim import load_hw, load_workload, plots, simulate
+from accelsim.errors import ConfigError
+from accelsim.timeline import stages
+from tests.helpers import BLOCK, DEFAULT_HW, ROOT
+
+
+@pytest.fixture(scope="module")
+def hw():
+    return load_hw(DEFAULT_HW)
+
+
+@pytest.fixture(scope="module")
+def block(hw):
+    return simulate(hw, load_workload(BLOCK), "pipelined", 4)
+
+
+@pytest.fixture(scope="module")
+def net(hw):
+    return simulate(hw, load_workload(ROOT / "traces" / "resnet18.yaml"))
+
+
+def bars(ax):
+    return [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() < 1 and p.get_width() >= 0]
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_pipeline_diagram_of_the_n4_block(block):
+    fig = plots.pipeline(block, serial_cycles=184_718)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["DMA in", "conv", "add", "DMA out"]
+    assert ax.get_xlabel() == "time (cycles)"
+    assert ax.child_axes[0].get_xlabel() == "time (µs at 1000 MHz)"        # the secondary axis
+    assert ax.get_title() == ("resnet50_convadd: pipelined, N=4, 127,754 cycles (127.8 µs), "
+                              "1.45x over serial (184,718)")
+    assert len(bars(ax)) == len(block.ops)
+    assert {"conv1", "conv2", "conv3", "conv4", "store1"} <= set(texts(ax))
+    barriers = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert sorted(line.get_xdata()[0] for line in barriers) == [s.close + s.barrier for s in stages(block)]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["odd stages (shaded)", "barrier", "shared (weights)", "tiles 1..4 (one colour each)"]
+
+
+@pytest.mark.parametrize("splits", [2, 64])
+def test_labels_give_way_to_colour_when_bars_get_thin(hw, splits):
+    wl = load_workload(BLOCK)
+    r = simulate(hw, wl, "pipelined", min(splits, 56))
+    fig = plots.pipeline(r)
+    ax = fig.axes[0]
+    assert len(bars(ax)) == len(r.ops)
+    if splits == 2:
+        assert {"conv1", "conv2", "load_x1", "load_x2", "store1", "store2"} <= set(texts(ax))
+    else:
+        assert len(texts(ax)) < len(r.ops) / 2            # most bars too thin for a label
+        assert len({tuple(b.get_facecolor()) for b in bars(ax)}) >= 20       # but coloured by tile
+
+
+def test_network_pipeline_has_layer_bands_and_zooms_to_a_layer(net):
+    fig = plots.pipeline(net, layer="layer1.0.conv2+layer1.0.add")
+    ax = fig.axes[0]
+    layers = {d["name"]: d for d in net.layers()}
+    lo, hi = ax.get_xlim()
+    start, end = layers["layer1.0.conv2+layer1.0.add"]["start"], layers["layer1.0.conv2+layer1.0.add"]["end"]
+    assert lo <= start and end <= hi and hi - lo < 1.1 * (end - start)
+    assert "layer1.0.conv2+layer1.0.add" in texts(ax) and "showing layer1.0.conv2+layer1.0.add" in ax.get_title()
+    with pytest.raises(ConfigError, match="no layer 'nope' in this run; layers: conv1, maxpool"):
+        plots.pipeline(net, layer="nope")
+    fig = plots.pipeline(net, zoom=(0, 50_000))
+    assert fig.axes[0].get_xlim() == (0, 50_000)
+
+
+def test_utilization_timelines(net):
+    fig = plots.utilization(net, count=50)
+    ax_u, ax_d, ax_s = fig.axes[:3]
+    assert ax_u.get_ylabel() == "unit busy (%)" and ax_d.get_ylabel() == "DRAM (bytes/cycle)"
+    assert ax_s.get_ylabel() == "SRAM per window (KiB)" and ax_s.get_xlabel() == "time (cycles)"
+    assert [t.get_text() for t in ax_u.get_legend().get_texts()] == [
+        f"{u} ({net.units[u].utilization:.1%} overall)" for u in ("conv", "add", "dma")]
+    available = [line for line in ax_d.lines if isinstance(line, Line2D)]
+    assert available[0].get_ydata()[0] == 16.0
+    sizes = sorted(line.get_ydata()[0] for line in ax_s.lines)
+    assert sizes == [256.0, 512.0, 512.0]                 # KiB: weight, ifmap, ofmap
+
+
+def test_layers_chart_splits_each_layers_cycles(net):
+    fig = plots.layers(net)
+    ax = fig.axes[0]
+    layers = net.layers()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [d["name"] for d in layers]
+    assert len(bars(ax)) == 3 * len(layers)
+    widths = [b.get_width() for b in bars(ax)]
+    n = len(layers)
+    for k, d in enumerate(layers):                         # compute + memory + barrier = the layer's split
+        assert widths[k] + widths[n + k] + widths[2 * n + k] == sum(d["time_split"].values())
+    assert [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()] == [
+        "compute", "memory stall", "barrier wait"]
+
+
+def test_roofline_places_every_layer_with_macs(net):
+    fig = plots.roofline(net)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "operational intensity (MACs per DRAM byte)"
+    assert ax.get_ylabel() == "performance (MACs per cycle)"
+    points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert points == sum(1 for d in net.layers() if d["macs"])
+    assert "ridge at 64 MACs/byte" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_saved_pictures_are_byte_identical_run_to_run(block, tmp_path, suffix):
+    a, b = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"
+    plots.save(plots.pipeline(block), a)
+    plots.save(plots.pipeline(block), b)
+    assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 10_000
+    with pytest.raises(ConfigError, match="write a .png or .svg picture"):
+        plots.save(plots.pipeline(block), tmp_path / "c.pdf")
