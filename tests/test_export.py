@@ -1,6 +1,7 @@
 """Perfetto and VCD traces: they load, stay inside the run, and add up to the Result."""
 
 import io
+import itertools
 import json
 from fractions import Fraction
 
@@ -29,7 +30,7 @@ def test_perfetto_json_slices_lie_in_the_run_and_never_overlap_on_a_track(run):
     assert len(ops) == len(run.ops)
     assert {e["args"]["op"] for e in ops} == {r.id for r in run.ops}
     for e in slices:
-        assert 0 <= e["ts"] and e["ts"] + e["dur"] <= run.total_cycles
+        assert e["ts"] >= 0 and e["ts"] + e["dur"] <= run.total_cycles
     tracks = {}
     for e in sorted(slices, key=lambda e: (e["tid"], e["ts"])):
         assert tracks.get(e["tid"], 0) <= e["ts"], e
@@ -48,7 +49,7 @@ def test_perfetto_counters_match_the_results_totals(run):
     dram = [(Fraction(e["ts"]), Fraction(e["args"]["used"])) for e in doc["traceEvents"]
             if e["ph"] == "C" and e["name"].startswith("DRAM")]
     dram.append((Fraction(run.total_cycles), Fraction(0)))
-    moved = sum((t1 - t0) * rate for (t0, rate), (t1, _) in zip(dram, dram[1:], strict=False))
+    moved = sum((t1 - t0) * rate for (t0, rate), (t1, _) in itertools.pairwise(dram))
     assert moved == pytest.approx(run.dram_read_bytes + run.dram_write_bytes, rel=1e-12)
     assert max(rate for _, rate in dram) == run.hw.dram.bytes_per_cycle
     for buffer, peak in run.sram_peak_bytes.items():
@@ -71,7 +72,7 @@ def vcd_busy(text):
         elif tok.kind is TokenKind.CHANGE_TIME:
             t = tok.data
         elif tok.kind is TokenKind.CHANGE_SCALAR:
-            scope_name, ref = ids[tok.data.id_code]
+            scope_name, _ref = ids[tok.data.id_code]
             value = tok.data.value == "1"
             if level.get(scope_name) and not value:
                 busy[scope_name] = busy.get(scope_name, 0) + t - since[scope_name]

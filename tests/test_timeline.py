@@ -1,5 +1,7 @@
 """What plots and traces read off a Result add up to the Result's own totals."""
 
+import itertools
+
 import pytest
 
 from accelsim import load_hw, load_workload, simulate
@@ -19,7 +21,7 @@ def test_windows_add_back_up_to_the_totals(runs, name):
     r = runs[name]
     spans = windows(r.total_cycles, 37)
     assert spans[0][0] == 0 and spans[-1][1] == r.total_cycles
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     for unit in ("conv", "add", "dma"):
         frac = busy_fraction(r, unit, spans)
         assert sum(f * (b - a) for f, (a, b) in zip(frac, spans, strict=True)) == pytest.approx(
@@ -45,5 +47,5 @@ def test_stages_follow_the_barriers(runs):
     st = stages(r)
     assert [s.index for s in st] == list(range(7))
     assert st[0].open == 0 and st[-1].close + st[-1].barrier == r.total_cycles
-    for a, b in zip(st, st[1:], strict=False):
+    for a, b in itertools.pairwise(st):
         assert b.open == a.close + r.hw.barrier_cycles
