@@ -140,7 +140,9 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
         handles.append(Patch(facecolor=cmap(0), edgecolor="black", lw=0.3,
                              label=f"tiles 1..{max(parts)} (one colour each)"))
     if networked:
-        handles.append(Patch(facecolor=cmap(0), label="layers (one colour each, band on top)"))
+        first = next((r.layer for r in shown if r.layer), "")
+        handles.append(Patch(facecolor=cmap(layer_index.get(first, 0) % cmap.N), edgecolor="black", lw=0.3,
+                             label="layers (one colour each, band on top)"))
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8, frameon=False)
     title = _title(result, serial_cycles)
