@@ -48,6 +48,17 @@ class OpRecord:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One stage of a barrier-synced run: opens at `open`, its last op ends at `close`,
+    the next stage may open at `close + barrier` (cycles)."""
+
+    index: int
+    open: int
+    close: int
+    barrier: int
+
+
+@dataclass(frozen=True)
 class UnitStats:
     busy_cycles: int
     utilization: float
@@ -84,6 +95,19 @@ class Result:
     def op(self, op_id: str) -> OpRecord:
         return next(r for r in self.ops if r.id == op_id)
 
+    def stages(self) -> list[Stage]:
+        """The stages that ran (stages without ops take no time), in order; [] when synced by data."""
+        if self.sync != "barrier":
+            return []
+        closes: dict[int, int] = {}
+        for r in self.ops:
+            closes[r.stage] = max(closes.get(r.stage, 0), r.end)
+        out, t, b = [], 0, self.hw.barrier_cycles
+        for s in sorted(closes):
+            out.append(Stage(s, t, closes[s], b))
+            t = closes[s] + b
+        return out
+
     def time_split(self, records: list[OpRecord] | None = None) -> dict[str, int] | None:
         """Where the cycles of a barrier-synced run (or of some of its stages) go, summing
         to their total: per stage, `compute` is its longest compute op (up to the stage's
@@ -91,12 +115,7 @@ class Result:
         barrier after it. None for a run synced by data dependencies."""
         if self.sync != "barrier":
             return None
-        closes: dict[int, int] = {}
-        for r in self.ops:
-            closes[r.stage] = max(closes.get(r.stage, 0), r.end)
-        opens, t = {}, 0
-        for stage in sorted(closes):
-            opens[stage], t = t, closes[stage] + self.hw.barrier_cycles
+        spans = {s.index: s for s in self.stages()}
         longest: dict[int, int] = {}
         for r in self.ops if records is None else records:
             longest.setdefault(r.stage, 0)
@@ -104,7 +123,7 @@ class Result:
                 longest[r.stage] = max(longest[r.stage], r.cycles)
         split = {"compute": 0, "memory": 0, "barrier": 0}
         for stage, compute in longest.items():
-            span = closes[stage] - opens[stage]
+            span = spans[stage].close - spans[stage].open
             split["compute"] += min(compute, span)
             split["memory"] += span - min(compute, span)
             split["barrier"] += self.hw.barrier_cycles

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 
-from accelsim.result import OpRecord, Result
+from accelsim.result import OpRecord, Result, Stage
 
 ROWS = ("DMA in", "conv", "add", "DMA out")
 _PART = re.compile(r"(\d+)$")
@@ -48,29 +47,9 @@ def lanes(records: list[OpRecord] | tuple[OpRecord, ...]) -> dict[str, int]:
     return out
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One stage of a barrier-synced run: opens at `open`, its last op ends at `close`,
-    the next stage may open at `close + barrier` (cycles)."""
-
-    index: int
-    open: int
-    close: int
-    barrier: int
-
-
 def stages(result: Result) -> list[Stage]:
     """The stages of a barrier-synced run, in order; [] for a run synced by data."""
-    if result.sync != "barrier":
-        return []
-    closes: dict[int, int] = {}
-    for r in result.ops:
-        closes[r.stage] = max(closes.get(r.stage, 0), r.end)
-    out, t, b = [], 0, result.hw.barrier_cycles
-    for s in sorted(closes):
-        out.append(Stage(s, t, closes[s], b))
-        t = closes[s] + b
-    return out
+    return result.stages()
 
 
 def windows(total: int, count: int) -> list[tuple[int, int]]:
