@@ -129,8 +129,9 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
         h = 0.8 / n
         y = row - 0.4 + h * lane_of[r.id] + h / 2
         w = max(r.end - r.start, 0)
-        ax.barh(y, w, left=r.start, height=h * 0.92, color=colour(r), edgecolor="black", linewidth=0.3,
-                zorder=2)
+        thin = w * px_per_cycle < 4                      # an outline would hide a thin bar's colour
+        ax.barh(y, w, left=r.start, height=h * 0.92, color=colour(r), edgecolor="black",
+                linewidth=0 if thin else 0.3, zorder=2)
         text = label(r)
         if w * px_per_cycle > CHAR_PX * len(text) + 4 and h * 0.75 * fig.dpi >= 9:
             ax.text(r.start + w / 2, y, text, ha="center", va="center", fontsize=7, zorder=4, clip_on=True)
