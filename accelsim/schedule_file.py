@@ -156,7 +156,7 @@ class _Reader:
         axes = [_AXIS.match(a) for a in m["box"].split(",")]
         if len(axes) != len(shape) or not all(axes):
             self.problem(path, f"{text!r}: tensor {tensor} has {len(shape)} axes {list(shape)}; "
-                               f"write one a:b per axis", op)
+                               "write one start:stop of whole numbers per axis", op)
             return None
         start = tuple(int(a[1]) for a in axes)
         stop = tuple(int(a[2]) for a in axes)

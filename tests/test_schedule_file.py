@@ -59,7 +59,7 @@ def test_every_structural_mistake_is_reported_at_once_with_its_line():
     found = [str(p) for p in problems_of(text)]
     lines = text.splitlines()
     assert any("id 'load_x1' used twice (first on line 16)" in p for p in found)
-    assert any("tensor x has 4 axes [1, 8, 8, 4]; write one a:b per axis" in p for p in found)
+    assert any("tensor x has 4 axes [1, 8, 8, 4]; write one start:stop of whole numbers per axis" in p for p in found)
     assert any("a write to SRAM needs its byte offset" in p for p in found)
     assert any("a read names no offset" in p for p in found)
     for p in found:
