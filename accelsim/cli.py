@@ -44,6 +44,13 @@ def _layer_parts(text: str) -> tuple[str, int]:
     return layer, _positive(count)
 
 
+def _non_negative(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return int(text)
+
+
 def _positive(text: str) -> int:
     """argparse type: a whole number > 0."""
     try:
@@ -93,7 +100,7 @@ def _functional_args(parser: argparse.ArgumentParser) -> None:
                              "every stored tensor with a whole-tensor reference")
     parser.add_argument("--dtype", choices=DTYPES, default="int8",
                         help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
-    parser.add_argument("--seed", type=int, default=0, help="functional data seed (default 0)")
+    parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -42,6 +42,7 @@ from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 
 FORMAT = 1
 TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "notes", "ops")
+MAX_STAGE = 1_000_000
 OP_KEYS = ("id", "unit", "kind", "stage", "deps", "reads", "writes")
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
                      r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
@@ -176,7 +177,7 @@ class _Reader:
                 self.problem(path, f"{text!r}: a read names no offset; it reads what was last written "
                                    "there", op)
                 return None
-            if not offset.isdigit():
+            if not (offset.isascii() and offset.isdigit()):
                 self.problem(path, f"{text!r}: offset must be a whole number of bytes, got {offset!r}", op)
                 return None
             at = int(offset)
@@ -201,6 +202,8 @@ class _Reader:
                 self.problem((*path, key), f"unknown key {key!r}; expected {', '.join(OP_KEYS)}", op_id)
                 ok = False
         kind, unit = raw.get("kind"), raw.get("unit")
+        kind = kind if isinstance(kind, str) else repr(kind)
+        unit = unit if isinstance(unit, str) else repr(unit)
         if kind not in UNIT_OF_KIND:
             self.problem((*path, "kind"), f"unknown kind {kind!r}; expected one of "
                                           f"{', '.join(UNIT_OF_KIND)}", op_id)
@@ -214,8 +217,9 @@ class _Reader:
                          op_id)
             ok = False
         stage = raw.get("stage")
-        if not isinstance(stage, int) or isinstance(stage, bool) or stage < 0:
-            self.problem((*path, "stage"), f"stage must be a whole number >= 0, got {stage!r}", op_id)
+        if not isinstance(stage, int) or isinstance(stage, bool) or not 0 <= stage <= MAX_STAGE:
+            self.problem((*path, "stage"), f"stage must be a whole number from 0 to {MAX_STAGE:,}, "
+                                           f"got {stage!r}", op_id)
             ok = False
         deps = raw.get("deps", [])
         if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
@@ -265,6 +269,10 @@ class _Reader:
             return bad(f"a {kind} op must write the output of a {kind} of the workload; {out.tensor} "
                        f"is written by {what}")
         if kind == "conv":
+            per_group = wop.cout // wop.groups if isinstance(wop, Conv) else 0
+            if per_group and wop.groups > 1 and (out.start[-1] % per_group or out.stop[-1] % per_group):
+                return bad(f"a tile of grouped conv {wop.name} computes whole groups of {per_group} output "
+                           f"channels; {out} splits one")
             return op_gemm(wop, out.box, self.workload), 1
         return None, wop.kh * wop.kw if isinstance(wop, Pool) else 1
 
@@ -293,16 +301,16 @@ def _order(raw: list[dict], problem) -> list[dict] | None:
     for k, op in enumerate(raw):
         for d in set(op["deps"]):
             users[index[d]].append(k)
-    ready = [k for k, n in enumerate(waiting) if n == 0]
+    ready = [(raw[k]["stage"], k) for k, n in enumerate(waiting) if n == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        k = heapq.heappop(ready)
+        _, k = heapq.heappop(ready)
         order.append(k)
         for u in users[k]:
             waiting[u] -= 1
             if waiting[u] == 0:
-                heapq.heappush(ready, u)
+                heapq.heappush(ready, (raw[u]["stage"], u))
     if len(order) < len(raw):
         stuck = {k for k in range(len(raw)) if waiting[k] > 0}
         k = min(stuck)

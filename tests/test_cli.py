@@ -307,3 +307,9 @@ def test_run_out_writes_report_pictures_and_traces_together(capsys, tmp_path):
     assert json.loads((tmp_path / "run" / "result.json").read_text())["total_cycles"] == 127_754
     assert "stage 1 | conv1" in out and "barrier (10 cycles)" in out
     assert err.startswith(f"accelsim: wrote 9 files to {tmp_path / 'run'}")
+
+
+def test_functional_seed_must_not_be_negative(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", str(DEFAULT_HW), str(BLOCK), "x.yaml", "--seed", "-1"])
+    assert stop.value.code == 2

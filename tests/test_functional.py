@@ -111,3 +111,13 @@ def test_an_output_tile_never_stored_is_named():
     dropped = dataclasses.replace(schedule, ops=schedule.ops[:last] + schedule.ops[last + 1:])
     found = check(dropped, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
     assert found.mismatches == ("x1[0, 4, 0, 0] is never stored to DRAM",)
+
+
+def test_the_mismatch_names_the_op_that_computed_the_wrong_element():
+    hw = load_hw(DEFAULT_HW)
+    wl = load_workload(SCHEDULES / "block.yaml")
+    file = read_schedule(SCHEDULES / "functional_onestore_halo.yaml", hw, wl)
+    found = check(file.schedule, wl, "int8", element_bytes=1)
+    assert found.mismatches[0].startswith(
+        "y[0:1, 0:8, 0:8, 0:4] stored by op store2 (computed by op add1) differs from the reference: "
+        "first at y[0, 3, 0, 0]")

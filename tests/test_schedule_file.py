@@ -59,7 +59,8 @@ def test_every_structural_mistake_is_reported_at_once_with_its_line():
     found = [str(p) for p in problems_of(text)]
     lines = text.splitlines()
     assert any("id 'load_x1' used twice (first on line 16)" in p for p in found)
-    assert any("tensor x has 4 axes [1, 8, 8, 4]; write one start:stop of whole numbers per axis" in p for p in found)
+    assert any("tensor x has 4 axes [1, 8, 8, 4]; write one start:stop of whole numbers per axis" in p
+               for p in found)
     assert any("a write to SRAM needs its byte offset" in p for p in found)
     assert any("a read names no offset" in p for p in found)
     for p in found:
@@ -85,8 +86,11 @@ def test_unknown_dependency_is_named_after_the_structure_is_sound():
      "axis 1 range 0:9 is empty or outside tensor x's 8 elements"),
     (('"x[0:1, 0:5, 0:8, 0:4] @ ifmap+0"', '"x[0:1, 0:4, 0:8, 0:4] @ ifmap+0"'),
      "a load writes the region it reads"),
-    (("stage: 0", "stage: -1"), "stage must be a whole number >= 0, got -1"),
+    (("stage: 0", "stage: -1"), "stage must be a whole number from 0 to 1,000,000, got -1"),
     (("splits: 2", "splits: two"), "splits must be a whole number > 0, got 'two'"),
+    (("stage: 0", "stage: 4000000000000"), "stage must be a whole number from 0 to 1,000,000"),
+    (("kind: conv", "kind: [conv]"), "unknown kind \"['conv']\""),
+    (("@ weight+0", "@ weight+\u00b2"), "offset must be a whole number of bytes"),
     (("  stage: 0\n", "  stage: 0\n  priority: 3\n"), "unknown key 'priority'"),
     (('["c[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]', '["y[0:1, 0:4, 0:8, 0:4] @ ofmap+0"]'),
      "a conv op must write the output of a conv of the workload; y is written by add add"),
@@ -96,3 +100,30 @@ def test_each_mistake_has_its_own_message(edit, message):
     assert text != base()
     found = [p.message for p in problems_of(text)]
     assert any(message in p for p in found), found
+
+
+def test_ops_may_be_listed_in_any_order_stages_and_deps_allow():
+    # load_w moved to the end of the file: conv1 (stage 1) still reads it, ordered by the barrier
+    text = base()
+    block = text[text.index('- id: "load_w"'):text.index('- id: "load_x1"')]
+    text = text.replace(block, "") + block
+    text = text.replace('deps: ["load_x1", "load_w"]', 'deps: ["load_x1"]')
+    hw = load_hw(DEFAULT_HW)
+    file = schedule_from_text(text, hw, load_workload(SMALL))
+    assert file.problems == [] and file.schedule.ops[0].id == "load_x1"
+    from accelsim.validate import validate
+    assert validate(file.schedule, hw, load_workload(SMALL)) == []
+
+
+def test_a_grouped_conv_tile_must_cover_whole_groups(tmp_path):
+    from accelsim import workload_from_dict
+    wl = workload_from_dict({"name": "g", "tensors": {"x": [1, 4, 4, 4]}, "ops": [
+        {"name": "conv", "kind": "conv", "input": "x", "output": "y", "kh": 1, "kw": 1, "cin": 4, "cout": 4,
+         "groups": 2}]})
+    hw = load_hw(DEFAULT_HW)
+    text = dump_schedule(place(make_schedule(hw, wl, "layer"), 1, hw.sram_capacity()), hw)
+    assert schedule_from_text(text, hw, wl).problems == []
+    bad = text.replace('"y[0:1, 0:4, 0:4, 0:4] @ ofmap', '"y[0:1, 0:4, 0:4, 1:4] @ ofmap', 1)
+    assert bad != text
+    assert any("computes whole groups of 2 output channels" in p.message
+               for p in schedule_from_text(bad, hw, wl).problems)
