@@ -91,10 +91,6 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_schedule(schedule: Schedule, hw: Hardware, path: str | Path) -> None:
-    Path(path).write_text(dump_schedule(schedule, hw), encoding="utf-8")
-
-
 @dataclass
 class ScheduleFile:
     """A schedule file read against a hardware and a workload: the Schedule (None when
