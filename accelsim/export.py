@@ -10,7 +10,7 @@ from pathlib import Path
 from vcd import VCDWriter
 
 from accelsim.errors import ConfigError
-from accelsim.result import Result
+from accelsim.result import Result, union
 from accelsim.timeline import label, lanes, stages
 
 FORMATS = ("perfetto", "vcd")
@@ -106,7 +106,7 @@ def vcd_text(result: Result) -> str:
         for unit in UNIT_ORDER:
             records = [r for r in result.ops if r.unit == unit]
             busy = w.register_var(unit, "busy", "wire", size=1, init=0)
-            for a, b in _union((r.start, r.end) for r in records):
+            for a, b in union((r.start, r.end) for r in records):
                 changes += [(a, seq, busy, 1), (b, seq, busy, 0)]
                 seq += 1
             tracks = [t for t in _tracks(result) if t[0] == unit]
@@ -131,18 +131,6 @@ def vcd_text(result: Result) -> str:
             w.change(var, t, value)
         w.close(result.total_cycles)
     return out.getvalue()
-
-
-def _union(intervals) -> list[tuple[int, int]]:
-    merged: list[list[int]] = []
-    for a, b in sorted(intervals):
-        if b <= a:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
 
 
 def write(result: Result, fmt: str, path: str | Path) -> None:

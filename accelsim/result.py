@@ -182,17 +182,22 @@ class Result:
         return json.dumps(self.to_dict(), indent=2)
 
 
+def union(intervals) -> list[tuple[int, int]]:
+    """The union of `[start, end)` intervals as disjoint, sorted intervals (empty ones dropped)."""
+    merged: list[list[int]] = []
+    for a, b in sorted(intervals):
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
 def busy_cycles(intervals: list[tuple[int, int]]) -> int:
     """Length of the union of `[start, end)` intervals, in cycles."""
-    total, reach = 0, None
-    for start, end in sorted(intervals):
-        if reach is None or start >= reach:
-            total += end - start
-            reach = end
-        elif end > reach:
-            total += end - reach
-            reach = end
-    return total
+    return sum(b - a for a, b in union(intervals))
 
 
 def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from accelsim.box import fmt
 from accelsim.cost import Gemm
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.placement import place
@@ -56,7 +57,7 @@ def hardware_units(hw: Hardware) -> dict[str, int]:
 
 
 def _region_text(region: Region, offset: int | None = None) -> str:
-    text = f"{region.tensor}[{', '.join(f'{a}:{b}' for a, b in zip(region.start, region.stop, strict=True))}]"
+    text = region.tensor + fmt(region.box)
     if region.space != DRAM:
         text += f" @ {region.space}" + (f"+{offset}" if offset is not None else "")
     return text

@@ -10,7 +10,7 @@ import itertools
 import re
 from fractions import Fraction
 
-from accelsim.result import OpRecord, Result, Stage
+from accelsim.result import OpRecord, Result, Stage, union
 
 ROWS = ("DMA in", "conv", "add", "DMA out")
 _PART = re.compile(r"(\d+)$")
@@ -60,13 +60,7 @@ def windows(total: int, count: int) -> list[tuple[int, int]]:
 
 def busy_fraction(result: Result, unit: str, spans: list[tuple[int, int]]) -> list[float]:
     """Per window, the fraction of its cycles in which `unit` has an op in progress."""
-    intervals = sorted((r.start, r.end) for r in result.ops if r.unit == unit and r.end > r.start)
-    merged: list[list[int]] = []
-    for a, b in intervals:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
+    merged = union((r.start, r.end) for r in result.ops if r.unit == unit)
     out, k = [], 0
     for a, b in spans:
         while k < len(merged) and merged[k][1] <= a:
