@@ -59,10 +59,11 @@ def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> di
             "weight": double_w * chunk * kh * kw * cin_g * eb}
 
 
-def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware) -> int:
-    """A quick estimate of the tiled layer's cycles: per stage, the longer of its conv and its
-    DRAM traffic (loads of the next tile, store of the previous) at full bandwidth, plus the
-    DRAM latency when it moves data and the barrier."""
+def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware, pipelined: bool = True) -> int:
+    """A quick estimate of the tiled layer's cycles, DRAM traffic at full bandwidth plus its
+    latency when a stage moves data, and a barrier per stage. Pipelined, per stage the longer
+    of its conv and its traffic (loads of the next tile, store of the previous); else every
+    tile's load, conv and store one after another."""
     n, h, w, c = workload.tensors[conv.input].shape
     _, ho, wo, _ = workload.tensors[conv.output].shape
     eb, sa = hw.element_bytes, hw.systolic_array
@@ -80,11 +81,16 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
             convs.append(systolic_cycles(conv_gemm(conv, workload, rows[1] - rows[0], f),
                                          sa.rows, sa.cols, sa.dataflow, sa.folds))
             stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
+    def memory(moved: int) -> float:
+        return (hw.dram.latency_cycles + moved / bw) if bw and moved else 0
+
+    if not pipelined:
+        return ceil(sum(memory(ld) + cv + memory(st) + 3 * hw.barrier_cycles
+                        for ld, cv, st in zip(loads, convs, stores, strict=True)))
     total = 0
     for s in range(len(convs) + 2):
         moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
-        memory = (hw.dram.latency_cycles + moved / bw) if bw and moved else 0
-        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory) + hw.barrier_cycles
+        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + hw.barrier_cycles
     return ceil(total)
 
 
@@ -97,8 +103,9 @@ def _row_part_candidates(fewest: int, rows: int) -> list[int]:
     return out
 
 
-def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
-    """The fewest filter chunks that fit, then the row parts with the least estimated cycles;
+def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool = True) -> Tiling:
+    """The fewest filter chunks that fit, then the row parts with the least estimated cycles
+    (run pipelined or not, as the schedule will);
     when not even one output row fits, one row per part and the fewest column parts."""
     eb = hw.element_bytes
     sram_bytes = hw.sram_capacity()
@@ -117,7 +124,7 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware) -> Tiling:
         fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
         if fewest is not None:
             candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
-            return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw), t.row_parts))
+            return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):

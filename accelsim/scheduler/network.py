@@ -147,7 +147,7 @@ class _Planner:
                 *add_plan]
         if isinstance(op, Conv | Gemm):
             conv = op if isinstance(op, Conv) else _as_conv(op, wl)
-            chosen = choose_tiling(conv, wl, self.hw)
+            chosen = choose_tiling(conv, wl, self.hw, pipelined)
             rows = wl.tensors[conv.output].shape[1]
             tiling = chosen
             if chosen.col_parts == 1 and (layer.name in self.parts or self.scale > 1):
