@@ -33,6 +33,8 @@ from accelsim.simulation import make_schedule, simulate
 from accelsim.validate import checked_schedule
 from accelsim.workload import load_workload
 
+SPLITS_HELP = ("output-row parts of every layer (default: chosen per layer to fit SRAM, at least 4 "
+               "for a pipelined ConvAdd)")
 DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
 
 
@@ -86,8 +88,7 @@ def _run_choice_args(parser: argparse.ArgumentParser) -> None:
     """Which run to draw or trace: a scheduler's schedule or a schedule file."""
     parser.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
                         help="which schedule (default pipelined)")
-    parser.add_argument("--splits", type=_positive, default=4, metavar="N",
-                        help="H parts of the pipelined schedule (default 4)")
+    parser.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
     parser.add_argument("--sync", choices=SYNC_MODES, default="barrier", help="barrier (default) or deps")
     parser.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
                         help="networks: split LAYER's output rows into N parts (repeatable)")
@@ -113,8 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     _workload_args(run)
     run.add_argument("--schedule", choices=SCHEDULES,
                      help="run one schedule (default: compare all three)")
-    run.add_argument("--splits", type=_positive, default=4, metavar="N",
-                     help="H parts of the pipelined schedule (default 4)")
+    run.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
     run.add_argument("--sync", choices=SYNC_MODES, default="barrier",
@@ -165,8 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     _workload_args(sched)
     sched.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
                        help="which schedule (default pipelined)")
-    sched.add_argument("--splits", type=_positive, default=4, metavar="N",
-                       help="H parts of the pipelined schedule (default 4)")
+    sched.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
     sched.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
                        help="networks: split LAYER's output rows into N parts (repeatable)")
     sched.add_argument("-o", "--output", metavar="SCHED.yaml", help="write here (default: standard output)")
@@ -295,7 +294,7 @@ def _run(args: argparse.Namespace) -> None:
         data = main_result.to_dict()
         if not (args.schedule or args.schedule_file):
             data["comparison"] = [
-                {"schedule": r.schedule, "splits": r.splits, "total_cycles": r.total_cycles,
+                {"schedule": r.schedule, "splits": r.splits, "tiles": r.tiles, "total_cycles": r.total_cycles,
                  "speedup_vs_serial": sp} for r, sp in zip(results, speedups(results), strict=True)]
             data["comparison"] += [{"schedule": kind, "error": str(exc)} for kind, exc in failed.items()]
         print(json.dumps(data, indent=2))

@@ -3,7 +3,7 @@
 `compute_cycles` is what SCALE-Sim 3.0.0 reports for the layer (its conventions:
 ceil output size, folds serialized, minus one per layer). `cycles` is accelsim's
 own simulation of the layer with memory: tiled to fit SRAM, DMA over shared
-DRAM, software-pipelined (the `layer` schedule). `utilization` is the layer's
+DRAM, software-pipelined (the `pipelined` schedule). `utilization` is the layer's
 real MACs / (rows x cols x cycles).
 """
 
@@ -36,9 +36,9 @@ def scalesim_compute_cycles(layer: ScaleSimLayer, hw: Hardware) -> int:
 
 
 def layer_parity(layer: ScaleSimLayer, hw: Hardware) -> LayerParity:
-    result = simulate(hw, layer_workload(layer), "layer")
+    result = simulate(hw, layer_workload(layer), "pipelined")
     return LayerParity(layer.name, scalesim_compute_cycles(layer, hw), result.total_cycles,
-                       result.array_utilization, result.splits, result.dram_read_bytes,
+                       result.array_utilization, result.tiles, result.dram_read_bytes,
                        result.dram_write_bytes)
 
 

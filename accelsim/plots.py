@@ -37,9 +37,9 @@ CHAR_PX = 6.0               # width of one label character at the diagram's font
 
 
 def _title(result: Result, serial_cycles: int | None) -> str:
-    networked = any(r.layer for r in result.ops)
+    networked = result.networked
     head = (f"{result.workload}: {result.schedule}"
-            + (f", N={result.splits}" if result.splits > 1 and not networked else "")
+            + (f", N={result.tiles}" if result.tiles > 1 and not networked else "")
             + f", {result.total_cycles:,} cycles ({result.time_us:,.1f} µs)")
     if serial_cycles:
         head += f", {serial_cycles / result.total_cycles:.2f}x over serial ({serial_cycles:,})"
@@ -89,7 +89,7 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
         nlanes[row] = 1 + max((lane_of[r.id] for r in result.ops if row_of(r) == row), default=0)
     fig = Figure(figsize=(width, 1.2 + 0.75 * len(rows)), layout="constrained")
     ax = fig.subplots()
-    networked = any(r.layer for r in result.ops)
+    networked = result.networked
     ax.set_xlim(x0, x1)
     ax.set_ylim(len(rows) - 0.5, -0.85 if networked else -0.5)     # networks: a strip for layer names
     ax.set_yticks(range(len(rows)), [row if row != "add" or not any(r.kind == "pool" for r in result.ops)
@@ -200,7 +200,7 @@ def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure
 def layers(result: Result, width: float = 11.0) -> Figure:
     """Per layer, its cycles split into compute / memory stall / barrier wait (barrier-synced
     runs), as stacked horizontal bars, first layer on top."""
-    data = result.layers() if any(r.layer for r in result.ops) else [
+    data = result.layers() if result.networked else [
         {"name": result.workload, "cycles": result.total_cycles, "time_split": result.time_split()}]
     names = [d["name"] for d in data]
     fig = Figure(figsize=(width, 1.5 + 0.2 * len(data)), layout="constrained")
@@ -233,7 +233,7 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
     and the DRAM bandwidth roof."""
     hw, sa = result.hw, result.hw.systolic_array
     peak = sa.rows * sa.cols
-    data = result.layers() if any(r.layer for r in result.ops) else [
+    data = result.layers() if result.networked else [
         {"name": result.workload, "cycles": result.total_cycles, "macs": result.macs,
          "dram_read_bytes": result.dram_read_bytes, "dram_write_bytes": result.dram_write_bytes,
          "kinds": sorted({r.kind for r in result.ops})}]

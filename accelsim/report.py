@@ -11,7 +11,7 @@ from accelsim.timeline import label, row_of, stages
 from accelsim.workload import Workload
 
 
-def compare_schedules(hw: Hardware, workload: Workload, splits: int, sync: str = "barrier",
+def compare_schedules(hw: Hardware, workload: Workload, splits: int | None, sync: str = "barrier",
                       parts: dict[str, int] | None = None) -> tuple[list[Result], dict[str, ScheduleError]]:
     """Every schedule kind, serial first: the Results, and why any that could not be built failed."""
     results, failed = [], {}
@@ -42,13 +42,14 @@ def results_table(results: list[Result], with_speedup: bool = True) -> str:
     """Total cycles, per-unit busy cycles and utilization, DRAM bytes and (optionally)
     the speedup of each result over serial."""
     units = list(results[0].units)
-    head = ["schedule", "splits", "total cycles", "time (us)"]
+    head = ["schedule", "splits", "tiles", "total cycles", "time (us)"]
     for u in units:
         head += [f"{u} busy", f"{u} util"]
     head += ["DRAM read B", "DRAM write B"] + (["speedup"] if with_speedup else [])
     rows = []
     for r, speedup in zip(results, speedups(results), strict=True):
-        row = [r.schedule, str(r.splits), f"{r.total_cycles:,}", f"{r.time_us:,.1f}"]
+        row = [r.schedule, "auto" if r.splits is None else str(r.splits), str(r.tiles), f"{r.total_cycles:,}",
+               f"{r.time_us:,.1f}"]
         for u in units:
             row += [f"{r.units[u].busy_cycles:,}", f"{r.units[u].utilization:.1%}"]
         row += [f"{r.dram_read_bytes:,}", f"{r.dram_write_bytes:,}"]
@@ -117,7 +118,7 @@ def pipeline_text(result: Result, max_width: int = 36) -> str:
     for s in st:
         layers = {r.layer for r in by_stage[s.index]}
         here = ", ".join(sorted(layers))
-        if here and here != layer:
+        if result.networked and here != layer:
             lines.append(f"[{here}]")
             layer = here
         row = " | ".join(c.ljust(w) for c, w in zip(cells[s.index], widths, strict=True))

@@ -36,15 +36,12 @@ class OpRecord:
     end: int
     bytes: int = 0          # DRAM bytes a load or store moved
     macs: int = 0           # multiply-accumulates of a conv
+    layer: str = ""         # the op's layer (Op.layer)
+    tile: int | None = None  # its tile of that layer, 1-based (None: shared, e.g. weights)
 
     @property
     def cycles(self) -> int:
         return self.end - self.start
-
-    @property
-    def layer(self) -> str:
-        """The layer an op belongs to: its id up to the last '/' ('' for a lone block)."""
-        return self.id.rpartition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class UnitStats:
 class Result:
     workload: str
     schedule: str
-    splits: int
+    splits: int | None
     total_cycles: int
     units: dict[str, UnitStats]
     ops: tuple[OpRecord, ...]
@@ -81,6 +78,7 @@ class Result:
     sram_occupancy: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     dram_activity: tuple[tuple[Fraction, Fraction], ...] = ()
+    tiles: int = 0          # tiles computed (Schedule.tiles)
 
     @property
     def time_us(self) -> float:
@@ -91,6 +89,12 @@ class Result:
     def array_utilization(self) -> float:
         sa = self.hw.systolic_array
         return self.macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0
+
+    @property
+    def networked(self) -> bool:
+        """Whether the run has more than one layer (then views group its ops by layer)."""
+        first = self.ops[0].layer if self.ops else ""
+        return any(r.layer != first for r in self.ops)
 
     def op(self, op_id: str) -> OpRecord:
         return next(r for r in self.ops if r.id == op_id)
@@ -161,6 +165,7 @@ class Result:
             "workload": self.workload,
             "schedule": self.schedule,
             "splits": self.splits,
+            "tiles": self.tiles,
             "total_cycles": self.total_cycles,
             "time_us": self.time_us,
             "units": {name: {"busy_cycles": u.busy_cycles, "utilization": u.utilization}
@@ -174,7 +179,7 @@ class Result:
             "time_split": self.time_split(),
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
-            **({"layers": self.layers()} if any(r.layer for r in self.ops) else {}),
+            **({"layers": self.layers()} if self.networked else {}),
             "hw": self.hw.to_dict(),
         }
 
@@ -209,4 +214,5 @@ def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: t
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
     macs = sum(op.gemm.macs for op in schedule.ops if op.gemm is not None)
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
-                  dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes)
+                  dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
+                  tiles=schedule.tiles)

@@ -79,7 +79,8 @@ class Region:
 class Op:
     """One operation on one unit. `gemm` is set for conv ops only; `window` is the
     elements a pool op reduces into each output (kh x kw); `offsets` are the byte
-    offsets of its SRAM writes in their buffers, in order (empty: not placed)."""
+    offsets of its SRAM writes in their buffers, in order (empty: not placed); `layer`
+    and `tile` say what part of the workload it works on."""
 
     id: str
     kind: OpKind
@@ -90,6 +91,8 @@ class Op:
     gemm: Gemm | None = None
     window: int = 1
     offsets: tuple[int, ...] = ()
+    layer: str = ""                      # the workload layer it belongs to ("" when not known)
+    tile: int | None = None              # its tile of that layer, 1-based (None: shared, e.g. weights)
 
     @property
     def unit(self) -> str:
@@ -104,11 +107,12 @@ class Op:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Ops in issue order; `name` says which scheduler made it (serial, fused, pipelined)."""
+    """Ops in issue order; `name` says which scheduler made it (serial, fused, pipelined);
+    `splits` the row parts asked of every layer (None: chosen per layer)."""
 
     name: str
     workload: str
-    splits: int
+    splits: int | None
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -137,6 +141,14 @@ class Schedule:
             index[op.id] = i
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "num_stages", 1 + max((op.stage for op in self.ops), default=-1))
+
+    @property
+    def tiles(self) -> int:
+        """Tiles computed: distinct (layer, tile) of the conv, add and pool ops (an op with no
+        tile counts alone)."""
+        compute = [op for op in self.ops if op.unit != "dma"]
+        return len({(op.layer, op.tile) for op in compute if op.tile is not None}) + sum(
+            op.tile is None for op in compute)
 
     def op(self, op_id: str) -> Op:
         return self.ops[self._index[op_id]]

@@ -5,11 +5,13 @@ Format 1 (docs/schedule-format.md has the whole story)::
     format: 1
     name: pipelined                  # what made it (any text)
     workload: resnet50_convadd       # the workload it computes
-    splits: 4
+    splits: 4                        # row parts asked of every layer, or auto (chosen per layer)
     units: {dma: 2, conv: 1, add: 1}                      # of the hardware it was written for
     buffers: {ifmap: 65536, weight: 73728, ofmap: 65536}  # bytes, likewise
     ops:
     - id: conv2
+      layer: conv+add                # the workload layer and its tile (optional: for the views)
+      tile: 2
       unit: conv                     # dma (load, store), conv (conv), add (add, pool)
       kind: conv
       stage: 2                       # a barrier closes every stage
@@ -44,7 +46,7 @@ from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 FORMAT = 1
 TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "notes", "ops")
 MAX_STAGE = 1_000_000
-OP_KEYS = ("id", "unit", "kind", "stage", "deps", "reads", "writes")
+OP_KEYS = ("id", "layer", "tile", "unit", "kind", "stage", "deps", "reads", "writes")
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
                      r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
 _AXIS = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
@@ -76,14 +78,19 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     lines = [f"# accelsim schedule for workload {schedule.workload} on hardware {hw.name}; "
              "format: docs/schedule-format.md",
              f"format: {FORMAT}", f"name: {json.dumps(schedule.name)}",
-             f"workload: {json.dumps(schedule.workload)}", f"splits: {schedule.splits}",
+             f"workload: {json.dumps(schedule.workload)}",
+             f"splits: {'auto' if schedule.splits is None else schedule.splits}",
              f"units: {{{units}}}", f"buffers: {{{buffers}}}"]
     lines.append("notes: " + _flow(schedule.notes) if schedule.notes else "notes: []")
     lines.append("ops:")
     for op in schedule.ops:
         offsets = iter(op.offsets)
-        lines += [f"- id: {json.dumps(op.id)}", f"  unit: {op.unit}", f"  kind: {op.kind}",
-                  f"  stage: {op.stage}"]
+        lines.append(f"- id: {json.dumps(op.id)}")
+        if op.layer:
+            lines.append(f"  layer: {json.dumps(op.layer)}")
+        if op.tile is not None:
+            lines.append(f"  tile: {op.tile}")
+        lines += [f"  unit: {op.unit}", f"  kind: {op.kind}", f"  stage: {op.stage}"]
         if op.deps:
             lines.append(f"  deps: {_flow(op.deps)}")
         lines.append(f"  reads: {_flow(_region_text(r) for r in op.reads)}")
@@ -218,6 +225,13 @@ class _Reader:
             self.problem((*path, "stage"), f"stage must be a whole number from 0 to {MAX_STAGE:,}, "
                                            f"got {stage!r}", op_id)
             ok = False
+        layer, tile = raw.get("layer", ""), raw.get("tile")
+        if not isinstance(layer, str):
+            self.problem((*path, "layer"), f"layer must be a layer name (text), got {layer!r}", op_id)
+            ok = False
+        if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or tile < 1):
+            self.problem((*path, "tile"), f"tile must be a whole number > 0, got {tile!r}", op_id)
+            ok = False
         deps = raw.get("deps", [])
         if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
             self.problem((*path, "deps"), f"deps must be a list of op ids, got {deps!r}", op_id)
@@ -235,6 +249,7 @@ class _Reader:
         if not ok:
             return None
         return {"id": op_id, "kind": kind, "stage": stage, "deps": tuple(deps), "index": i,
+                "layer": layer, "tile": tile,
                 "reads": tuple(r for r, _ in sides["reads"]), "writes": tuple(r for r, _ in sides["writes"]),
                 "offsets": tuple(at for r, at in sides["writes"] if r.space != DRAM)}
 
@@ -340,9 +355,11 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if data.get("workload") != workload.name:
         reader.problem(("workload",), f"the schedule is for workload {data.get('workload')!r}, "
                                       f"but the workload given is {workload.name!r}")
-    splits = data.get("splits", 1)
-    if not isinstance(splits, int) or isinstance(splits, bool) or splits < 1:
-        reader.problem(("splits",), f"splits must be a whole number > 0, got {splits!r}")
+    splits = data.get("splits", "auto")
+    if splits == "auto":
+        splits = None
+    elif not isinstance(splits, int) or isinstance(splits, bool) or splits < 1:
+        reader.problem(("splits",), f"splits must be a whole number > 0 or auto, got {splits!r}")
     notes = data.get("notes") or []
     if not isinstance(notes, list):
         reader.problem(("notes",), "notes must be a list of text")
@@ -379,7 +396,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     result.schedule = Schedule(
         str(data.get("name", "file")), workload.name, splits,
         tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
-                 o["window"], o["offsets"]) for o in ordered),
+                 o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered),
         tuple(str(n) for n in notes))
     return result
 

@@ -7,13 +7,11 @@ number means the same thing in the table, the picture and the trace.
 from __future__ import annotations
 
 import itertools
-import re
 from fractions import Fraction
 
 from accelsim.result import OpRecord, Result, Stage, union
 
 ROWS = ("DMA in", "conv", "add", "DMA out")
-_PART = re.compile(r"(\d+)$")
 
 
 def row_of(record: OpRecord) -> str:
@@ -22,14 +20,14 @@ def row_of(record: OpRecord) -> str:
 
 
 def label(record: OpRecord) -> str:
-    """An op's short name: its id after the layer prefix (conv1, add1, load_x2 ...)."""
-    return record.id.rpartition("/")[2]
+    """An op's short name: its id without its layer's prefix (conv1, add1, load_x2 ...)."""
+    prefix = f"{record.layer}/"
+    return record.id[len(prefix):] if record.layer and record.id.startswith(prefix) else record.id
 
 
 def part(record: OpRecord) -> int | None:
-    """The tile an op works on, from the number its short name ends with (None: shared, e.g. weights)."""
-    m = _PART.search(label(record))
-    return int(m.group(1)) if m else None
+    """The tile an op works on (None: shared, e.g. weights)."""
+    return record.tile
 
 
 def lanes(records: list[OpRecord] | tuple[OpRecord, ...]) -> dict[str, int]:

@@ -22,10 +22,11 @@ def test_run_without_schedule_prints_the_three_schedule_table(capsys):
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].startswith("resnet50_convadd on default: 32x32 OS array")
-    assert lines[1].split()[:4] == ["schedule", "splits", "total", "cycles"]
+    assert lines[1].split()[:5] == ["schedule", "splits", "tiles", "total", "cycles"]
     assert "speedup" in lines[1] and "dma util" in lines[1]
-    assert [line.split()[0] for line in lines[3:]] == ["serial", "fused", "pipelined"]
+    assert [line.split()[0] for line in lines[3:]] == ["serial", "fused", "pipelined", "pipelined:"]
     assert lines[3].split()[-1] == "1.00x"
+    assert lines[6] == "pipelined: 1 of 1 adds fused with the conv before them"
 
 
 def test_run_json_has_the_documented_keys(capsys):
@@ -64,13 +65,14 @@ def test_json_output_is_byte_identical_run_after_run():
 def test_schedules_that_do_not_fit_are_listed_under_the_table(capsys, tmp_path):
     path = tmp_path / "tall.yaml"
     path.write_text(BLOCK.read_text().replace("56, 56, 64", "560, 56, 64"))
-    code, out, _ = run(capsys, "run", DEFAULT_HW, path, "--splits", "40")
+    code, out, _ = run(capsys, "run", DEFAULT_HW, path, "--splits", "8")
     lines = out.splitlines()
     assert code == 0
-    assert [line.split()[0] for line in lines[3:]] == ["pipelined", "serial:", "fused:"]
-    assert lines[3].split()[-1] == "-"                  # no serial run, so no speedup
-    assert "fused: not run: fused schedule (splits=1) needs 4,014,080 bytes in SRAM buffer 'ifmap' in " \
-           "stage 0, but it holds 524,288; use the pipelined schedule or a larger buffer" in out
+    assert [line.split()[0] for line in lines[3:]] == ["serial", "fused", "pipelined:", "fused:"]
+    # parts of 70 output rows read 72 input rows: 72 x 56 x 64 = 258,048 B; pipelined stage 2 holds
+    # the inputs of parts 2 and 3 and the residuals (70 x 56 x 64 = 250,880 B) of parts 1 and 2
+    assert "pipelined: not run: layer 'conv+add' in 8 row parts needs 1,017,856 bytes in SRAM buffer " \
+           "'ifmap' in stage 2, but it holds 524,288; use more splits" in out
 
 
 def test_single_schedule_table(capsys):
@@ -113,7 +115,7 @@ def test_mismatched_add_shapes_exit_2(capsys, tmp_path):
 def test_splits_beyond_output_rows_exit_2(capsys):
     code, _, err = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--splits", "57")
     assert code == 2
-    assert err == "accelsim: error: conv 'conv': splits=57 is more than the 56 output rows to split\n"
+    assert err == "accelsim: error: splits=57 is more than the 56 output rows to split\n"
 
 
 def test_usage_error_exits_2(capsys):

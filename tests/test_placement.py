@@ -12,7 +12,7 @@ from tests.helpers import DEFAULT_HW, ROOT
 @pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
 def test_live_tiles_never_share_bytes_and_stay_inside_the_buffer(trace, kind):
     hw = load_hw(DEFAULT_HW)
-    schedule = place(make_schedule(hw, load_workload(ROOT / "traces" / f"{trace}.yaml"), kind, 4),
+    schedule = place(make_schedule(hw, load_workload(ROOT / "traces" / f"{trace}.yaml"), kind),
                      hw.element_bytes, hw.sram_capacity())
     life = lifetimes(schedule)
     spans = []

@@ -87,7 +87,7 @@ def test_unknown_dependency_is_named_after_the_structure_is_sound():
     (('"x[0:1, 0:5, 0:8, 0:4] @ ifmap+0"', '"x[0:1, 0:4, 0:8, 0:4] @ ifmap+0"'),
      "a load writes the region it reads"),
     (("stage: 0", "stage: -1"), "stage must be a whole number from 0 to 1,000,000, got -1"),
-    (("splits: 2", "splits: two"), "splits must be a whole number > 0, got 'two'"),
+    (("splits: 2", "splits: two"), "splits must be a whole number > 0 or auto, got 'two'"),
     (("stage: 0", "stage: 4000000000000"), "stage must be a whole number from 0 to 1,000,000"),
     (("kind: conv", "kind: [conv]"), "unknown kind \"['conv']\""),
     (("@ weight+0", "@ weight+\u00b2"), "offset must be a whole number of bytes"),
@@ -121,7 +121,7 @@ def test_a_grouped_conv_tile_must_cover_whole_groups(tmp_path):
         {"name": "conv", "kind": "conv", "input": "x", "output": "y", "kh": 1, "kw": 1, "cin": 4, "cout": 4,
          "groups": 2}]})
     hw = load_hw(DEFAULT_HW)
-    text = dump_schedule(place(make_schedule(hw, wl, "layer"), 1, hw.sram_capacity()), hw)
+    text = dump_schedule(place(make_schedule(hw, wl, "pipelined"), 1, hw.sram_capacity()), hw)
     assert schedule_from_text(text, hw, wl).problems == []
     bad = text.replace('"y[0:1, 0:4, 0:4, 0:4] @ ofmap', '"y[0:1, 0:4, 0:4, 1:4] @ ofmap', 1)
     assert bad != text

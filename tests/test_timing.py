@@ -5,13 +5,20 @@ SCALE-Sim 3.0.0 reports each of these counts minus one (its known off-by-one).
 
 import pytest
 
-from accelsim.scheduler import build_schedule
+from accelsim import make_schedule
 from accelsim.timing import compute_op_cycles, sram_port_cycles, unit_cycles
 from tests.helpers import IDEAL_HW, convadd, hw
 
+BIG = {f"sram__{b}__size_bytes": 1 << 30 for b in ("ifmap", "weight", "ofmap")}
+
+
+def fused(workload):
+    """The fused schedule in one tile, on SRAM large enough for any of these shapes."""
+    return make_schedule(hw(**BIG), workload, "fused", 1)
+
 
 def conv_op(**shape):
-    return build_schedule(convadd(**shape), "fused").op("conv1")
+    return fused(convadd(**shape)).op("conv1")
 
 
 def array(dataflow, folds, rows=4, cols=4):
@@ -56,7 +63,7 @@ def test_depthwise_conv_runs_one_gemm_per_group():
 
 def test_sram_port_bandwidth_can_bound_an_op():
     slow = hw(sram__ofmap__bytes_per_cycle=1)
-    op = build_schedule(convadd(h=8, w=8, cin=16, cout=16), "fused").op("add1")
+    op = fused(convadd(h=8, w=8, cin=16, cout=16)).op("add1")
     # add of 1,024 elements on 32 lanes: 32 + 4 = 36 cycles; but it reads 1,024 B of conv
     # output from ofmap and writes 1,024 B back to ofmap through a 1 B/cycle port: 2,048.
     assert unit_cycles(op, slow) == 36

@@ -67,7 +67,7 @@ def test_the_valid_corpus_files_pass(name):
 def test_the_schedulers_own_schedules_are_valid(trace, kind):
     hardware = load_hw(DEFAULT_HW)
     wl = load_workload(ROOT / "traces" / f"{trace}.yaml")
-    schedule = place(make_schedule(hardware, wl, kind, 4), hardware.element_bytes, hardware.sram_capacity())
+    schedule = place(make_schedule(hardware, wl, kind), hardware.element_bytes, hardware.sram_capacity())
     assert validate(schedule, hardware, wl) == []
 
 

@@ -129,7 +129,7 @@ class _Run:
                                   f"{self.env.now}: {stuck}")
         ops = self.schedule.ops
         records = tuple(OpRecord(op.id, op.kind, op.unit, op.stage, self.start[i], self.end[i],
-                                 self.nbytes[i], op.gemm.macs if op.gemm else 0)
+                                 self.nbytes[i], op.gemm.macs if op.gemm else 0, op.layer, op.tile)
                         for i, op in enumerate(ops))
         dram_read = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "load")
         dram_write = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "store")

@@ -1,7 +1,6 @@
-"""Scheduler passes: from a workload to a Schedule the engine runs."""
+"""Scheduler passes: from a workload to a Schedule the engine runs (fuse, tile, pipeline)."""
 
-from accelsim.scheduler.conv_layer import choose_tiling, layer_schedule
-from accelsim.scheduler.convadd import SCHEDULES, build_schedule, find_blocks, is_convadd_chain
+from accelsim.scheduler.conv_layer import choose_tiling
+from accelsim.scheduler.network import SCHEDULES, network_schedule
 
-__all__ = ["SCHEDULES", "build_schedule", "choose_tiling", "find_blocks", "is_convadd_chain",
-           "layer_schedule"]
+__all__ = ["SCHEDULES", "choose_tiling", "network_schedule"]

@@ -9,10 +9,11 @@ from accelsim.workload import Conv, Workload
 
 
 class Builder:
-    """Collects ops for one block, with ids prefixed and stages offset."""
+    """Collects the ops of one layer: ids prefixed with `prefix`, stages offset by
+    `first_stage`, each op marked with the layer's name and its tile."""
 
-    def __init__(self, workload: Workload, prefix: str, first_stage: int):
-        self.workload, self.prefix, self.first_stage = workload, prefix, first_stage
+    def __init__(self, workload: Workload, layer: str, prefix: str, first_stage: int):
+        self.workload, self.layer, self.prefix, self.first_stage = workload, layer, prefix, first_stage
         self.ops: list[Op] = []
 
     def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None,
@@ -31,18 +32,20 @@ class Builder:
         f0, f1 = filters or (0, shape[0])
         return Region(conv.weight, (f0, *(0 for _ in shape[1:])), (f1, *shape[1:]), space)
 
-    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None, window=1) -> str:
+    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None, window=1,
+           tile: int | None = None) -> str:
+        """Add an op (`tile`: the layer's tile it works on, 1-based; None for shared data)."""
         op_id = self.prefix + name
         self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
-                           tuple(self.prefix + d for d in deps), gemm, window))
+                           tuple(self.prefix + d for d in deps), gemm, window, layer=self.layer, tile=tile))
         return op_id
 
-    def load(self, name: str, stage: int, region: Region, space: str) -> Region:
-        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)])
+    def load(self, name: str, stage: int, region: Region, space: str, tile: int | None = None) -> Region:
+        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)], tile=tile)
         return region.moved(space)
 
-    def store(self, name: str, stage: int, region: Region, dep: str) -> None:
-        self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep])
+    def store(self, name: str, stage: int, region: Region, dep: str, tile: int | None = None) -> None:
+        self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep], tile=tile)
 
 
 def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None = None,

@@ -11,7 +11,7 @@ output row fits, one row per part and the fewest output-column parts that fit
 filter chunk; tile t loads its input rows in stage
 t, converts in stage t+1 and stores in stage t+2, and a chunk's weights load
 with its first tile's input. With a single row part the input is loaded once
-and kept for every filter chunk. Layers run one after another.
+and kept for every filter chunk.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from math import ceil
 from accelsim.cost import systolic_cycles
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
-from accelsim.schedule import DRAM, Op, Schedule
-from accelsim.scheduler.builder import Builder, check_fits, conv_gemm
+from accelsim.schedule import DRAM
+from accelsim.scheduler.builder import Builder, conv_gemm
 from accelsim.scheduler.partition import split_rows
 from accelsim.workload import Conv, Workload
 
@@ -59,7 +59,8 @@ def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> di
             "weight": double_w * chunk * kh * kw * cin_g * eb}
 
 
-def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware, pipelined: bool = True) -> int:
+def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware,
+                    pipelined: bool = True) -> int:
     """A quick estimate of the tiled layer's cycles, DRAM traffic at full bandwidth plus its
     latency when a stage moves data, and a barrier per stage. Pipelined, per stage the longer
     of its conv and its traffic (loads of the next tile, store of the previous); else every
@@ -124,7 +125,8 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
         fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
         if fewest is not None:
             candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
-            return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+            return min(candidates,
+                       key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
@@ -170,30 +172,11 @@ def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = Tru
                 x = b.region(conv.input, DRAM, conv.input_rows(*rows, height),
                              cols=conv.input_cols(*cols, width))
                 if x.elements:
-                    reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap"))
+                    reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap", t))
                     deps.insert(0, f"load_x{t}")
             out = b.region(conv.output, "ofmap", rows, (f0, f1),
                            cols=cols if tiling.col_parts > 1 else None)
             b.op(f"conv{t}", "conv", compute, reads, [out], deps,
-                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0, cols[1] - cols[0]))
-            b.store(f"store{t}", store, out, f"conv{t}")
+                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0, cols[1] - cols[0]), tile=t)
+            b.store(f"store{t}", store, out, f"conv{t}", t)
     return tile_stages(t, pipelined)[2] + 1
-
-
-def layer_schedule(workload: Workload, hw: Hardware) -> Schedule:
-    """Every op of `workload` must be a conv; each runs as a tiled, pipelined layer."""
-    ops: list[Op] = []
-    stage, tiles = 0, 1
-    for op in workload.ops:
-        if not isinstance(op, Conv):
-            raise ScheduleError(f"op {op.name!r}: the layer schedule runs conv layers only, "
-                                f"not {op.kind}")
-        tiling = choose_tiling(op, workload, hw)
-        tiles = max(tiles, tiling.tiles)
-        prefix = "" if len(workload.ops) == 1 else f"{op.name}/"
-        builder = Builder(workload, prefix, stage)
-        stage += conv_layer_ops(builder, op, tiling)
-        ops += builder.ops
-    schedule = Schedule("layer", workload.name, tiles, tuple(sorted(ops, key=lambda o: o.stage)))
-    check_fits(schedule, hw.element_bytes, hw.sram_capacity(), "a larger buffer is needed")
-    return schedule

@@ -1,4 +1,6 @@
-"""Whole networks: the fuse pass's layers, each tiled to fit SRAM, run one after another.
+"""The scheduler: the fuse pass's layers, each tiled to fit SRAM, run one after another.
+
+A ConvAdd block is a network of one layer; every workload is scheduled here.
 
 Every layer reads its inputs from DRAM and writes its output back (no tensor
 stays in SRAM between layers). Per layer:
@@ -15,11 +17,15 @@ stays in SRAM between layers). Per layer:
 Kinds: `serial` (nothing fused, no overlap between tiles), `fused` (ConvAdd
 fused, no overlap), `pipelined` (fused, and tile t+1 loads while tile t
 computes and tile t-1 stores).
+
+`splits` fixes the output-row parts of every layer (at most its rows; filter
+and column parts are still chosen to fit), `parts` those of named layers; a
+fixed count that does not fit SRAM is an error naming the layer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
@@ -31,7 +37,7 @@ from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import split_rows
 from accelsim.workload import Add, Conv, Gemm, Pool, Workload
 
-NETWORK_SCHEDULES = ("serial", "fused", "pipelined")
+SCHEDULES = ("serial", "fused", "pipelined")
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,21 @@ class LayerPlan:
     note: str = ""
 
 
-def _fits(ops: list[Op], hw: Hardware) -> bool:
+def _overflow(ops: list[Op], hw: Hardware) -> tuple[str, int, int, int] | None:
     probe = Schedule("probe", "", 1, tuple(sorted(ops, key=lambda op: op.stage)))
-    return overflow(probe, hw.element_bytes, hw.sram_capacity()) is None
+    return overflow(probe, hw.element_bytes, hw.sram_capacity())
+
+
+def _fits(ops: list[Op], hw: Hardware) -> bool:
+    return _overflow(ops, hw) is None
+
+
+def _too_big(name: str, n: int, ops: list[Op], hw: Hardware) -> ScheduleError:
+    over = _overflow(ops, hw)
+    space, need, have, at = over if over else ("?", 0, 0, 0)
+    return ScheduleError(f"layer {name!r} in {n} row parts needs {need:,} bytes in SRAM buffer {space!r} "
+                         f"in stage {at}, but it holds {have:,}; use more splits (or --parts LAYER=N) "
+                         "or a larger buffer")
 
 
 def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
@@ -72,41 +90,53 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
         reads, deps = [], []
         for i, tensor in enumerate(op.inputs):
             name = f"load_{'ab'[i]}{t}"
-            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows, cols=in_cols), "ifmap"))
+            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows, cols=in_cols), "ifmap", t))
             deps.append(name)
         out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
-        b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window)
-        b.store(f"store{t}", store, out, f"{kind}{t}")
+        b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window, tile=t)
+        b.store(f"store{t}", store, out, f"{kind}{t}", t)
     return tile_stages(t, pipelined)[2] + 1
 
 
 @dataclass(frozen=True)
 class _Planner:
-    """Builds each layer's ops: tiling chosen to fit SRAM, or as `parts` says for a layer."""
+    """Builds each layer's ops: tiling chosen to fit SRAM, or the row parts `splits` (every
+    layer) or `parts` (named layers) fix. With `single`, op ids carry no layer prefix."""
 
     workload: Workload
     hw: Hardware
     pipelined: bool
     scale: int = 1
     parts: dict[str, int] = field(default_factory=dict)
+    splits: int | None = None
+    single: bool = False
+
+    def builder(self, name: str, first: int) -> Builder:
+        return Builder(self.workload, name, "" if self.single else f"{name}/", first)
+
+    def fixed(self, name: str) -> int | None:
+        """The row parts fixed for layer `name` (by `parts`, else `splits`), or None."""
+        return self.parts.get(name, self.splits)
 
     def fit(self, name: str, first: int, build, counts: range) -> tuple | None:
         """(ops, stages, count) for the first count in `counts` whose ops fit SRAM (times
-        `scale`, within `counts`, if that fits too), or the count `parts` gives; else None."""
-        prefix = f"{name}/"
-        if name in self.parts:
-            b = Builder(self.workload, prefix, first)
-            stages = build(b, min(self.parts[name], counts[-1]))
+        `scale`, within `counts`, if that fits too), or the fixed count (within `counts`);
+        else None."""
+        fixed = self.fixed(name)
+        if fixed is not None:
+            n = min(fixed, counts[-1])
+            b = self.builder(name, first)
+            stages = build(b, n)
             if not _fits(b.ops, self.hw):
-                raise ScheduleError(f"layer {name!r} in {self.parts[name]} parts does not fit SRAM")
-            return b.ops, stages, min(self.parts[name], counts[-1])
+                raise _too_big(name, n, b.ops, self.hw)
+            return b.ops, stages, n
         for n in counts:
-            b = Builder(self.workload, prefix, first)
+            b = self.builder(name, first)
             stages = build(b, n)
             if not _fits(b.ops, self.hw):
                 continue
             if self.scale > 1:
-                scaled = Builder(self.workload, prefix, first)
+                scaled = self.builder(name, first)
                 scaled_stages = build(scaled, min(n * self.scale, counts[-1]))
                 if _fits(scaled.ops, self.hw):
                     return scaled.ops, scaled_stages, min(n * self.scale, counts[-1])
@@ -133,13 +163,19 @@ class _Planner:
             for chunks in self._filter_chunks(op):
                 # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
                 counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
-                found = self.fit(layer.name, first,
-                                 lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
+                try:
+                    found = self.fit(layer.name, first,
+                                     lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
+                except ScheduleError:
+                    if chunks == self._filter_chunks(op)[-1]:
+                        raise
+                    continue
                 if found:
                     ops, stages, n = found
                     return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
-            conv_ops, conv_stages, conv_plan = self.layer_ops(Layer(op), first)
-            add_ops, add_stages, add_plan = self.layer_ops(Layer(layer.add), first + conv_stages)
+            apart = replace(self, single=False)
+            conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(op), first)
+            add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
             why = "does not fit SRAM in any number of parts; conv and add run apart"
             return conv_ops + add_ops, conv_stages + add_stages, [
                 LayerPlan(conv_plan[0].name, "conv", conv_plan[0].tiles,
@@ -150,16 +186,17 @@ class _Planner:
             chosen = choose_tiling(conv, wl, self.hw, pipelined)
             rows = wl.tensors[conv.output].shape[1]
             tiling = chosen
-            if chosen.col_parts == 1 and (layer.name in self.parts or self.scale > 1):
-                row_parts = self.parts.get(layer.name, chosen.row_parts * self.scale)
+            fixed = self.fixed(layer.name)
+            if chosen.col_parts == 1 and (fixed is not None or self.scale > 1):
+                row_parts = fixed if fixed is not None else chosen.row_parts * self.scale
                 tiling = Tiling(chosen.filter_parts, min(rows, row_parts))
-            b = Builder(wl, f"{layer.name}/", first)
+            b = self.builder(layer.name, first)
             stages = conv_layer_ops(b, conv, tiling, pipelined)
             if not _fits(b.ops, self.hw):
-                if layer.name in self.parts:
-                    raise ScheduleError(f"layer {layer.name!r} in {tiling.row_parts} parts does not fit SRAM")
+                if fixed is not None:
+                    raise _too_big(layer.name, tiling.row_parts, b.ops, self.hw)
                 tiling = chosen                       # a scaled tiling that does not fit: keep the chosen
-                b = Builder(wl, f"{layer.name}/", first)
+                b = self.builder(layer.name, first)
                 stages = conv_layer_ops(b, conv, tiling, pipelined)
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
         _, rows, cols, _ = wl.tensors[op.output].shape
@@ -178,14 +215,16 @@ class _Planner:
 
 
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
-                     parts: dict[str, int] | None = None) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
-    """The schedule of a whole network, how each layer was planned, and why adds did not fuse.
+                     parts: dict[str, int] | None = None,
+                     splits: int | None = None) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+    """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
-    `parts` sets the output-row parts of named layers (a fused layer is named
-    "conv+add"); `tile_scale` multiplies every other layer's row parts (within its
-    rows, where they still fit), for studies of finer tiling."""
-    if kind not in NETWORK_SCHEDULES:
-        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(NETWORK_SCHEDULES)}")
+    `splits` sets the output-row parts of every layer (at most its rows), `parts` those
+    of named layers (a fused layer is named "conv+add"); `tile_scale` multiplies the row
+    parts chosen for the other layers (within their rows, where they still fit), for
+    studies of finer tiling."""
+    if kind not in SCHEDULES:
+        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
     if kind == "serial":
         layers, not_fused = [Layer(op) for op in workload.ops], {}
     else:
@@ -196,20 +235,26 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     if unknown:
         raise ScheduleError(f"--parts names no layer of this {kind} schedule: {', '.join(unknown)} "
                             f"(layers are named like {layers[0].name!r})")
-    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts)
+    if splits is not None:
+        if splits < 1:
+            raise ScheduleError(f"splits must be >= 1, got {splits}")
+        most = max(workload.tensors[layer.output].shape[1] for layer in layers)
+        if splits > most:
+            raise ScheduleError(f"splits={splits} is more than the {most} output rows to split")
+    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1)
     ops, plans, stage = [], [], 0
     for layer in layers:
         layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
         ops += layer_ops
         plans += layer_plans
         stage += stages
-    tiles = max((p.tiles for p in plans), default=1)
     fused = sum(p.kind == "convadd" for p in plans)
     adds = sum(isinstance(op, Add) for op in workload.ops)
-    notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" else [])
+    notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" and adds else [])
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
-    schedule = Schedule(kind, workload.name, tiles, tuple(sorted(ops, key=lambda op: op.stage)), tuple(notes))
+    schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
+                        tuple(notes))
     over = overflow(schedule, hw.element_bytes, hw.sram_capacity())
     if over is not None:                                # each layer was checked: cannot happen
         space, need, _, at = over

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim import ScheduleError, simulate, workload_from_dict
-from accelsim.scheduler import choose_tiling, layer_schedule
+from accelsim import ScheduleError, make_schedule, simulate, workload_from_dict
+from accelsim.scheduler import choose_tiling
 from accelsim.scheduler.conv_layer import Tiling, estimate_cycles
 from tests.helpers import IDEAL_HW, hw
 
@@ -45,7 +45,7 @@ def test_a_big_input_is_split_into_row_parts_with_halos():
     wl = conv_layer(h=64, w=64, cin=32, cout=16)
     h = small_sram(40_000, 262_144, 524_288)
     tiling = choose_tiling(wl.ops[0], wl, h)
-    s = layer_schedule(wl, h)
+    s = make_schedule(h, wl)
     loads = [op.reads[0] for op in s.ops if op.id.startswith("load_x")]
     assert tiling.row_parts >= 7 and len(loads) == tiling.row_parts
     assert max(r.elements for r in loads) * 2 <= 40_000
@@ -68,7 +68,7 @@ def test_a_row_too_wide_for_sram_is_split_into_columns_with_halos():
     machine = small_sram(100_000, 262_144, 524_288)
     tiling = choose_tiling(wl.ops[0], wl, machine)
     assert (tiling.row_parts, tiling.col_parts) == (8, 8)
-    schedule = layer_schedule(wl, machine)
+    schedule = make_schedule(machine, wl)
     widths = {op.reads[0].stop[2] - op.reads[0].start[2] for op in schedule.ops if op.id.startswith("load_x")}
     assert widths == {251, 252}                      # the two edge parts lose the padding column
     assert coverage(schedule) == {(r, c, f): 1 for r in range(8) for c in range(2000) for f in range(8)}
@@ -99,13 +99,13 @@ def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout,
     wl = conv_layer(h=h, w=w, cin=cin, cout=cout, k=k, stride=stride, pad=k // 2)
     machine = small_sram(ifmap, weight, ofmap)
     try:
-        schedule = layer_schedule(wl, machine)
+        schedule = make_schedule(machine, wl)
     except ScheduleError as exc:
         assert "does not fit SRAM" in str(exc)
         return
     for space, (need, _) in schedule.peak_stage_bytes(1).items():
         assert need <= machine.buffer(space).size_bytes
-    result = simulate(machine, wl, "layer")
+    result = simulate(machine, wl, "pipelined")
     for space, peak in result.sram_peak_bytes.items():
         assert peak <= machine.buffer(space).size_bytes
     _, ho, wo, _ = wl.tensors["y"].shape

@@ -1,11 +1,16 @@
+"""A ConvAdd block through the one scheduler: a network of one fused layer."""
+
 import pytest
 
-from accelsim import ScheduleError, load_workload, workload_from_dict
-from accelsim.scheduler import build_schedule
-from tests.helpers import BLOCK, convadd, convadd_data, identity_block
+from accelsim import ScheduleError, load_workload, make_schedule, workload_from_dict
+from tests.helpers import BLOCK, convadd, convadd_data, hw, identity_block
 
 BLOCK_BYTES = 56 * 56 * 64          # one 56x56x64 int8 activation
 WEIGHT_BYTES = 64 * 3 * 3 * 64
+
+
+def build(workload, kind, splits=None, **machine):
+    return make_schedule(hw(**machine), workload, kind, splits)
 
 
 def loaded_bytes(schedule, prefix):
@@ -14,7 +19,7 @@ def loaded_bytes(schedule, prefix):
 
 
 def test_pipelined_puts_add_i_beside_conv_i_plus_1():
-    s = build_schedule(load_workload(BLOCK), "pipelined", 4)
+    s = build(load_workload(BLOCK), "pipelined", 4)
     stage = {op.id: op.stage for op in s.ops}
     assert s.num_stages == 4 + 3
     for p in range(1, 5):
@@ -28,7 +33,7 @@ def test_pipelined_puts_add_i_beside_conv_i_plus_1():
 
 
 def test_pipelined_loads_halo_rows_twice():
-    s = build_schedule(load_workload(BLOCK), "pipelined", 4)
+    s = build(load_workload(BLOCK), "pipelined", 4)
     # output parts of 14 rows read input rows [0,15) [13,29) [27,43) [41,56): 62 rows, not 56
     rows = [op.reads[0].stop[1] - op.reads[0].start[1] for op in s.ops if op.id.startswith("load_x")]
     assert rows == [15, 16, 16, 15]
@@ -38,34 +43,34 @@ def test_pipelined_loads_halo_rows_twice():
 
 
 def test_no_halo_for_1x1_stride_1():
-    s = build_schedule(convadd(k=1, pad=0), "pipelined", 4)
+    s = build(convadd(k=1, pad=0), "pipelined", 4)
     assert loaded_bytes(s, "load_x") == BLOCK_BYTES
 
 
 def test_stride_2_parts_read_overlapping_rows():
     # 3x3 stride 2 pad 1 on 56 rows -> 28 output rows; 2 parts of 14.
     # part 1: rows [0, 13*2 - 1 + 2 + 1) = [0, 28); part 2: [14*2 - 1, 56) = [27, 56)
-    s = build_schedule(convadd(k=3, stride=2, pad=1), "pipelined", 2)
+    s = build(convadd(k=3, stride=2, pad=1), "pipelined", 2)
     boxes = [(op.reads[0].start[1], op.reads[0].stop[1]) for op in s.ops if op.id.startswith("load_x")]
     assert boxes == [(0, 28), (27, 56)]
 
 
 def test_identity_residual_is_read_from_sram_not_loaded_twice():
-    fused = build_schedule(identity_block(), "fused")
+    fused = build(identity_block(), "fused")
     assert [op.id for op in fused.ops] == ["load_w", "load_x1", "conv1", "add1", "store1"]
     assert fused.op("add1").reads[1] == fused.op("load_x1").writes[0]
     assert loaded_bytes(fused, "load") == BLOCK_BYTES + WEIGHT_BYTES
     # 1x1 pipelined: each part's input rows are exactly its residual rows
-    piped = build_schedule(identity_block(k=1, pad=0), "pipelined", 4)
+    piped = build(identity_block(k=1, pad=0), "pipelined", 4)
     assert not [op for op in piped.ops if op.id.startswith("load_res")]
     # a 3x3 part loads halo rows, so its residual rows are a different region: loaded
-    piped = build_schedule(identity_block(), "pipelined", 4)
+    piped = build(identity_block(), "pipelined", 4)
     assert loaded_bytes(piped, "load_res") == BLOCK_BYTES
 
 
 def test_parts_that_read_only_padding_load_nothing():
     # 1x1 conv, pad 3, on 2 rows: 8 output rows, of which rows 0-2 and 5-7 read padding only
-    s = build_schedule(convadd(h=2, w=2, cin=4, cout=4, k=1, pad=3), "pipelined", 8)
+    s = build(convadd(h=2, w=2, cin=4, cout=4, k=1, pad=3), "pipelined", 8)
     loads = {op.id: op.reads[0].stop[1] - op.reads[0].start[1] for op in s.ops if op.id.startswith("load_x")}
     assert loads == {"load_x4": 1, "load_x5": 1}
     assert s.op("conv1").reads == (s.op("load_w").writes[0],)
@@ -73,50 +78,64 @@ def test_parts_that_read_only_padding_load_nothing():
 
 
 def test_conv_parts_become_gemms_of_their_rows():
-    s = build_schedule(load_workload(BLOCK), "pipelined", 3)
+    s = build(load_workload(BLOCK), "pipelined", 3)
     gemms = [s.op(f"conv{p}").gemm for p in (1, 2, 3)]
     assert [(g.m, g.k, g.n) for g in gemms] == [(19 * 56, 576, 64), (19 * 56, 576, 64), (18 * 56, 576, 64)]
 
 
 def test_serial_round_trips_the_conv_output_through_dram():
-    s = build_schedule(load_workload(BLOCK), "serial")
-    assert [op.id for op in s.ops] == ["load_w", "load_x1", "conv1", "store_c1", "load_c1", "load_res1",
-                                       "add1", "store1"]
+    s = build(load_workload(BLOCK), "serial")
+    assert [op.id for op in s.ops] == ["conv/load_x", "conv/load_w1", "conv/conv1", "conv/store1",
+                                       "add/load_a1", "add/load_b1", "add/add1", "add/store1"]
+    assert [op.layer for op in s.ops] == ["conv"] * 4 + ["add"] * 4
     assert loaded_bytes(s, "load") == WEIGHT_BYTES + 3 * BLOCK_BYTES
     assert s.num_stages == 6
 
 
 def test_fused_keeps_the_conv_output_in_sram():
-    s = build_schedule(load_workload(BLOCK), "fused")
+    s = build(load_workload(BLOCK), "fused")
     assert [op.kind for op in s.ops] == ["load", "load", "load", "conv", "add", "store"]
     assert s.op("add1").reads[0].space == "ofmap"
 
 
 def test_a_schedule_that_overflows_sram_is_an_error_at_schedule_time():
-    with pytest.raises(ScheduleError, match=r"fused schedule \(splits=1\) needs 401,408 bytes in SRAM "
+    with pytest.raises(ScheduleError, match=r"layer 'conv\+add' in 1 row parts needs 401,408 bytes in SRAM "
                                             r"buffer 'ifmap' in stage 0, but it holds 300,000"):
-        build_schedule(load_workload(BLOCK), "fused", 1, 1, {"ifmap": 300_000})
-    # four parts fit where one does not
-    build_schedule(load_workload(BLOCK), "pipelined", 4, 1, {"ifmap": 300_000})
+        build(load_workload(BLOCK), "fused", 1, sram__ifmap__size_bytes=300_000)
+    # four parts fit where one does not, and left to choose, fused takes the fewest that fit
+    build(load_workload(BLOCK), "pipelined", 4, sram__ifmap__size_bytes=300_000)
+    assert build(load_workload(BLOCK), "fused", sram__ifmap__size_bytes=300_000).tiles == 2
 
 
 def test_splits_beyond_the_output_rows_is_an_error():
-    with pytest.raises(ScheduleError, match=r"conv 'conv': splits=57 is more than the 56 output rows"):
-        build_schedule(load_workload(BLOCK), "pipelined", 57)
+    with pytest.raises(ScheduleError, match=r"splits=57 is more than the 56 output rows"):
+        build(load_workload(BLOCK), "pipelined", 57)
 
 
-def test_only_conv_add_chains_are_scheduled():
+def test_a_lone_conv_runs_as_a_tiled_conv_layer():
     data = convadd_data()
     data["ops"] = data["ops"][:1]
     del data["tensors"]["r0"], data["tensors"]["x1"]
-    with pytest.raises(ScheduleError, match="expected a conv followed by an add of its output"):
-        build_schedule(workload_from_dict(data), "fused")
+    s = build(workload_from_dict(data), "pipelined", 2)
+    assert [op.id for op in s.ops if op.kind == "conv"] == ["conv1", "conv2"]
+    assert s.notes == ()
 
 
 def test_blocks_of_a_chain_follow_one_another():
-    s = build_schedule(convadd(blocks=2), "pipelined", 2)
-    first = [op for op in s.ops if op.id.startswith("add0/")]
-    second = [op for op in s.ops if op.id.startswith("add1/")]
+    s = build(convadd(blocks=2), "pipelined", 2)
+    first = [op for op in s.ops if op.layer == "conv0+add0"]
+    second = [op for op in s.ops if op.layer == "conv1+add1"]
     assert len(first) == len(second) == 1 + 5 * 2
-    assert max(op.stage for op in first) + 1 == min(op.stage for op in second)
-    assert s.op("add1/load_x1").reads[0].tensor == "x1"     # reads the first block's output
+    assert max(op.stage for op in first) < min(op.stage for op in second)
+    assert s.tiles == 4
+
+
+def test_splits_fix_the_row_parts_and_weights_too_big_split_into_filter_chunks():
+    # a 30,000 B weight buffer cannot hold the block's 36,864 B of weights, nor two chunks of 32
+    # filters in flight (2 x 32 x 576 B); three chunks of at most 22 need 2 x 22 x 576 = 25,344 B.
+    # Each chunk runs in the 4 row parts asked for.
+    s = build(load_workload(BLOCK), "pipelined", 4, sram__weight__size_bytes=30_000)
+    convs = [op for op in s.ops if op.kind == "conv"]
+    chunks = [(op.writes[0].start[3], op.writes[0].stop[3]) for op in convs]
+    assert chunks == [(0, 22)] * 4 + [(22, 44)] * 4 + [(44, 64)] * 4
+    assert s.tiles == 12 and s.splits == 4

@@ -123,7 +123,8 @@ def test_parts_override_a_layers_tiling(hw):
     with pytest.raises(ScheduleError, match=r"--parts names no layer of this pipelined schedule: nope"):
         network_schedule(wl, hw, "pipelined", parts={"nope": 2})
     # conv1's 112 x 112 x 64 output in two parts of 401,408 B: two in flight overflow the ofmap buffer
-    with pytest.raises(ScheduleError, match=r"layer 'conv1' in 2 parts does not fit SRAM"):
+    with pytest.raises(ScheduleError, match=r"layer 'conv1' in 2 row parts needs 802,816 bytes in SRAM "
+                                            r"buffer 'ofmap'"):
         network_schedule(wl, hw, "pipelined", parts={"conv1": 2})
 
 
@@ -185,3 +186,19 @@ def test_stages_with_no_op_cost_no_barrier():
     stages = {r.stage for r in result.ops}
     assert result.time_split()["barrier"] == len(stages) * small.barrier_cycles
     assert sum(result.time_split().values()) == result.total_cycles
+
+
+def test_splits_set_the_row_parts_of_every_layer(hw):
+    wl = trace("resnet18")
+    schedule, plans, _ = network_schedule(wl, hw, "pipelined", splits=7)
+    assert schedule.splits == 7 and schedule.tiles == sum(p.tiles for p in plans)
+    rows_of: dict[str, set] = {}
+    for op in schedule.ops:
+        if op.unit != "dma":
+            out = op.writes[0]
+            rows_of.setdefault(op.layer, set()).add((out.start[1], out.stop[1]))
+    for layer, parts in rows_of.items():
+        height = wl.tensors[next(op for op in schedule.ops if op.layer == layer and op.unit != "dma")
+                            .writes[0].tensor].shape[1]
+        assert len(parts) == min(7, height), layer          # layer4 (7 rows): one row each; fc: 1
+    assert len(rows_of) == len(plans)
