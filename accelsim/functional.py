@@ -26,7 +26,8 @@ from accelsim.box import Box, fmt, intersect, uncovered
 from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
-from accelsim.workload import Add, Conv, Gemm, Pool, Workload
+from accelsim.tiling import tile
+from accelsim.workload import Add, Gemm, Pool, Workload
 
 DTYPES = ("int8", "fp32")
 RTOL, ATOL = 1e-4, 1e-5
@@ -108,38 +109,25 @@ def _pad_value(wop, dtype: np.dtype):
     return 0
 
 
-def _window_box(wop, out: Box) -> Box:
-    """The padded input box (may reach outside the tensor) that output box `out` reads."""
-    (n0, h0, w0, c0), (n1, h1, w1, c1) = out
-    dil = getattr(wop, "dilation", 1)
-    if isinstance(wop, Conv):
-        per_in, per_out = wop.cin // wop.groups, wop.cout // wop.groups
-        ch = ((c0 // per_out) * per_in, ((c1 - 1) // per_out + 1) * per_in)
-    else:
-        ch = (c0, c1)
-    rows = (h0 * wop.stride - wop.pad, (h1 - 1) * wop.stride - wop.pad + (wop.kh - 1) * dil + 1)
-    cols = (w0 * wop.stride - wop.pad, (w1 - 1) * wop.stride - wop.pad + (wop.kw - 1) * dil + 1)
-    return (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
-
-
-def compute(wop, out: Box, fetch, dtype: np.dtype) -> np.ndarray:
+def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.ndarray:
     """The values (of `dtype`) of output box `out` of workload op `wop`; `fetch(tensor,
-    box, fill)` returns the array of a box (positions it cannot supply hold `fill`)."""
+    box, fill)` returns the array of a box (positions it cannot supply hold `fill`), the
+    boxes those of the tile model (a window's padded box, which reaches past the tensor)."""
     if isinstance(wop, Add):
         a, b = (fetch(t, out, 0) for t in wop.inputs)
         acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
         return _finish(acc, a.dtype, wop.relu)
+    need = tile(wop, out, workload)
     if isinstance(wop, Gemm):
-        x = fetch(wop.input, ((*out[0][:-1], 0), (*out[1][:-1], None)), 0)
-        w = fetch(wop.weight, ((out[0][-1], 0), (out[1][-1], None)), 0)
+        x = fetch(wop.input, need.inputs[0][1], 0)
+        w = fetch(wop.weight, need.weight[1], 0)
         acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
         return _finish(x.astype(acc_type) @ w.astype(acc_type).T, x.dtype, wop.relu)
-    box = _window_box(wop, out)
-    x = fetch(wop.input, box, _pad_value(wop, dtype))
+    x = fetch(wop.input, need.padded, _pad_value(wop, dtype))
     if isinstance(wop, Pool):
         return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride), x.dtype, False)
     c0, c1 = out[0][3], out[1][3]
-    w = fetch(wop.weight, ((c0, 0, 0, 0), (c1, wop.kh, wop.kw, wop.cin // wop.groups)), 0)
+    w = fetch(wop.weight, need.weight[1], 0)
     groups = max(1, wop.groups * (c1 - c0) // wop.cout)
     return _finish(conv_valid(x, w, wop.stride, wop.dilation, groups), x.dtype, wop.relu)
 
@@ -148,20 +136,15 @@ def _full(shape) -> Box:
     return (0,) * len(shape), tuple(shape)
 
 
-def _resolve(box: Box, shape) -> Box:
-    """Fill `None` stops with the tensor's extent."""
-    return box[0], tuple(shape[k] if b is None else b for k, b in enumerate(box[1]))
-
-
 def reference(workload: Workload, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every tensor of the workload, each op computed on whole tensors."""
     values = dict(inputs)
 
     def fetch(tensor, box, fill):
-        return _cut(values[tensor], _resolve(box, values[tensor].shape), fill)
+        return _cut(values[tensor], box, fill)
     for wop in workload.ops:
         values[wop.output] = compute(wop, _full(workload.tensors[wop.output].shape), fetch,
-                                     next(iter(inputs.values())).dtype)
+                                     next(iter(inputs.values())).dtype, workload)
     return values
 
 
@@ -259,7 +242,6 @@ class _Machine:
                 out = op.writes[0]
 
                 def fetch(tensor, box, fill, op=op):
-                    box = _resolve(box, self.wl.tensors[tensor].shape)
                     data = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, self.dtype)
                     for r in op.reads:                 # what the op did not read is not its input
                         part = intersect(box, r.box) if r.tensor == tensor else None
@@ -267,7 +249,7 @@ class _Machine:
                             held, _ = self.read_sram(op.id, tensor, part, r.space, fill)
                             data[_slices(part, box[0])] = held
                     return data
-                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype)
+                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl)
                 self.write_sram(out.space, next(offsets), out.tensor, out.box, data, op.id)
 
     def dram_array(self, tensor: str) -> np.ndarray:

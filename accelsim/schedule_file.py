@@ -27,7 +27,6 @@ op's window follow from the workload op whose output it writes.
 
 from __future__ import annotations
 
-import heapq
 import json
 import re
 from dataclasses import dataclass, field
@@ -35,10 +34,12 @@ from pathlib import Path
 
 from accelsim.box import fmt
 from accelsim.cost import Gemm
+from accelsim.graph import topological_order
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.placement import place
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, UNIT_OF_KIND, UNITS, Op, Region, Schedule
+from accelsim.tiling import gemm_of
 from accelsim.workload import Add, Conv, Pool, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -113,22 +114,6 @@ class ScheduleFile:
 def producers(workload: Workload) -> dict[str, object]:
     """Tensor -> the workload op that writes it."""
     return {op.output: op for op in workload.ops}
-
-
-def op_gemm(wop, box: tuple[tuple[int, ...], tuple[int, ...]], workload: Workload) -> Gemm:
-    """The GEMM that computes output box `box` of conv or gemm `wop`."""
-    extents = [b - a for a, b in zip(*box, strict=True)]
-    m = 1
-    for e in extents[:-1]:
-        m *= e
-    chunk = extents[-1]
-    if isinstance(wop, GemmOp):
-        return Gemm(m=m, k=workload.tensors[wop.input].shape[-1], n=chunk, groups=1)
-    per_group = wop.cout // wop.groups
-    k = wop.kh * wop.kw * wop.cin // wop.groups
-    if wop.groups > 1 and chunk % per_group == 0:
-        return Gemm(m=m, k=k, n=per_group, groups=chunk // per_group)
-    return Gemm(m=m, k=k, n=chunk, groups=1)
 
 
 class _Reader:
@@ -285,7 +270,7 @@ class _Reader:
             if per_group and wop.groups > 1 and (out.start[-1] % per_group or out.stop[-1] % per_group):
                 return bad(f"a tile of grouped conv {wop.name} computes whole groups of {per_group} output "
                            f"channels; {out} splits one")
-            return op_gemm(wop, out.box, self.workload), 1
+            return gemm_of(wop, out.box, self.workload), 1
         return None, wop.kh * wop.kw if isinstance(wop, Pool) else 1
 
 
@@ -308,23 +293,10 @@ def _order(raw: list[dict], problem) -> list[dict] | None:
                 ok = False
     if not ok:
         return None
-    waiting = [len(set(op["deps"])) for op in raw]
-    users: list[list[int]] = [[] for _ in raw]
-    for k, op in enumerate(raw):
-        for d in set(op["deps"]):
-            users[index[d]].append(k)
-    ready = [(raw[k]["stage"], k) for k, n in enumerate(waiting) if n == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, k = heapq.heappop(ready)
-        order.append(k)
-        for u in users[k]:
-            waiting[u] -= 1
-            if waiting[u] == 0:
-                heapq.heappush(ready, (raw[u]["stage"], u))
-    if len(order) < len(raw):
-        stuck = {k for k in range(len(raw)) if waiting[k] > 0}
+    order, left = topological_order([[index[d] for d in op["deps"]] for op in raw],
+                                    lambda k: raw[k]["stage"])
+    if left:
+        stuck = set(left)
         k = min(stuck)
         path = [k]                             # walk back through stuck deps until one repeats
         while True:

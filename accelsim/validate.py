@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.box import Box, fmt, intersect, is_empty, uncovered
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.schedule_file import producers, read_schedule
-from accelsim.workload import Add, Conv, Workload, window_input_rows
+from accelsim.tiling import tile
+from accelsim.workload import Add, Workload
 from accelsim.workload import Gemm as GemmOp
 
 MAX_LISTED = 3
@@ -117,36 +118,24 @@ class _Checker:
     # -- compute ops read what their outputs need ------------------------------------------
 
     def needs(self, op: Op) -> list[tuple[str, Box, str]]:
-        """(tensor, box, why) that a compute op's output region needs as input."""
+        """(tensor, box, why) that a compute op's output region needs as input (the tile model's
+        input and weight boxes)."""
         out = op.writes[0]
-        (n0, *_), (n1, *_) = out.box
         wop = self.producers[out.tensor]
+        need = tile(wop, out.box, self.wl)
         if isinstance(wop, Add):
-            return [(t, out.box, "the add's operand") for t in wop.inputs]
-        shape = self.wl.tensors[wop.input].shape
-        if isinstance(wop, GemmOp):
-            c0, c1 = out.start[-1], out.stop[-1]
-            wshape = self.wl.tensors[wop.weight].shape
-            return [(wop.input, ((*out.start[:-1], 0), (*out.stop[:-1], shape[-1])), "the gemm's input"),
-                    (wop.weight, ((c0, 0), (c1, wshape[1])), f"filters {c0}:{c1}")]
-        _, ho0, wo0, c0 = out.start
-        _, ho1, wo1, c1 = out.stop
-        if isinstance(wop, Conv):
-            k, stride, pad, dil = (wop.kh, wop.kw), wop.stride, wop.pad, wop.dilation
-            per_in, per_out = wop.cin // wop.groups, wop.cout // wop.groups
-            channels = ((c0 // per_out) * per_in, ((c1 - 1) // per_out + 1) * per_in)
+            why = "the add's operand"
+        elif isinstance(wop, GemmOp):
+            why = "the gemm's input"
         else:
-            k, stride, pad, dil = (wop.kh, wop.kw), wop.stride, wop.pad, 1
-            channels = (c0, c1)
-        rows = window_input_rows(ho0, ho1, shape[1], k[0], stride, pad, dil)
-        cols = window_input_rows(wo0, wo1, shape[2], k[1], stride, pad, dil)
-        why = (f"output {_rows(out.box)} of a {k[0]}x{k[1]} {wop.kind}, stride {stride}, pad {pad}, "
-               f"need input rows {rows[0]}:{rows[1]}")
-        need = [(wop.input, ((n0, rows[0], cols[0], channels[0]), (n1, rows[1], cols[1], channels[1])), why)]
-        if isinstance(wop, Conv):
-            wshape = self.wl.tensors[wop.weight].shape
-            need.append((wop.weight, ((c0, 0, 0, 0), (c1, *wshape[1:])), f"filters {c0}:{c1}"))
-        return [(t, b, w) for t, b, w in need if all(a < z for a, z in zip(*b, strict=True))]
+            rows = need.inputs[0][1][0][1], need.inputs[0][1][1][1]
+            why = (f"output {_rows(out.box)} of a {wop.kh}x{wop.kw} {wop.kind}, stride {wop.stride}, "
+                   f"pad {wop.pad}, need input rows {rows[0]}:{rows[1]}")
+        found = [(t, box, why) for t, box in need.inputs]
+        if need.weight is not None:
+            c0, c1 = out.start[-1], out.stop[-1]
+            found.append((need.weight[0], need.weight[1], f"filters {c0}:{c1}"))
+        return [(t, b, w) for t, b, w in found if not is_empty(b)]
 
     def inputs(self) -> None:
         for i, op in enumerate(self.s.ops):

@@ -15,13 +15,13 @@ reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm `g` reads
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from accelsim.graph import topological_order
 from accelsim.schema import STRICT, Name, NonNegInt, PosInt, problems, raise_all
 from accelsim.yamlio import YamlDocument, read_yaml
 
@@ -39,17 +39,6 @@ class Tensor:
 
 def _window_output(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
     return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
-
-
-def window_input_rows(out_start: int, out_stop: int, height: int, k: int, stride: int, pad: int,
-                      dilation: int = 1) -> tuple[int, int]:
-    """Input rows `[start, stop)` that output rows `[out_start, out_stop)` of a sliding
-    window read, clipped to `[0, height)` (padding is never stored): empty (start == stop)
-    when those outputs read padding only."""
-    first = out_start * stride - pad
-    last = (out_stop - 1) * stride - pad + (k - 1) * dilation
-    start = min(max(first, 0), height)
-    return start, max(min(last + 1, height), start)
 
 
 class _OneInput:
@@ -99,14 +88,6 @@ class Conv(_Weighted):
         """Output rows (or cols) for `size` input rows and kernel extent `k`."""
         return _window_output(size, k, self.stride, self.pad, self.dilation)
 
-    def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
-        """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read (halo included)."""
-        return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad, self.dilation)
-
-    def input_cols(self, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
-        """Input columns that output columns `[out_start, out_stop)` read (halo included)."""
-        return window_input_rows(out_start, out_stop, width, self.kw, self.stride, self.pad, self.dilation)
-
     def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         n, h, w, _ = x
         return (n, self.output_size(h, self.kh), self.output_size(w, self.kw), self.cout)
@@ -152,14 +133,6 @@ class Pool(_OneInput):
     kw: PosInt
     stride: PosInt = 1
     pad: NonNegInt = 0
-
-    def input_rows(self, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
-        """Input rows `[start, stop)` that output rows `[out_start, out_stop)` read."""
-        return window_input_rows(out_start, out_stop, height, self.kh, self.stride, self.pad)
-
-    def input_cols(self, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
-        """Input columns that output columns `[out_start, out_stop)` read."""
-        return window_input_rows(out_start, out_stop, width, self.kw, self.stride, self.pad)
 
     def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         n, h, w, c = x
@@ -234,28 +207,12 @@ def _fmt(shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
-def _dependency_order(ops: list[tuple[int, Op]], inputs: set[str]) -> tuple[list[tuple[int, Op]], list]:
+def _dependency_order(ops: list[tuple[int, Op]]) -> tuple[list[tuple[int, Op]], list[tuple[int, Op]]]:
     """Ops ordered so each runs after the writers of its inputs (file order breaks ties),
     and the ops left over, which wait on each other in a cycle."""
-    writer = {op.output: i for i, op in ops}
-    by_index = dict(ops)
-    waiting = {i: {t for t in op.inputs if t in writer and t not in inputs} for i, op in ops}
-    readers: dict[str, list[int]] = {}
-    for i, op in ops:
-        for t in op.inputs:
-            readers.setdefault(t, []).append(i)
-    ready = [i for i, w in waiting.items() if not w]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append((i, by_index[i]))
-        for j in readers.get(by_index[i].output, ()):
-            waiting[j].discard(by_index[i].output)
-            if not waiting[j] and j not in dict(order) and j not in ready:
-                heapq.heappush(ready, j)
-    done = {i for i, _ in order}
-    return order, [(i, op) for i, op in ops if i not in done]
+    writer = {op.output: k for k, (_, op) in enumerate(ops)}
+    order, left = topological_order([{writer[t] for t in op.inputs if t in writer} for _, op in ops])
+    return [ops[k] for k in order], [ops[k] for k in left]
 
 
 def workload_from_document(doc: YamlDocument) -> Workload:
@@ -306,7 +263,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     raise_all(found)
 
     graph_inputs = {t for t in declared if t not in produced}
-    order, cycle = _dependency_order(ops, graph_inputs)
+    order, cycle = _dependency_order(ops)
     if cycle:
         raise_all([f"{where(cycle[0][0], cycle[0][1])}: ops "
                    f"{', '.join(op.name for _, op in cycle)} wait on each other's outputs (a cycle)"])

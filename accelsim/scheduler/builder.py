@@ -1,10 +1,10 @@
-"""Pieces every scheduler shares: an op collector, the GEMM of a conv tile, the SRAM fit check."""
+"""Pieces every scheduler pass shares: an op collector that asks the tile model, the SRAM fit check."""
 
 from __future__ import annotations
 
-from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.tiling import Tile, tile
 from accelsim.workload import Conv, Workload
 
 
@@ -24,6 +24,15 @@ class Builder:
         w0, w1 = cols or (0, w)
         c0, c1 = channels or (0, c)
         return Region(tensor, (0, r0, w0, c0), (n, r1, w1, c1), space)
+
+    def tile(self, op, out: Region) -> Tile:
+        """The tile model's answer for output region `out` of workload op `op`."""
+        return tile(op, out.box, self.workload)
+
+    def input_region(self, t: Tile, tensor: str, space: str) -> Region:
+        """The box of `tensor` that tile `t` reads, as a region in `space`."""
+        start, stop = t.input_box(tensor)
+        return Region(tensor, start, stop, space)
 
     def weights(self, conv: Conv, space: str, filters: tuple[int, int] | None = None) -> Region:
         """The conv's weights (`[Cout, kh, kw, Cin/groups]`, or a gemm's `[out, in]`), or
@@ -46,17 +55,6 @@ class Builder:
 
     def store(self, name: str, stage: int, region: Region, dep: str, tile: int | None = None) -> None:
         self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep], tile=tile)
-
-
-def conv_gemm(conv: Conv, workload: Workload, out_rows: int, filters: int | None = None,
-              out_cols: int | None = None) -> Gemm:
-    """The GEMM of `out_rows` output rows (of `out_cols` columns and `filters` of the conv's
-    filters; default all)."""
-    n, _, wo, _ = workload.tensors[conv.output].shape
-    wo = wo if out_cols is None else out_cols
-    g = conv.groups
-    cout = conv.cout if filters is None else filters
-    return Gemm(m=n * out_rows * wo, k=conv.kh * conv.kw * conv.cin // g, n=cout // g, groups=g)
 
 
 def overflow(schedule: Schedule, element_bytes: int,

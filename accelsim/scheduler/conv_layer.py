@@ -23,8 +23,9 @@ from accelsim.cost import systolic_cycles
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
-from accelsim.scheduler.builder import Builder, conv_gemm
+from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.partition import split_rows
+from accelsim.tiling import cols_read, gemm_of, rows_read
 from accelsim.workload import Conv, Workload
 
 
@@ -47,8 +48,8 @@ def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> di
     _, ho, wo, _ = workload.tensors[conv.output].shape
     chunk = -(-conv.cout // tiling.filter_parts)
     parts, cols = split_rows(ho, tiling.row_parts), split_rows(wo, tiling.col_parts)
-    in_rows = max(b - a for a, b in (conv.input_rows(*p, h) for p in parts))
-    in_cols = max(b - a for a, b in (conv.input_cols(*p, w) for p in cols))
+    in_rows = max(b - a for a, b in (rows_read(conv, *p, h) for p in parts))
+    in_cols = max(b - a for a, b in (cols_read(conv, *p, w) for p in cols))
     out_rows, out_cols = max(b - a for a, b in parts), max(b - a for a, b in cols)
     _, kh, kw, cin_g = conv.weight_shape
     double_in = 2 if tiling.row_parts * tiling.col_parts > 1 else 1
@@ -76,11 +77,12 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
         for i, rows in enumerate(parts):
-            a, b = conv.input_rows(*rows, h)
+            a, b = rows_read(conv, *rows, h)
             x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
             loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
-            convs.append(systolic_cycles(conv_gemm(conv, workload, rows[1] - rows[0], f),
-                                         sa.rows, sa.cols, sa.dataflow, sa.folds))
+            out = ((0, rows[0], 0, f0), (n, rows[1], wo, f0 + f))
+            gemm = gemm_of(conv, out, workload)
+            convs.append(systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds))
             stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
     def memory(moved: int) -> float:
         return (hw.dram.latency_cycles + moved / bw) if bw and moved else 0
@@ -147,16 +149,14 @@ def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:
 
 def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = True) -> int:
     """Ops of one tiled conv layer; returns the stages used."""
-    wl = b.workload
-    _, height, width, _ = wl.tensors[conv.input].shape
-    _, ho, wo, _ = wl.tensors[conv.output].shape
+    _, ho, wo, _ = b.workload.tensors[conv.output].shape
     parts = [(rows, cols) for rows in split_rows(ho, tiling.row_parts)
              for cols in split_rows(wo, tiling.col_parts)]
     chunk = -(-conv.cout // tiling.filter_parts)
     kept = None
     if len(parts) == 1:
-        kept = b.load("load_x", 0, b.region(conv.input, DRAM, conv.input_rows(0, ho, height),
-                                            cols=conv.input_cols(0, wo, width)), "ifmap")
+        whole = b.tile(conv, b.region(conv.output, DRAM))
+        kept = b.load("load_x", 0, b.input_region(whole, conv.input, DRAM), "ifmap")
     t = 0
     for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
         f1 = min(f0 + chunk, conv.cout)
@@ -168,15 +168,14 @@ def conv_layer_ops(b: Builder, conv: Conv, tiling: Tiling, pipelined: bool = Tru
             if kept is not None:
                 reads.insert(0, kept)
                 deps.insert(0, "load_x")
-            else:
-                x = b.region(conv.input, DRAM, conv.input_rows(*rows, height),
-                             cols=conv.input_cols(*cols, width))
+            out = b.region(conv.output, "ofmap", rows, (f0, f1),
+                           cols=cols if tiling.col_parts > 1 else None)
+            part = b.tile(conv, out)
+            if kept is None:
+                x = b.input_region(part, conv.input, DRAM)
                 if x.elements:
                     reads.insert(0, b.load(f"load_x{t}", load, x, "ifmap", t))
                     deps.insert(0, f"load_x{t}")
-            out = b.region(conv.output, "ofmap", rows, (f0, f1),
-                           cols=cols if tiling.col_parts > 1 else None)
-            b.op(f"conv{t}", "conv", compute, reads, [out], deps,
-                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0, cols[1] - cols[0]), tile=t)
+            b.op(f"conv{t}", "conv", compute, reads, [out], deps, part.gemm, tile=t)
             b.store(f"store{t}", store, out, f"conv{t}", t)
     return tile_stages(t, pipelined)[2] + 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accelsim.schedule import DRAM
-from accelsim.scheduler.builder import Builder, conv_gemm
+from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.partition import split_rows
 from accelsim.workload import Add, Conv
 
@@ -40,7 +40,6 @@ def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool, f
     part whose outputs read only padding loads no input rows.
     """
     conv, add, wl = block.conv, block.add, b.workload
-    height = wl.tensors[conv.input].shape[1]
     parts = split_rows(wl.tensors[conv.output].shape[1], splits)
     chunk = -(-conv.cout // filter_parts)
     t = 0
@@ -53,7 +52,9 @@ def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool, f
             t += 1
             s = t - 1 if pipelined else 4 * (t - 1)          # this tile's load stage
             conv_reads, conv_deps = [w], [w_id]
-            x = b.region(conv.input, DRAM, conv.input_rows(*rows, height))
+            c = b.region(conv.output, "ofmap", rows, channels)
+            part = b.tile(conv, c)
+            x = b.input_region(part, conv.input, DRAM)
             if x.elements:
                 x = b.load(f"load_x{t}", s, x, "ifmap", t)
                 conv_reads.insert(0, x)
@@ -64,9 +65,7 @@ def convadd_ops(b: Builder, block: ConvAddBlock, splits: int, pipelined: bool, f
             else:
                 res_dep = f"load_res{t}"
                 b.load(res_dep, s + 1 if pipelined else s, r.moved(DRAM), "ifmap", t)
-            c = b.region(conv.output, "ofmap", rows, channels)
-            b.op(f"conv{t}", "conv", s + 1, conv_reads, [c], conv_deps,
-                 conv_gemm(conv, wl, rows[1] - rows[0], f1 - f0), tile=t)
+            b.op(f"conv{t}", "conv", s + 1, conv_reads, [c], conv_deps, part.gemm, tile=t)
             y = b.region(add.output, "ofmap", rows, channels)
             b.op(f"add{t}", "add", s + 2, [c, r], [y], [f"conv{t}", res_dep], tile=t)
             b.store(f"store{t}", s + 3, y, f"add{t}", t)

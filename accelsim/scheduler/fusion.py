@@ -10,9 +10,9 @@ did not fuse.
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
+from accelsim.graph import topological_order
 from accelsim.workload import Add, Conv, Op, Workload
 
 
@@ -77,23 +77,11 @@ def plan_fusion(workload: Workload) -> FusionPlan:
 
     fused_adds = {add.name for add in fused_with.values()}
     layers = [Layer(op, fused_with.get(op.name)) for op in workload.ops if op.name not in fused_adds]
-    index = {layer.name: i for i, layer in enumerate(layers)}
-    made_by = {layer.output: layer.name for layer in layers}
-    made_by.update({layer.op.output: layer.name for layer in layers if layer.add})
-    needs = {}
-    for layer in layers:
-        inputs = set(layer.op.inputs) | ({layer.residual} if layer.add else set())
-        needs[layer.name] = {made_by[t] for t in inputs if t in made_by and made_by[t] != layer.name}
-    ready = [index[n] for n, w in needs.items() if not w]
-    heapq.heapify(ready)
-    order, done = [], set()
-    while ready:
-        layer = layers[heapq.heappop(ready)]
-        order.append(layer)
-        done.add(layer.name)
-        for other in layers:
-            if other.name not in done and layer.name in needs[other.name]:
-                needs[other.name].discard(layer.name)
-                if not needs[other.name] and index[other.name] not in ready:
-                    heapq.heappush(ready, index[other.name])
-    return FusionPlan(tuple(order), not_fused)
+    made_by = {layer.output: k for k, layer in enumerate(layers)}
+    made_by.update({layer.op.output: k for k, layer in enumerate(layers) if layer.add})
+    needs = []
+    for k, layer in enumerate(layers):
+        inputs = set(layer.op.inputs) | ({layer.residual} if layer.residual else set())
+        needs.append({made_by[t] for t in inputs if t in made_by and made_by[t] != k})
+    order, _ = topological_order(needs)
+    return FusionPlan(tuple(layers[k] for k in order), not_fused)

@@ -76,24 +76,20 @@ def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
 def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, col_parts: int = 1) -> int:
     """An add or pool on the add unit, in `parts` output-row parts (times `col_parts` column
     parts); returns the stages used."""
-    wl = b.workload
-    _, height, width, _ = wl.tensors[op.inputs[0]].shape
-    _, rows_out, cols_out, _ = wl.tensors[op.output].shape
+    _, rows_out, cols_out, _ = b.workload.tensors[op.output].shape
     tiles = [(rows, cols) for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
-    pool = isinstance(op, Pool)
-    kind, window = ("pool", op.kh * op.kw) if pool else ("add", 1)
+    kind = "pool" if isinstance(op, Pool) else "add"
     t = 0
     for t, (rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
-        in_rows = op.input_rows(*rows, height) if pool else rows
-        in_cols = (op.input_cols(*cols, width) if pool else cols) if col_parts > 1 else None
+        out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
+        part = b.tile(op, out)
         reads, deps = [], []
         for i, tensor in enumerate(op.inputs):
             name = f"load_{'ab'[i]}{t}"
-            reads.append(b.load(name, load, b.region(tensor, DRAM, in_rows, cols=in_cols), "ifmap", t))
+            reads.append(b.load(name, load, b.input_region(part, tensor, DRAM), "ifmap", t))
             deps.append(name)
-        out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
-        b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=window, tile=t)
+        b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=part.window, tile=t)
         b.store(f"store{t}", store, out, f"{kind}{t}", t)
     return tile_stages(t, pipelined)[2] + 1
 

@@ -1,5 +1,5 @@
-"""Splitting a conv's output rows into parts (the input rows each part reads, halo
-included, come from `Conv.input_rows`)."""
+"""Splitting a layer's output rows into parts (the input rows each part reads, halo
+included, come from the tile model, `accelsim.tiling`)."""
 
 from __future__ import annotations
 

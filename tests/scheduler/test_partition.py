@@ -2,7 +2,6 @@ import pytest
 
 from accelsim.errors import ScheduleError
 from accelsim.scheduler.partition import split_rows
-from tests.helpers import convadd
 
 
 def test_equal_parts():
@@ -20,29 +19,3 @@ def test_one_row_per_part_is_allowed_more_is_an_error():
         split_rows(3, 4)
     with pytest.raises(ScheduleError, match="splits must be >= 1"):
         split_rows(3, 0)
-
-
-def test_halo_rows_3x3_stride_1_pad_1():
-    conv = convadd(h=56, k=3, stride=1, pad=1).ops[0]
-    # output rows [14, 28) read input rows 13 .. 28 (one halo row on each side)
-    assert conv.input_rows(14, 28, 56) == (13, 29)
-    # the first and last parts lose the row that lies in the padding
-    assert conv.input_rows(0, 14, 56) == (0, 15)
-    assert conv.input_rows(42, 56, 56) == (41, 56)
-
-
-def test_halo_rows_3x3_stride_2():
-    conv = convadd(h=9, w=9, cin=4, cout=10, k=3, stride=2, pad=0).ops[0]
-    # output rows [1, 3): first = 1*2 = 2, last = 2*2 + 2 = 6 -> rows [2, 7)
-    assert conv.input_rows(1, 3, 9) == (2, 7)
-
-
-def test_no_halo_for_1x1_stride_1():
-    conv = convadd(k=1, pad=0).ops[0]
-    assert conv.input_rows(14, 28, 56) == (14, 28)
-
-
-def test_halo_with_dilation():
-    conv = convadd(h=20, w=20, k=3, pad=2, dilation=2).ops[0]
-    # output rows [5, 10): first = 5 - 2 = 3, last = 9 - 2 + 2*2 = 11 -> [3, 12)
-    assert conv.input_rows(5, 10, 20) == (3, 12)

@@ -1,0 +1,129 @@
+"""The one tile model: what computing one output box of a workload op takes.
+
+Given a workload op and a box of its output (NHWC elements, `[start, stop)` per
+axis), `tile` returns the box each input tensor must supply (for a conv or pool:
+the window's halo rows and columns under stride, dilation and padding, clipped
+to the tensor since padding is never stored; for a grouped conv: the input
+channels of the output channels' groups), the weight box, the GEMM the conv unit
+runs, and the bytes each moves. The scheduler, the schedule-file reader, the
+validator, functional execution and the views all ask it, so a halo is counted
+one way everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelsim.box import Box, volume
+from accelsim.cost import Gemm
+from accelsim.workload import Add, Conv, Pool, Workload
+from accelsim.workload import Gemm as GemmOp
+from accelsim.workload import Op as WorkloadOp
+
+
+def window_padded(out_start: int, out_stop: int, k: int, stride: int, pad: int,
+                  dilation: int = 1) -> tuple[int, int]:
+    """Input positions `[start, stop)` that outputs `[out_start, out_stop)` of a sliding
+    window read, before clipping: negative or past the end where they read padding."""
+    return out_start * stride - pad, (out_stop - 1) * stride - pad + (k - 1) * dilation + 1
+
+
+def window_span(out_start: int, out_stop: int, size: int, k: int, stride: int, pad: int,
+                dilation: int = 1) -> tuple[int, int]:
+    """`window_padded` clipped to `[0, size)`: empty (start == stop) when those outputs read
+    padding only."""
+    first, stop = window_padded(out_start, out_stop, k, stride, pad, dilation)
+    start = min(max(first, 0), size)
+    return start, max(min(stop, size), start)
+
+
+def rows_read(op: Conv | Pool, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
+    """Input rows (halo included, clipped) that output rows `[out_start, out_stop)` of a conv
+    or pool read."""
+    return window_span(out_start, out_stop, height, op.kh, op.stride, op.pad, getattr(op, "dilation", 1))
+
+
+def cols_read(op: Conv | Pool, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
+    """Input columns (halo included, clipped) that output columns `[out_start, out_stop)` read."""
+    return window_span(out_start, out_stop, width, op.kw, op.stride, op.pad, getattr(op, "dilation", 1))
+
+
+def conv_channels(conv: Conv, c0: int, c1: int) -> tuple[int, int]:
+    """Input channels `[start, stop)` that output channels `[c0, c1)` of `conv` read: the whole
+    groups they fall in (all channels when groups == 1)."""
+    per_in, per_out = conv.cin // conv.groups, conv.cout // conv.groups
+    return (c0 // per_out) * per_in, ((c1 - 1) // per_out + 1) * per_in
+
+
+@dataclass(frozen=True)
+class Tile:
+    """What computing output box `out` of workload op `op` takes; boxes in elements.
+
+    `inputs` holds, per input tensor in `op.inputs` order, the box it must supply
+    (clipped; empty when the outputs read padding only); `padded` is a window op's
+    input box before clipping (None for add and gemm); `weight` the weight tensor and
+    box (conv, gemm); `gemm` what the conv unit runs (conv, gemm); `window` the input
+    elements reduced into each output (kh x kw for a pool, 1 otherwise)."""
+
+    op: WorkloadOp
+    out: Box
+    inputs: tuple[tuple[str, Box], ...]
+    padded: Box | None = None
+    weight: tuple[str, Box] | None = None
+    gemm: Gemm | None = None
+    window: int = 1
+
+    def input_box(self, tensor: str) -> Box:
+        return next(box for name, box in self.inputs if name == tensor)
+
+    def input_bytes(self, element_bytes: int) -> int:
+        """Bytes of every input box (weights not included)."""
+        return sum(volume(box) for _, box in self.inputs) * element_bytes
+
+    def weight_bytes(self, element_bytes: int) -> int:
+        return volume(self.weight[1]) * element_bytes if self.weight else 0
+
+    def output_bytes(self, element_bytes: int) -> int:
+        return volume(self.out) * element_bytes
+
+
+def gemm_of(op: Conv | GemmOp, out: Box, workload: Workload) -> Gemm:
+    """The GEMM that computes output box `out` of a conv or gemm: M output positions, K
+    inputs per output, N output channels (per group: a grouped conv's box of whole groups
+    runs as that many GEMMs)."""
+    extents = [b - a for a, b in zip(*out, strict=True)]
+    m = 1
+    for e in extents[:-1]:
+        m *= e
+    chunk = extents[-1]
+    if isinstance(op, GemmOp):
+        return Gemm(m=m, k=workload.tensors[op.input].shape[-1], n=chunk, groups=1)
+    per_group = op.cout // op.groups
+    k = op.kh * op.kw * op.cin // op.groups
+    if op.groups > 1 and chunk % per_group == 0:
+        return Gemm(m=m, k=k, n=per_group, groups=chunk // per_group)
+    return Gemm(m=m, k=k, n=chunk, groups=1)
+
+
+def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
+    """The tile of `op` that computes output box `out`."""
+    if isinstance(op, Add):
+        return Tile(op, out, tuple((t, out) for t in op.inputs))
+    shape = workload.tensors[op.input].shape
+    if isinstance(op, GemmOp):
+        (*lo, c0), (*hi, c1) = out
+        weight = ((c0, 0), (c1, shape[-1]))
+        return Tile(op, out, ((op.input, ((*lo, 0), (*hi, shape[-1]))),),
+                    weight=(op.weight, weight), gemm=gemm_of(op, out, workload))
+    (n0, h0, w0, c0), (n1, h1, w1, c1) = out
+    dilation = op.dilation if isinstance(op, Conv) else 1
+    ch = conv_channels(op, c0, c1) if isinstance(op, Conv) else (c0, c1)
+    rows = window_padded(h0, h1, op.kh, op.stride, op.pad, dilation)
+    cols = window_padded(w0, w1, op.kw, op.stride, op.pad, dilation)
+    padded = (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
+    r, c = rows_read(op, h0, h1, shape[1]), cols_read(op, w0, w1, shape[2])
+    inputs = ((op.input, ((n0, r[0], c[0], ch[0]), (n1, r[1], c[1], ch[1]))),)
+    if isinstance(op, Pool):
+        return Tile(op, out, inputs, padded, window=op.kh * op.kw)
+    weight = ((c0, 0, 0, 0), (c1, op.kh, op.kw, op.cin // op.groups))
+    return Tile(op, out, inputs, padded, (op.weight, weight), gemm_of(op, out, workload))

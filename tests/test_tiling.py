@@ -1,0 +1,90 @@
+"""The tile model: input boxes with halos, channel groups, weights, GEMMs and bytes, by hand."""
+
+from accelsim import workload_from_dict
+from accelsim.cost import Gemm
+from accelsim.tiling import rows_read, tile, window_padded
+from tests.helpers import convadd, convadd_data
+
+
+def test_halo_rows_3x3_stride_1_pad_1():
+    conv = convadd(h=56, k=3, stride=1, pad=1).ops[0]
+    # output rows [14, 28) read input rows 13 .. 28 (one halo row on each side)
+    assert rows_read(conv, 14, 28, 56) == (13, 29)
+    # the first and last parts lose the row that lies in the padding
+    assert rows_read(conv, 0, 14, 56) == (0, 15)
+    assert rows_read(conv, 42, 56, 56) == (41, 56)
+
+
+def test_halo_rows_3x3_stride_2():
+    conv = convadd(h=9, w=9, cin=4, cout=10, k=3, stride=2, pad=0).ops[0]
+    # output rows [1, 3): first = 1*2 = 2, last = 2*2 + 2 = 6 -> rows [2, 7)
+    assert rows_read(conv, 1, 3, 9) == (2, 7)
+
+
+def test_no_halo_for_1x1_stride_1():
+    conv = convadd(k=1, pad=0).ops[0]
+    assert rows_read(conv, 14, 28, 56) == (14, 28)
+
+
+def test_halo_with_dilation():
+    conv = convadd(h=20, w=20, k=3, pad=2, dilation=2).ops[0]
+    # output rows [5, 10): first = 5 - 2 = 3, last = 9 - 2 + 2*2 = 11 -> [3, 12)
+    assert rows_read(conv, 5, 10, 20) == (3, 12)
+
+
+def test_a_conv_tile_reads_its_halo_and_pads_nothing():
+    wl = convadd(h=56, w=56, cin=64, cout=64, k=3, stride=1, pad=1)
+    conv = wl.ops[0]
+    t = tile(conv, ((0, 14, 0, 0), (1, 28, 56, 32)), wl)
+    # rows 13..28 and all 56 columns (the padding columns -1 and 56 are not stored); all 64 input
+    # channels feed each of the 32 filters
+    assert t.inputs == (("x0", ((0, 13, 0, 0), (1, 29, 56, 64))),)
+    assert t.padded == ((0, 13, -1, 0), (1, 29, 57, 64))
+    assert t.weight == ("conv0.weight", ((0, 0, 0, 0), (32, 3, 3, 64)))
+    assert t.gemm == Gemm(m=14 * 56, k=3 * 3 * 64, n=32)
+    assert t.input_bytes(1) == 16 * 56 * 64 and t.weight_bytes(2) == 2 * 32 * 576
+    assert t.output_bytes(1) == 14 * 56 * 32
+
+
+def test_a_grouped_conv_tile_reads_its_groups_channels():
+    # 8 -> 16 channels in 4 groups: each group maps 2 input channels to 4 output channels
+    data = convadd_data(h=8, w=8, cin=8, cout=16, k=1, pad=0)
+    data["ops"][0]["groups"] = 4
+    data["tensors"].update({"c0": [1, 8, 8, 16], "r0": [1, 8, 8, 16], "x1": [1, 8, 8, 16]})
+    wl = workload_from_dict(data)
+    t = tile(wl.ops[0], ((0, 0, 0, 4), (1, 8, 8, 12)), wl)           # output channels of groups 1 and 2
+    assert t.inputs[0][1] == ((0, 0, 0, 2), (1, 8, 8, 6))
+    assert t.gemm == Gemm(m=64, k=2, n=4, groups=2)
+
+
+def test_an_add_reads_its_output_box_of_both_inputs():
+    wl = convadd(h=8, w=8, cin=4, cout=4)
+    box = ((0, 2, 0, 0), (1, 5, 8, 4))
+    t = tile(wl.ops[1], box, wl)
+    assert t.inputs == (("c0", box), ("r0", box)) and t.gemm is None and t.window == 1
+
+
+def test_a_pool_reads_its_window_and_reduces_kh_kw_inputs():
+    data = {"name": "p", "tensors": {"x": [1, 112, 112, 8]},
+            "ops": [{"name": "pool", "kind": "maxpool", "input": "x", "output": "y", "kh": 3, "kw": 3,
+                     "stride": 2, "pad": 1}]}
+    wl = workload_from_dict(data)
+    t = tile(wl.ops[0], ((0, 0, 0, 0), (1, 28, 56, 8)), wl)
+    # outputs 0..27 read rows -1 .. 27*2 - 1 + 2 = 55: rows [0, 56) once the padding row is cut
+    assert t.inputs[0][1] == ((0, 0, 0, 0), (1, 56, 112, 8))
+    assert t.window == 9 and t.weight is None
+
+
+def test_a_gemm_tile_reads_every_input_feature():
+    data = {"name": "fc", "tensors": {"x": [1, 1, 1, 2048]},
+            "ops": [{"name": "fc", "kind": "gemm", "input": "x", "output": "y", "out_features": 1000}]}
+    wl = workload_from_dict(data)
+    t = tile(wl.ops[0], ((0, 0, 0, 100), (1, 1, 1, 300)), wl)
+    assert t.inputs[0][1] == ((0, 0, 0, 0), (1, 1, 1, 2048))
+    assert t.weight == ("fc.weight", ((100, 0), (300, 2048)))
+    assert t.gemm == Gemm(m=1, k=2048, n=200)
+
+
+def test_window_padded_reaches_into_the_padding():
+    assert window_padded(0, 4, 3, 1, 1) == (-1, 5)
+    assert window_padded(0, 2, 3, 2, 0, dilation=2) == (0, 7)
