@@ -45,7 +45,7 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
         raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     rng = np.random.default_rng(seed)
     made = {op.output for op in workload.ops}
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name in sorted(workload.tensors):
         if name in made:
             continue
@@ -71,8 +71,9 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups:
     ho = (h - dilation * (kh - 1) - 1) // stride + 1
     wo = (wd - dilation * (kw - 1) - 1) // stride + 1
     acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
-    xa, wa = x.astype(acc_type), w.astype(acc_type)
-    out = np.zeros((n, ho, wo, cout), dtype=acc_type)
+    xa: np.ndarray = x.astype(acc_type)
+    wa: np.ndarray = w.astype(acc_type)
+    out: np.ndarray = np.zeros((n, ho, wo, cout), dtype=acc_type)
     og = cout // groups
     for i in range(kh):
         for j in range(kw):
@@ -119,14 +120,17 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
         return _finish(acc, a.dtype, wop.relu)
     need = tile(wop, out, workload)
     if isinstance(wop, Gemm):
+        assert need.weight is not None
         x = fetch(wop.input, need.inputs[0][1], 0)
         w = fetch(wop.weight, need.weight[1], 0)
         acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
         return _finish(x.astype(acc_type) @ w.astype(acc_type).T, x.dtype, wop.relu)
+    assert need.padded is not None                              # a conv or pool window
     x = fetch(wop.input, need.padded, _pad_value(wop, dtype))
     if isinstance(wop, Pool):
         return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride), x.dtype, False)
     c0, c1 = out[0][3], out[1][3]
+    assert need.weight is not None
     w = fetch(wop.weight, need.weight[1], 0)
     groups = max(1, wop.groups * (c1 - c0) // wop.cout)
     return _finish(conv_valid(x, w, wop.stride, wop.dilation, groups), x.dtype, wop.relu)
@@ -196,7 +200,8 @@ class _Machine:
         self.s, self.wl, self.eb = schedule, workload, element_bytes
         self.dram = {t: a.copy() for t, a in inputs.items()}
         self.sram: dict[str, list[Entry]] = {}
-        self.stored: dict[str, list[tuple[Box, str, str]]] = {}   # tensor -> (box, store op, source op)
+        # tensor -> (box, store op, the (box, computing op) it came from)
+        self.stored: dict[str, list[tuple[Box, str, tuple[tuple[Box, str], ...]]]] = {}
         self.producers = producers(workload)
         self.notes: list[str] = []
         self.dtype = next(iter(inputs.values())).dtype
@@ -303,7 +308,7 @@ def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int
             else:
                 first = tuple(int(k) for k in np.argwhere(~good & written)[0])
                 where = f"{tensor}[{', '.join(map(str, first))}]"
-        if not written[first]:
+        if got is None or not written[first]:
             continue
         box, store, sources = next((b, s, src) for b, s, src in reversed(stored[tensor])
                                    if all(a <= k < z for k, a, z in zip(first, *b, strict=True)))

@@ -111,10 +111,9 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
         return Tile(op, out, tuple((t, out) for t in op.inputs))
     shape = workload.tensors[op.input].shape
     if isinstance(op, GemmOp):
-        (*lo, c0), (*hi, c1) = out
-        weight = ((c0, 0), (c1, shape[-1]))
+        (*lo, f0), (*hi, f1) = out
         return Tile(op, out, ((op.input, ((*lo, 0), (*hi, shape[-1]))),),
-                    weight=(op.weight, weight), gemm=gemm_of(op, out, workload))
+                    weight=(op.weight, ((f0, 0), (f1, shape[-1]))), gemm=gemm_of(op, out, workload))
     (n0, h0, w0, c0), (n1, h1, w1, c1) = out
     dilation = op.dilation if isinstance(op, Conv) else 1
     ch = conv_channels(op, c0, c1) if isinstance(op, Conv) else (c0, c1)

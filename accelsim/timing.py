@@ -16,7 +16,7 @@ from accelsim.schedule import Op
 def unit_cycles(op: Op, hw: Hardware) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory. The add unit
     pools too: `window` inputs per output, one per lane per cycle."""
-    if op.kind == "conv":
+    if op.kind == "conv" and op.gemm is not None:
         sa = hw.systolic_array
         return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind in ("add", "pool"):

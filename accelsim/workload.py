@@ -238,7 +238,8 @@ def workload_from_document(doc: YamlDocument) -> Workload:
 
     declared = {name: tuple(shape) for name, shape in trace.tensors.items()}
     written = {op.output for _, op in ops}
-    names, produced = set(), {}
+    names: set[str] = set()
+    produced: dict[str, int] = {}
     for i, op in ops:
         if op.name in names:
             found.append(f"{where(i, op)}: op name {op.name!r} is used twice")
@@ -256,8 +257,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
             found.append(f"{doc.where(('tensors', name))}: tensors.{name}: declared but no op reads "
                          f"or writes it")
     for _, op in ops:
-        weight = op.weight if isinstance(op, Conv | Gemm) else None
-        if weight in declared:
+        if isinstance(op, Conv | Gemm) and (weight := op.weight) in declared:
             found.append(f"{doc.where(('tensors', weight))}: tensors.{weight}: this name is taken by "
                          f"the weights of {op.kind} {op.name!r}; rename the tensor")
     raise_all(found)

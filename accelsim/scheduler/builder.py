@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accelsim.errors import ScheduleError
-from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.tiling import Tile, tile
 from accelsim.workload import Conv, Workload
 
@@ -41,7 +41,7 @@ class Builder:
         f0, f1 = filters or (0, shape[0])
         return Region(conv.weight, (f0, *(0 for _ in shape[1:])), (f1, *shape[1:]), space)
 
-    def op(self, name: str, kind: str, stage: int, reads, writes, deps=(), gemm=None, window=1,
+    def op(self, name: str, kind: OpKind, stage: int, reads, writes, deps=(), gemm=None, window=1,
            tile: int | None = None) -> str:
         """Add an op (`tile`: the layer's tile it works on, 1-based; None for shared data)."""
         op_id = self.prefix + name

@@ -73,7 +73,9 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
-    loads, convs, stores = [], [], []
+    loads: list[int] = []
+    convs: list[int] = []
+    stores: list[int] = []
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
         for i, rows in enumerate(parts):
@@ -90,7 +92,7 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     if not pipelined:
         return ceil(sum(memory(ld) + cv + memory(st) + 3 * hw.barrier_cycles
                         for ld, cv, st in zip(loads, convs, stores, strict=True)))
-    total = 0
+    total = 0.0
     for s in range(len(convs) + 2):
         moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
         total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + hw.barrier_cycles

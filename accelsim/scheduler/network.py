@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
-from accelsim.schedule import DRAM, Op, Schedule
+from accelsim.schedule import DRAM, Op, OpKind, Schedule
 from accelsim.scheduler.builder import Builder, overflow
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
@@ -78,7 +78,7 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
     parts); returns the stages used."""
     _, rows_out, cols_out, _ = b.workload.tensors[op.output].shape
     tiles = [(rows, cols) for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
-    kind = "pool" if isinstance(op, Pool) else "add"
+    kind: OpKind = "pool" if isinstance(op, Pool) else "add"
     t = 0
     for t, (rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
@@ -154,6 +154,7 @@ class _Planner:
         """The ops of one layer, the stages they take, and how it was planned."""
         wl, op, pipelined = self.workload, layer.op, self.pipelined
         if layer.add is not None:
+            assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
             block = ConvAddBlock(op, layer.add, layer.residual)
             rows = wl.tensors[op.output].shape[1]
             for chunks in self._filter_chunks(op):
