@@ -53,7 +53,7 @@ def _keys_at(cls: Any, path: tuple) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
 
 
-def _describe(error: dict, cls: type) -> str:
+def _describe(error: Any, cls: type) -> str:
     kind, got, ctx = error["type"], error.get("input"), error.get("ctx", {})
     if kind == "missing":
         return "required key is missing"

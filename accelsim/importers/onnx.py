@@ -78,7 +78,9 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
     def where(node) -> str:
         return f"{source}: node {node.name or node.output[0]!r} ({node.op_type})"
 
-    ops, skipped, consumers = [], [], {}
+    ops: list[dict] = []
+    skipped: list[str] = []
+    consumers: dict[str, list] = {}
     for node in graph.node:
         for t in node.input:
             consumers.setdefault(t, []).append(node)
@@ -141,8 +143,9 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
         elif kind in ("Gemm", "MatMul"):
             if a.get("transA", 0):
                 refuse(node, "transA=1 is not supported")
-            w = constants[node.input[1]]
-            k, out_features = (w[1], w[0]) if kind == "Gemm" and a.get("transB", 0) else (w[0], w[1])
+            wshape = constants[node.input[1]]
+            k, out_features = ((wshape[1], wshape[0]) if kind == "Gemm" and a.get("transB", 0)
+                               else (wshape[0], wshape[1]))
             x = shape_of(node, node.input[0])
             if x[-1 if len(x) == 2 else 1] != k:
                 refuse(node, f"its weights expect {k} input features, its input {node.input[0]!r} has "
@@ -164,9 +167,8 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
         else:
             raise ConfigError(f"{where(node)}: unsupported op type (use --skip-unsupported to drop it)")
 
-    inputs = {t.name for t in graph.input if t.name not in constants}
     tensors = {}
-    for t in inputs:
+    for t in {t.name for t in graph.input if t.name not in constants}:
         try:
             tensors[t] = _nhwc(shapes[t])
         except (KeyError, ValueError):

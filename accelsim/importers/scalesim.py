@@ -32,7 +32,7 @@ from pathlib import Path
 
 from accelsim.cost import Gemm
 from accelsim.errors import ConfigError
-from accelsim.hw import Hardware, hw_from_dict
+from accelsim.hw import Dataflow, Hardware, hw_from_dict
 from accelsim.workload import Workload, workload_from_dict
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width",
@@ -108,7 +108,8 @@ def read_topology(path: str | Path) -> list[ScaleSimLayer]:
         if len(fields) != len(columns):
             raise ConfigError(f"{where}: expected {len(columns)} columns ({', '.join(columns)}), "
                               f"got {len(fields)}")
-        name, values = fields[0], []
+        name = fields[0]
+        values: list[int] = []
         if not name:
             raise ConfigError(f"{where}: column 1 ({columns[0]}): the layer needs a name")
         if name in names:
@@ -127,7 +128,8 @@ def read_topology(path: str | Path) -> list[ScaleSimLayer]:
             m, n, k = values
             layer = ScaleSimLayer(name, m, k, 1, k, 1, n, 1, form="gemm")
         else:
-            layer = ScaleSimLayer(name, *values)
+            ifmap_h, ifmap_w, filter_h, filter_w, channels, filters, stride = values
+            layer = ScaleSimLayer(name, ifmap_h, ifmap_w, filter_h, filter_w, channels, filters, stride)
             if layer.filter_h > layer.ifmap_h or layer.filter_w > layer.ifmap_w:
                 raise ConfigError(f"{where}: the {layer.filter_h}x{layer.filter_w} filter is larger "
                                   f"than the {layer.ifmap_h}x{layer.ifmap_w} IFMAP")
@@ -215,8 +217,9 @@ def read_config(path: str | Path, base: Hardware) -> Hardware:
     return hw_from_dict(data, source)
 
 
-def with_array(hw: Hardware, rows: int | None, cols: int | None, dataflow: str | None) -> Hardware:
+def with_array(hw: Hardware, rows: int | None, cols: int | None, dataflow: Dataflow | None) -> Hardware:
     """`hw` with the systolic array's rows, cols or dataflow replaced where given."""
     sa = hw.systolic_array
-    changes = {k: v for k, v in (("rows", rows), ("cols", cols), ("dataflow", dataflow)) if v is not None}
-    return dataclasses.replace(hw, systolic_array=dataclasses.replace(sa, **changes)) if changes else hw
+    new = dataclasses.replace(sa, rows=rows or sa.rows, cols=cols or sa.cols,
+                              dataflow=dataflow or sa.dataflow)
+    return hw if new == sa else dataclasses.replace(hw, systolic_array=new)
