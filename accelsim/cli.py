@@ -77,9 +77,9 @@ _PARSERS = {"splits": _positive, "parts": _layer_parts}
 
 def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: bool = True,
                  schedule_file: bool = True) -> None:
-    """A flag per RunOptions field, with its default, choices and help. `compare`: without
-    --schedule, compare all three schedules; `sync`: offer --sync; `schedule_file`: offer
-    --schedule-file, a schedule file run instead."""
+    """A flag per RunOptions field, with its default, choices and help (a None default is
+    the help's to explain). `compare`: without --schedule, compare all three schedules;
+    `sync`: offer --sync; `schedule_file`: offer --schedule-file, a schedule file run instead."""
     for f in fields(RunOptions):
         if f.name == "sync" and not sync:
             continue
@@ -91,7 +91,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
         elif f.name == "schedule" and compare:
             kwargs["default"], help_ = None, "run one schedule (default: compare all three)"
         else:
-            kwargs["default"], help_ = f.default, f"{help_} (default {f.default})"
+            kwargs["default"] = f.default
+            help_ += f" (default {f.default})" if f.default is not None else ""
         parser.add_argument(f"--{f.name}", help=help_, **kwargs)
     if schedule_file:
         parser.add_argument("--schedule-file", metavar="SCHED.yaml",
