@@ -1,4 +1,7 @@
-"""Command line: parses, calls the public API, prints, exits (2 on bad input)."""
+"""Command line: parses, calls the public API, prints, exits (2 on bad input).
+
+What only some commands use (matplotlib, pyvcd, numpy's functional check, ONNX, the
+SCALE-Sim importer) is imported by those commands, so `accelsim run` starts fast."""
 
 from __future__ import annotations
 
@@ -6,35 +9,19 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
-from accelsim.engine.machine import SYNC_MODES, run_schedule
+from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
-from accelsim.export import FORMATS
-from accelsim.export import write as write_trace
-from accelsim.functional import DTYPES, check
-from accelsim.hw import load_hw
-from accelsim.importers.onnx import load_onnx
-from accelsim.importers.scalesim import read_config, read_topology, with_array
-from accelsim.outputs import write_outputs
-from accelsim.parity import layer_parity, parity_dict, parity_table
-from accelsim.plots import KINDS, figure, save
-from accelsim.report import (
-    compare_schedules,
-    describe_hw,
-    layers_table,
-    pipeline_text,
-    results_table,
-    speedups,
-)
-from accelsim.schedule_file import dump_schedule
-from accelsim.scheduler import SCHEDULES
-from accelsim.simulation import make_schedule, simulate
-from accelsim.validate import checked_schedule
-from accelsim.workload import load_workload
+from accelsim.hw import Hardware, load_hw
+from accelsim.options import DTYPES, PLOT_KINDS, TRACE_FORMATS, RunOptions
+from accelsim.report import describe_hw, layers_table, pipeline_text, results_table, speedups
+from accelsim.result import Result
+from accelsim.schedule import Schedule
+from accelsim.simulation import compare_schedules, make_schedule, simulate
+from accelsim.workload import Workload, load_workload
 
-SPLITS_HELP = ("output-row parts of every layer (default: chosen per layer to fit SRAM, at least 4 "
-               "for a pipelined ConvAdd)")
 DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
 
 
@@ -84,15 +71,39 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-def _run_choice_args(parser: argparse.ArgumentParser) -> None:
-    """Which run to draw or trace: a scheduler's schedule or a schedule file."""
-    parser.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
-                        help="which schedule (default pipelined)")
-    parser.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
-    parser.add_argument("--sync", choices=SYNC_MODES, default="barrier", help="barrier (default) or deps")
-    parser.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
-                        help="networks: split LAYER's output rows into N parts (repeatable)")
-    parser.add_argument("--schedule-file", metavar="SCHED.yaml", help="run this schedule file instead")
+_PARSERS = {"splits": _positive, "parts": _layer_parts}
+"""argparse types of the RunOptions fields that are not plain strings."""
+
+
+def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: bool = True,
+                 schedule_file: bool = True) -> None:
+    """A flag per RunOptions field, with its default, choices and help (a None default is
+    the help's to explain). `compare`: without --schedule, compare all three schedules;
+    `sync`: offer --sync; `schedule_file`: offer --schedule-file, a schedule file run instead."""
+    for f in fields(RunOptions):
+        if f.name == "sync" and not sync:
+            continue
+        kwargs = {key: f.metadata[key] for key in ("choices", "metavar") if key in f.metadata}
+        kwargs["type"] = _PARSERS.get(f.name)
+        help_ = f.metadata["help"]
+        if f.name == "parts":
+            kwargs.update(action="append", default=[])
+        elif f.name == "schedule" and compare:
+            kwargs["default"], help_ = None, "run one schedule (default: compare all three)"
+        else:
+            kwargs["default"] = f.default
+            help_ += f" (default {f.default})" if f.default is not None else ""
+        parser.add_argument(f"--{f.name}", help=help_, **kwargs)
+    if schedule_file:
+        parser.add_argument("--schedule-file", metavar="SCHED.yaml",
+                            help="run this schedule file instead (checked first; see "
+                                 "docs/schedule-format.md)")
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
+    """The RunOptions on the command line (`run` without --schedule: pipelined)."""
+    return RunOptions(args.schedule or RunOptions.schedule, args.splits,
+                      getattr(args, "sync", RunOptions.sync), args.parts)
 
 
 def _functional_args(parser: argparse.ArgumentParser) -> None:
@@ -112,21 +123,11 @@ def _parser() -> argparse.ArgumentParser:
                          description="Simulate WORKLOAD on HW. Without --schedule, compare "
                                      "the serial, fused and pipelined schedules.")
     _workload_args(run)
-    run.add_argument("--schedule", choices=SCHEDULES,
-                     help="run one schedule (default: compare all three)")
-    run.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
+    _run_options(run, compare=True)
     run.add_argument("--json", action="store_true",
                      help="print one JSON object (the pipelined result when no --schedule)")
-    run.add_argument("--sync", choices=SYNC_MODES, default="barrier",
-                     help="barrier: each stage waits for the last (default); deps: ops wait only for "
-                          "the data they read")
-    run.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
-                     help="networks: split LAYER's output rows into N parts (repeatable; a fused layer "
-                          "is named CONV+ADD)")
     run.add_argument("--layers", action="store_true",
                      help="also print the per-layer table of the schedule run (pipelined by default)")
-    run.add_argument("--schedule-file", metavar="SCHED.yaml",
-                     help="run this schedule file (checked first; see docs/schedule-format.md)")
     run.add_argument("--pipeline", action="store_true",
                      help="also print the schedule run as the design note draws it: a line per stage, "
                           "a rule per barrier")
@@ -140,8 +141,9 @@ def _parser() -> argparse.ArgumentParser:
                                       "utilization timelines, the roofline of the layers, or each layer's "
                                       "cycles split into compute, memory stall and barrier wait.")
     _workload_args(plot)
-    _run_choice_args(plot)
-    plot.add_argument("--kind", choices=KINDS, default="pipeline", help="which picture (default pipeline)")
+    _run_options(plot)
+    plot.add_argument("--kind", choices=PLOT_KINDS, default="pipeline",
+                      help="which picture (default pipeline)")
     plot.add_argument("-o", "--output", metavar="FILE", required=True, help="FILE.png or FILE.svg")
     plot.add_argument("--zoom", type=_cycle_range, metavar="START:END",
                       help="pipeline: show cycles START to END only")
@@ -154,8 +156,8 @@ def _parser() -> argparse.ArgumentParser:
                                        "(ui.perfetto.dev, chrome://tracing) or VCD (GTKWave, Surfer). "
                                        "Timestamps are clock cycles.")
     _workload_args(trace)
-    _run_choice_args(trace)
-    trace.add_argument("--format", choices=FORMATS, default="perfetto",
+    _run_options(trace)
+    trace.add_argument("--format", choices=TRACE_FORMATS, default="perfetto",
                        help="trace format (default perfetto)")
     trace.add_argument("-o", "--output", metavar="FILE", required=True, help="where to write the trace")
 
@@ -163,11 +165,7 @@ def _parser() -> argparse.ArgumentParser:
                            description="Write the schedule accelsim would run for WORKLOAD on HW as "
                                        "a YAML schedule file (docs/schedule-format.md).")
     _workload_args(sched)
-    sched.add_argument("--schedule", choices=SCHEDULES, default="pipelined",
-                       help="which schedule (default pipelined)")
-    sched.add_argument("--splits", type=_positive, default=None, metavar="N", help=SPLITS_HELP)
-    sched.add_argument("--parts", action="append", default=[], metavar="LAYER=N", type=_layer_parts,
-                       help="networks: split LAYER's output rows into N parts (repeatable)")
+    _run_options(sched, sync=False, schedule_file=False)
     sched.add_argument("-o", "--output", metavar="SCHED.yaml", help="write here (default: standard output)")
 
     val = sub.add_parser("validate", help="check a schedule file: static checks, optionally functional",
@@ -198,6 +196,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _scalesim(args: argparse.Namespace) -> None:
+    from accelsim.importers.scalesim import read_config, read_topology, with_array
+    from accelsim.parity import layer_parity, parity_dict, parity_table
+
     hw = load_hw(args.hw)
     if args.config:
         hw = read_config(args.config, hw)
@@ -210,10 +211,12 @@ def _scalesim(args: argparse.Namespace) -> None:
         print(parity_table(rows))
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> tuple[Hardware, Workload]:
     """The hardware and workload named on the command line."""
     hw = load_hw(args.hw)
     if args.workload.endswith(".onnx"):
+        from accelsim.importers.onnx import load_onnx
+
         workload, skipped = load_onnx(args.workload, args.skip_unsupported)
         if skipped:
             print(f"accelsim: skipped {len(skipped)} unsupported ONNX nodes: {', '.join(skipped)}",
@@ -223,8 +226,11 @@ def _load(args: argparse.Namespace):
     return hw, workload
 
 
-def _functional(args: argparse.Namespace, schedule, hw, workload, to_stderr: bool = False) -> None:
+def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, workload: Workload,
+                to_stderr: bool = False) -> None:
     """Execute the schedule with numpy; ScheduleError on a mismatch."""
+    from accelsim.functional import check
+
     found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity())
     if not found.ok:
         raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"
@@ -236,9 +242,17 @@ def _functional(args: argparse.Namespace, schedule, hw, workload, to_stderr: boo
           file=sys.stderr if to_stderr else sys.stdout)
 
 
+def _checked_schedule(path: str, hw: Hardware, workload: Workload, static: bool = True) -> Schedule:
+    from accelsim.validate import checked_schedule
+
+    return checked_schedule(path, hw, workload, static=static)
+
+
 def _schedule(args: argparse.Namespace) -> None:
+    from accelsim.schedule_file import dump_schedule
+
     hw, workload = _load(args)
-    text = dump_schedule(make_schedule(hw, workload, args.schedule, args.splits, dict(args.parts)), hw)
+    text = dump_schedule(make_schedule(hw, workload, options=_options(args)), hw)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -250,7 +264,7 @@ def _schedule(args: argparse.Namespace) -> None:
 
 def _validate(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
-    schedule = checked_schedule(args.schedule_file, hw, workload, static=not args.skip_static)
+    schedule = _checked_schedule(args.schedule_file, hw, workload, static=not args.skip_static)
     if args.functional:
         _functional(args, schedule, hw, workload)
     stages = schedule.num_stages
@@ -258,7 +272,8 @@ def _validate(args: argparse.Namespace) -> None:
           + f" ({len(schedule.ops)} ops in {stages} stage{'s' if stages != 1 else ''})")
 
 
-def _report(workload, hw, results: list, failed: dict, args: argparse.Namespace) -> str:
+def _report(workload: Workload, hw: Hardware, results: list[Result], failed: dict[str, ScheduleError],
+            args: argparse.Namespace) -> str:
     """The text `run` prints: the table, notes, and the per-layer table or pipeline if asked."""
     main_result = results[-1] if results else None
     compared = not (args.schedule or args.schedule_file)
@@ -275,17 +290,18 @@ def _report(workload, hw, results: list, failed: dict, args: argparse.Namespace)
 
 def _run(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
-    parts = dict(args.parts)
+    options = _options(args)
     if args.schedule_file:
-        schedule = checked_schedule(args.schedule_file, hw, workload)
+        schedule = _checked_schedule(args.schedule_file, hw, workload)
     elif args.schedule or args.functional:
-        schedule = make_schedule(hw, workload, args.schedule or "pipelined", args.splits, parts)
+        schedule = make_schedule(hw, workload, options=options)
     if args.functional:
         _functional(args, schedule, hw, workload, args.json)
+    failed: dict[str, ScheduleError] = {}
     if args.schedule_file or args.schedule:
-        results, failed = [run_schedule(hw, schedule, args.sync)], {}
+        results = [run_schedule(hw, schedule, options.sync)]
     else:
-        results, failed = compare_schedules(hw, workload, args.splits, args.sync, parts)
+        results, failed = compare_schedules(hw, workload, options=options)
         if not results or ("pipelined" in failed and (args.json or args.out)):
             raise failed.get("pipelined") or next(iter(failed.values()))
     main_result = results[-1]
@@ -302,28 +318,33 @@ def _run(args: argparse.Namespace) -> None:
     if not args.json:
         print(report)
     if args.out:
+        from accelsim.outputs import write_outputs
+
         written = write_outputs(args.out, main_result, report, serial)
         print(f"accelsim: wrote {len(written)} files to {args.out}: {', '.join(written)}", file=sys.stderr)
 
 
-def _one_result(args: argparse.Namespace):
+def _one_result(args: argparse.Namespace) -> tuple[Hardware, Result, int | None]:
     """The run `plot` and `trace` draw: (hardware, result, serial cycles or None)."""
     hw, workload = _load(args)
+    options = _options(args)
     if args.schedule_file:
-        schedule = checked_schedule(args.schedule_file, hw, workload)
+        schedule = _checked_schedule(args.schedule_file, hw, workload)
     else:
-        schedule = make_schedule(hw, workload, args.schedule, args.splits, dict(args.parts))
-    result = run_schedule(hw, schedule, args.sync)
+        schedule = make_schedule(hw, workload, options=options)
+    result = run_schedule(hw, schedule, options.sync)
     serial = None
     if result.schedule != "serial" and args.command == "plot" and args.kind == "pipeline":
         try:
-            serial = simulate(hw, workload, "serial", sync=args.sync, parts=dict(args.parts)).total_cycles
+            serial = simulate(hw, workload, options=replace(options, schedule="serial")).total_cycles
         except AccelsimError:            # serial does not fit this SRAM: no speedup in the title
             serial = None
     return hw, result, serial
 
 
 def _plot(args: argparse.Namespace) -> None:
+    from accelsim.plots import figure, save
+
     _, result, serial = _one_result(args)
     options = {"pipeline": {"serial_cycles": serial, "zoom": args.zoom, "layer": args.layer},
                "utilization": {"count": args.windows}}.get(args.kind, {})
@@ -331,6 +352,8 @@ def _plot(args: argparse.Namespace) -> None:
 
 
 def _trace(args: argparse.Namespace) -> None:
+    from accelsim.export import write as write_trace
+
     _, result, _ = _one_result(args)
     write_trace(result, args.format, args.output)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from vcd import VCDWriter
 
 from accelsim.errors import ConfigError
+from accelsim.options import TRACE_FORMATS as FORMATS
 from accelsim.result import Result, union
 from accelsim.timeline import label, lanes, stages
 
-FORMATS = ("perfetto", "vcd")
 UNIT_ORDER = ("conv", "add", "dma")
 PID = 1
 

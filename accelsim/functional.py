@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.options import DTYPES
 from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
 from accelsim.workload import Add, Gemm, Pool, Workload
 
-DTYPES = ("int8", "fp32")
 RTOL, ATOL = 1e-4, 1e-5
 
 

@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from accelsim.errors import ConfigError
+from accelsim.options import PLOT_KINDS as KINDS
 from accelsim.result import Result
 from accelsim.timeline import (
     ROWS,
@@ -29,7 +30,6 @@ from accelsim.timeline import (
     windows,
 )
 
-KINDS = ("pipeline", "utilization", "roofline", "layers")
 UNIT_COLOURS = {"conv": "tab:blue", "add": "tab:orange", "dma": "tab:green"}
 SPLIT_COLOURS = {"compute": "tab:blue", "memory": "tab:red", "barrier": "tab:gray"}
 SHARED = "#b0b0b0"

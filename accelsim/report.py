@@ -1,26 +1,10 @@
-"""Text reports of Results: the schedule comparison table."""
+"""Text reports of Results: the schedule comparison table, the per-layer table, the text pipeline."""
 
 from __future__ import annotations
 
-from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.result import Result
-from accelsim.scheduler import SCHEDULES
-from accelsim.simulation import simulate
 from accelsim.timeline import label, row_of, stages
-from accelsim.workload import Workload
-
-
-def compare_schedules(hw: Hardware, workload: Workload, splits: int | None, sync: str = "barrier",
-                      parts: dict[str, int] | None = None) -> tuple[list[Result], dict[str, ScheduleError]]:
-    """Every schedule kind, serial first: the Results, and why any that could not be built failed."""
-    results, failed = [], {}
-    for kind in SCHEDULES:
-        try:
-            results.append(simulate(hw, workload, kind, splits, sync, parts if kind != "serial" else None))
-        except ScheduleError as exc:
-            failed[kind] = exc
-    return results, failed
 
 
 def speedups(results: list[Result]) -> list[float | None]:
@@ -30,6 +14,7 @@ def speedups(results: list[Result]) -> list[float | None]:
 
 
 def describe_hw(hw: Hardware) -> str:
+    """One line: the machine's name, array, add unit, memory, DMA, barrier and clock."""
     sa, dram = hw.systolic_array, hw.dram
     memory = "ideal memory" if hw.ideal_memory else (
         f"DRAM {float(dram.bytes_per_cycle):g} B/cycle, {dram.latency_cycles}-cycle latency")

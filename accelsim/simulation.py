@@ -2,28 +2,57 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 from accelsim.engine.machine import run_schedule
+from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
+from accelsim.options import RunOptions, run_options
 from accelsim.result import Result
 from accelsim.schedule import Schedule
-from accelsim.scheduler.network import network_schedule
+from accelsim.scheduler.network import SCHEDULES, network_schedule
 from accelsim.workload import Workload
 
 
-def make_schedule(hw: Hardware, workload: Workload, schedule: str = "pipelined",
-                  splits: int | None = None, parts: dict[str, int] | None = None) -> Schedule:
+def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,
+                  splits: int | None = RunOptions.splits, parts: Mapping[str, int] | None = None, *,
+                  options: RunOptions | None = None) -> Schedule:
     """The `schedule` kind (serial, fused, pipelined) for `workload`, checked to fit `hw`'s SRAM.
 
     Every workload, a single ConvAdd block or a whole network, goes through one scheduler
     (scheduler/network.py: fusion, then tiling per layer). `splits` fixes the output-row
     parts of every layer (None: chosen per layer to fit SRAM, at least 4 for a pipelined
-    ConvAdd); `parts` fixes those of named layers.
+    ConvAdd); `parts` fixes those of named layers. `options` (a RunOptions; its `sync`
+    unused) replaces the keywords.
     """
-    return network_schedule(workload, hw, schedule, parts=parts, splits=splits)[0]
+    o = run_options(options, schedule=schedule, splits=splits, parts=parts)
+    return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits)[0]
 
 
-def simulate(hw: Hardware, workload: Workload, schedule: str = "pipelined", splits: int | None = None,
-             sync: str = "barrier", parts: dict[str, int] | None = None) -> Result:
+def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,
+             splits: int | None = RunOptions.splits, sync: str = RunOptions.sync,
+             parts: Mapping[str, int] | None = None, *, options: RunOptions | None = None) -> Result:
     """Simulate `workload` on `hw` with the `schedule` kind (see `make_schedule`);
-    `sync` is "barrier" (stages) or "deps" (data dependencies only)."""
-    return run_schedule(hw, make_schedule(hw, workload, schedule, splits, parts), sync)
+    `sync` is "barrier" (stages) or "deps" (data dependencies only). `options` (a
+    RunOptions) replaces the keywords."""
+    o = run_options(options, schedule=schedule, splits=splits, sync=sync, parts=parts)
+    return run_schedule(hw, make_schedule(hw, workload, options=o), o.sync)
+
+
+def compare_schedules(hw: Hardware, workload: Workload, splits: int | None = RunOptions.splits,
+                      sync: str = RunOptions.sync, parts: Mapping[str, int] | None = None, *,
+                      options: RunOptions | None = None) -> tuple[list[Result], dict[str, ScheduleError]]:
+    """Every schedule kind, serial first (`parts` applies to the others; `splits` to all):
+    the Results, and why any that could not be built failed. `options` (a RunOptions;
+    its `schedule` unused) replaces the keywords."""
+    o = run_options(options, splits=splits, sync=sync, parts=parts)
+    results: list[Result] = []
+    failed: dict[str, ScheduleError] = {}
+    for kind in SCHEDULES:
+        try:
+            results.append(simulate(hw, workload, options=dataclasses.replace(
+                o, schedule=kind, parts=o.parts if kind != "serial" else {})))
+        except ScheduleError as exc:
+            failed[kind] = exc
+    return results, failed

@@ -1,18 +1,29 @@
-"""Strict YAML reading: SafeLoader only, duplicate keys rejected, lines kept for errors."""
+"""Strict YAML reading: SafeLoader only, duplicate keys rejected, lines kept for errors.
+
+libyaml's parser (CSafeLoader) reads when PyYAML has it; text it rejects is read again by
+the pure-Python one, so the error messages are the same either way."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from accelsim.errors import ConfigError
 
+if TYPE_CHECKING:
+    _Constructor = yaml.constructor.SafeConstructor
+else:
+    _Constructor = object
 
-class StrictSafeLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses a mapping with the same key twice."""
+
+class _UniqueKeys(_Constructor):
+    """Loader mixin: refuses a mapping with the same key twice, or with a key that is not a
+    plain value."""
+
+    name: str
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, int] = {}
@@ -28,6 +39,18 @@ class StrictSafeLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+class StrictSafeLoader(_UniqueKeys, yaml.SafeLoader):
+    """The pure-Python SafeLoader, strict."""
+
+
+_FastLoader: type | None = None
+if yaml.__with_libyaml__:
+    class StrictCSafeLoader(_UniqueKeys, yaml.CSafeLoader):
+        """libyaml's SafeLoader, strict."""
+
+    _FastLoader = StrictCSafeLoader
 
 
 @dataclass(frozen=True)
@@ -78,19 +101,28 @@ def read_yaml(path: str | Path) -> YamlDocument:
     return read_yaml_text(text, source)
 
 
-def read_yaml_text(text: str, source: str) -> YamlDocument:
-    """Parse one YAML document held in `text`, naming it `source` in errors."""
-    loader = StrictSafeLoader(text)
+def _parse(loader_class: type, text: str, source: str) -> YamlDocument:
+    loader = loader_class(text)
     loader.name = source
     try:
         root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
+        return YamlDocument(source, loader.construct_document(root) if root is not None else None, root)
+    finally:
+        loader.dispose()
+
+
+def read_yaml_text(text: str, source: str) -> YamlDocument:
+    """Parse one YAML document held in `text`, naming it `source` in errors."""
+    if _FastLoader is not None:
+        try:
+            return _parse(_FastLoader, text, source)
+        except yaml.YAMLError:
+            pass                            # the pure-Python parser words the error
+    try:
+        return _parse(StrictSafeLoader, text, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{source}{line}: not valid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    return YamlDocument(source, data, root)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from accelsim.cli import main
-from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW
+from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT
 
 
 def run(capsys, *args):
@@ -122,6 +122,20 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["run", str(DEFAULT_HW), str(BLOCK), "--schedule", "overlapped"])
     assert exit_.value.code == 2
+
+
+LAZY = ("matplotlib", "vcd", "onnx", "accelsim.functional", "accelsim.plots", "accelsim.export",
+        "accelsim.outputs", "accelsim.importers")
+
+
+def test_run_imports_no_plotting_tracing_or_functional_modules():
+    code = ("import json, sys\nfrom accelsim import cli\n"
+            f"assert cli.main(['run', {str(DEFAULT_HW)!r}, {str(BLOCK)!r}]) == 0\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert proc.stdout.splitlines()[-5].startswith("serial ")            # the table was printed
+    loaded = json.loads(proc.stdout.splitlines()[-1])
+    assert [m for m in loaded if m.startswith(LAZY)] == []
 
 
 def test_the_module_runs_as_a_program_without_traceback(tmp_path):

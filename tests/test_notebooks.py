@@ -1,5 +1,7 @@
 """The notebooks are stored without outputs and run clean, top to bottom, in a fresh kernel."""
 
+import os
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -26,8 +28,11 @@ def test_notebook_is_stored_clean_and_runs(name):
     book = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     code = [c for c in book.cells if c.cell_type == "code"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)        # stored without outputs
+    # the kernel runs in notebooks/: this checkout first on its path, so it imports this accelsim
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+    env = {**os.environ, "PYTHONPATH": path}
     NotebookClient(book, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute(env=env)
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")

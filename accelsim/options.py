@@ -1,0 +1,50 @@
+"""Options declared once: how a workload is scheduled and run (RunOptions), and the choices
+of pictures, trace formats and functional data types, which the CLI offers without
+importing matplotlib, pyvcd or numpy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from accelsim.engine.machine import SYNC_MODES
+from accelsim.scheduler.network import SCHEDULES
+
+PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers")
+TRACE_FORMATS = ("perfetto", "vcd")
+DTYPES = ("int8", "fp32")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Which schedule to build and how to run it. Each field's metadata has its one-line
+    `help` (the default is not in it) and, for a fixed set of values, its `choices`;
+    `parts` may be given as a mapping or as (layer, count) pairs."""
+
+    schedule: str = field(default="pipelined", metadata={
+        "choices": SCHEDULES, "help": "which schedule"})
+    splits: int | None = field(default=None, metadata={
+        "metavar": "N", "help": "output-row parts of every layer (default: chosen per layer to fit SRAM, "
+                                "at least 4 for a pipelined ConvAdd)"})
+    sync: str = field(default="barrier", metadata={
+        "choices": SYNC_MODES,
+        "help": "barrier: each stage waits for the last; deps: ops wait only for the data they read"})
+    parts: Mapping[str, int] = field(default_factory=dict, hash=False, metadata={
+        "metavar": "LAYER=N",
+        "help": "networks: split LAYER's output rows into N parts (repeatable; a fused layer is "
+                "named CONV+ADD)"})
+
+    def __post_init__(self) -> None:
+        parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts
+        object.__setattr__(self, "parts", MappingProxyType(dict(parts or {})))
+
+
+def run_options(options: RunOptions | None, **keywords) -> RunOptions:
+    """`options`, or else RunOptions(**keywords); TypeError when both set something."""
+    given = RunOptions(**keywords)
+    if options is None:
+        return given
+    if given != RunOptions():
+        raise TypeError(f"pass options or {', '.join(keywords)}, not both")
+    return options
