@@ -13,8 +13,9 @@ from accelsim.errors import ConfigError
 from accelsim.options import TRACE_FORMATS as FORMATS
 from accelsim.result import Result, union
 from accelsim.timeline import label, lanes, stages
+from accelsim.units import UNITS, moves_data
 
-UNIT_ORDER = ("conv", "add", "dma")
+UNIT_ORDER = UNITS
 PID = 1
 
 
@@ -26,7 +27,7 @@ def _tracks(result: Result) -> list[tuple[str, str, list]]:
         lane = lanes(records)
         count = 1 + max(lane.values(), default=0)
         for k in range(count):
-            name = unit if count == 1 and unit != "dma" else f"{unit}{k}"
+            name = unit if count == 1 and not moves_data(unit) else f"{unit}{k}"
             out.append((unit, name, [r for r in records if lane[r.id] == k]))
     return out
 

@@ -29,8 +29,9 @@ from accelsim.timeline import (
     stages,
     windows,
 )
+from accelsim.units import TABLE, UNITS
 
-UNIT_COLOURS = {"conv": "tab:blue", "add": "tab:orange", "dma": "tab:green"}
+UNIT_COLOURS = {u.name: u.colour for u in TABLE}
 SPLIT_COLOURS = {"compute": "tab:blue", "memory": "tab:red", "barrier": "tab:gray"}
 SHARED = "#b0b0b0"
 CHAR_PX = 6.0               # width of one label character at the diagram's font size, pixels
@@ -161,7 +162,7 @@ def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure
     edges = [a for a, _ in spans] + [spans[-1][1]]
     fig = Figure(figsize=(width, 8), layout="constrained")
     ax_u, ax_d, ax_s = fig.subplots(3, 1, sharex=True)
-    for unit in ("conv", "add", "dma"):
+    for unit in UNITS:
         frac = busy_fraction(result, unit, spans)
         overall = result.units[unit].utilization
         ax_u.stairs([100 * f for f in frac], edges, color=UNIT_COLOURS[unit],

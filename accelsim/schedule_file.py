@@ -6,7 +6,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
     name: pipelined                  # what made it (any text)
     workload: resnet50_convadd       # the workload it computes
     splits: 4                        # row parts asked of every layer, or auto (chosen per layer)
-    units: {dma: 2, conv: 1, add: 1}                      # of the hardware it was written for
+    units: {conv: 1, add: 1, dma: 2}                      # of the hardware it was written for
     buffers: {ifmap: 65536, weight: 73728, ofmap: 65536}  # bytes, likewise
     ops:
     - id: conv2
@@ -38,8 +38,9 @@ from accelsim.graph import topological_order
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.placement import place
 from accelsim.problems import Problem
-from accelsim.schedule import DRAM, UNIT_OF_KIND, UNITS, Op, Region, Schedule
+from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.tiling import gemm_of
+from accelsim.units import UNIT_OF_KIND, UNITS, engines
 from accelsim.workload import Add, Conv, Pool, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -52,11 +53,6 @@ _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
                      r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
 _AXIS = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 COMPUTE_OF_KIND = {"conv": (Conv, GemmOp), "add": (Add,), "pool": (Pool,)}
-
-
-def hardware_units(hw: Hardware) -> dict[str, int]:
-    """Unit name -> how many ops it runs at once."""
-    return {"dma": hw.dma.engines, "conv": 1, "add": 1}
 
 
 def _region_text(region: Region, offset: int | None = None) -> str:
@@ -74,7 +70,7 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     """The schedule as a format-1 YAML document (SRAM writes placed when not yet)."""
     if any(op.sram_writes() and not op.offsets for op in schedule.ops):
         schedule = place(schedule, hw.element_bytes, hw.sram_capacity())
-    units = ", ".join(f"{u}: {n}" for u, n in hardware_units(hw).items())
+    units = ", ".join(f"{u}: {n}" for u, n in engines(hw).items())
     buffers = ", ".join(f"{b}: {n}" for b, n in hw.sram_capacity().items())
     lines = [f"# accelsim schedule for workload {schedule.workload} on hardware {hw.name}; "
              "format: docs/schedule-format.md",
