@@ -1,22 +1,35 @@
-"""The SimPy engine: runs a Schedule on a Hardware, one process per op, no per-cycle events.
+"""The SimPy engine: runs a Schedule on a Hardware with callbacks, no process per op, no per-cycle events.
 
 Units and SRAM buffers are Pools (conv and add: one op at a time; dma: one
-per engine; SRAM: bytes), DRAM is a FluidDram. An op starts when its stage
-has opened (barrier), its dependencies have ended, its unit is free and its
-SRAM bytes are reserved; it lasts its formula's cycles (or its DRAM
-transfer). Ties are broken by issue order. An op's SRAM regions are
-released when the last op that reads them ends.
+per engine; SRAM: bytes), DRAM is a FluidDram. An op moves through steps,
+plain method calls: it *begins* when its stage opens (barrier sync) or at
+cycle 0 (deps sync) and waits for its dependencies; once they have all
+*finished* it is *ready*: it waits for its turn (deps sync: SRAM is reserved
+strictly in issue order), *reserves* its SRAM bytes, then takes its unit,
+*starts*, and *ends* after its formula's cycles or its DRAM transfer; it then
+releases its unit and the SRAM regions it was the last reader of, and is
+*finished*, which may make its dependents ready and close its stage (the next
+one opens `barrier_cycles` later). Ties are broken by issue order.
+
+SimPy events: one timeout per compute op, per DRAM latency and per barrier,
+plus DRAM's timers (one per change of the set of streaming transfers); an
+ideal-memory transfer takes none. Work within a cycle runs as `Steps`; the
+step from an op's end to its finish, and from there to a dependent's ready,
+each stand for the event of the process-per-op engine this replaced, so
+same-cycle ties resolve exactly as they did.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 import simpy
 
 from accelsim.engine.dram import FluidDram
 from accelsim.engine.pool import Pool
+from accelsim.engine.steps import Steps
 from accelsim.errors import SimulationError
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.result import OpRecord, Result, build_result
@@ -27,102 +40,189 @@ SYNC_MODES = ("barrier", "deps")
 
 
 class _Run:
-    """State of one simulation; used once."""
+    """State of one simulation; used once. Ops are referred to by index (issue order)."""
 
     def __init__(self, hw: Hardware, schedule: Schedule, sync: str = "barrier"):
         if sync not in SYNC_MODES:
             raise SimulationError(f"unknown sync mode {sync!r}: expected one of {', '.join(SYNC_MODES)}")
         self.hw, self.schedule, self.sync = hw, schedule, sync
-        self.env = env = simpy.Environment()
-        self.units = {"conv": Pool(env, "conv", 1), "add": Pool(env, "add", 1),
-                      "dma": Pool(env, "dma", hw.dma.engines)}
-        self.sram = {b: Pool(env, b, hw.buffer(b).size_bytes) for b in SRAM_BUFFERS}
-        self.dram = None if hw.ideal_memory else FluidDram(env, hw.dram.bytes_per_cycle,
+        self.env = simpy.Environment()
+        self.steps = steps = Steps(self.env)
+        self.units = {"conv": Pool(steps, "conv", 1), "add": Pool(steps, "add", 1),
+                      "dma": Pool(steps, "dma", hw.dma.engines)}
+        self.sram = {b: Pool(steps, b, hw.buffer(b).size_bytes) for b in SRAM_BUFFERS}
+        self.dram = None if hw.ideal_memory else FluidDram(steps, hw.dram.bytes_per_cycle,
                                                           hw.dram.latency_cycles)
-        ops, eb = schedule.ops, hw.element_bytes
+        ops, eb, n = schedule.ops, hw.element_bytes, len(schedule.ops)
         index = {op.id: i for i, op in enumerate(ops)}
         self.deps = (schedule.data_dependencies() if sync == "deps"
                      else [[index[d] for d in op.deps] for op in ops])
         self.allocs = [[(self.sram[r.space], r.elements * eb) for r in op.sram_writes()] for op in ops]
+        self.unit = [self.units[op.unit] for op in ops]
         self.cycles = [compute_op_cycles(op, hw) if op.unit != "dma" else None for op in ops]
         self.nbytes = [transfer_bytes(op, hw) if op.unit == "dma" else 0 for op in ops]
-        # SRAM regions: readers left before release, and which regions each op releases
-        self.pending, self.releases = {}, [[] for _ in ops]
-        for key, readers in schedule.readers().items():
-            self.pending[key] = len(readers)
+        # SRAM regions (numbered): readers left before release, their pool and bytes, and
+        # which regions each op releases
+        self.pending: list[int] = []
+        self.region: list[tuple[Pool, int]] = []
+        self.releases: list[list[int]] = [[] for _ in ops]
+        for (_, region), readers in schedule.readers().items():
             for i in readers:
-                self.releases[i].append(key)
+                self.releases[i].append(len(self.pending))
+            self.pending.append(len(readers))
+            self.region.append((self.sram[region.space], region.elements * eb))
         # sync by deps: ops reserve SRAM strictly in issue order, so no op runs so far ahead
         # that it holds the space an earlier op needs (which could deadlock)
-        self.turn: dict[int, simpy.Event] = {}
-        self.next_turn: dict[int, int] = {}
+        self.allocating = [i for i in range(n) if self.allocs[i]] if sync == "deps" else []
+        self.needs_turn = [False] * n
+        for i in self.allocating:
+            self.needs_turn[i] = True
+        self.next_turn = dict(itertools.pairwise(self.allocating))
+        self.turn_taken = [False] * n           # its turn has come
+        self.turn_waiting = [False] * n         # it waits for its turn
+        # stages (sync by deps: all ops as one), and the op's progress
         if sync == "deps":
-            allocating = [i for i in range(len(ops)) if self.allocs[i]]
-            self.turn = {i: env.event() for i in allocating}
-            self.next_turn = dict(itertools.pairwise(allocating))
-            if allocating:
-                self.turn[allocating[0]].succeed()
-        self.procs: list[simpy.Process | None] = [None] * len(ops)
-        self.start: list[int | None] = [None] * len(ops)
-        self.end: list[int | None] = [None] * len(ops)
+            self.groups = [list(range(n))] if n else []
+        else:
+            self.groups = [stage for stage in schedule.stages() if stage]
+        self.barrier = hw.barrier_cycles if sync == "barrier" else 0
+        self.group = 0
+        self.left = 0                           # ops of the open group not finished
+        self.done = False
+        self.finished = [False] * n
+        self.unmet = [0] * n                    # dependencies not finished
+        self.dependents: list[list[int]] = [[] for _ in ops]   # waiting for the op, in order
+        self.next_alloc = [0] * n
+        self.start: list[int | None] = [None] * n
+        self.end: list[int | None] = [None] * n
         self.waiting: dict[int, str] = {}
+        self.duration: Callable[[int], None] = (self._compute if self.dram is None
+                                                else self._compute_or_transfer)
 
-    def everything(self):
-        """Sync by data only: every op starts as soon as its dependencies allow."""
-        for i in range(len(self.schedule.ops)):
-            self.procs[i] = self.env.process(self.op(i))
-        yield self.env.all_of(self.procs)
+    # -- stages ------------------------------------------------------------------------------
 
-    def stages(self):
-        barrier = self.hw.barrier_cycles
-        for stage in self.schedule.stages():
-            if not stage:                   # a stage with no op has no barrier to wait at
-                continue
-            for i in stage:
-                self.procs[i] = self.env.process(self.op(i))
-            yield self.env.all_of([self.procs[i] for i in stage])
-            if barrier:
-                yield self.env.timeout(barrier)
+    def _open(self, g: int) -> None:
+        """Open group `g`: its ops begin, in issue order."""
+        self.group = g
+        if g == len(self.groups):
+            self.done = True
+            return
+        ops = self.groups[g]
+        self.left = len(ops)
+        for i in ops:
+            self._begin(i)
 
-    def op(self, i: int):
-        env, op = self.env, self.schedule.ops[i]
-        deps = [self.procs[d] for d in self.deps[i] if not self.procs[d].processed]
-        if deps:
-            self.waiting[i] = "its dependencies"
-            yield env.all_of(deps)
-        if i in self.turn:
+    def _close(self, g: int) -> None:
+        """Group `g` has finished: the next one opens after the barrier (at once if none)."""
+        if self.barrier:
+            self.steps.at(self.barrier, self._open, g + 1)
+        else:
+            self._open(g + 1)
+
+    # -- one op ------------------------------------------------------------------------------
+
+    def _begin(self, i: int) -> None:
+        finished = self.finished
+        unmet = [d for d in self.deps[i] if not finished[d]]
+        if not unmet:
+            self._ready(i)
+            return
+        self.unmet[i] = len(unmet)
+        for d in unmet:
+            self.dependents[d].append(i)
+        self.waiting[i] = "its dependencies"
+
+    def _ready(self, i: int) -> None:
+        if self.needs_turn[i] and not self.turn_taken[i]:
+            self.turn_waiting[i] = True
             self.waiting[i] = "its turn to reserve SRAM"
-            yield self.turn[i]
-        for buffer, nbytes in self.allocs[i]:     # space first: a waiting op holds no unit
-            wait = buffer.acquire(nbytes)
-            if wait is not None:
-                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer.name}"
-                yield wait
+            return
+        self._reserve(i)
+
+    def _turn(self, i: int) -> None:
+        self.turn_taken[i] = True
+        if self.turn_waiting[i]:
+            self._reserve(i)
+
+    def _reserve(self, i: int) -> None:
+        """Reserve the op's SRAM bytes, buffer by buffer (space first: a waiting op holds no unit)."""
+        allocs = self.allocs[i]
+        k = self.next_alloc[i]
+        while k < len(allocs):
+            pool, nbytes = allocs[k]
+            k += 1
+            if not pool.acquire(nbytes, self._reserve, i):
+                self.next_alloc[i] = k
+                self.waiting[i] = f"{nbytes} bytes of SRAM {pool.name}"
+                return
+        self.next_alloc[i] = k
         if i in self.next_turn:
-            self.turn[self.next_turn[i]].succeed()
-        unit = self.units[op.unit]
-        wait = unit.acquire(1)
-        if wait is not None:
-            self.waiting[i] = f"unit {op.unit}"
-            yield wait
+            self.steps.soon(self._turn, self.next_turn[i])
+        unit = self.unit[i]
+        if unit.acquire(1, self._start, i):
+            self._start(i)
+        else:
+            self.waiting[i] = f"unit {unit.name}"
+
+    def _start(self, i: int) -> None:
         self.waiting.pop(i, None)
-        self.start[i] = env.now
-        if self.cycles[i] is not None:
-            yield env.timeout(self.cycles[i])
-        elif self.dram is not None:
-            yield from self.dram.transfer(self.nbytes[i])
-        self.end[i] = env.now
-        unit.release(1)
+        self.start[i] = self.env.now
+        self.duration(i)
+
+    def _compute(self, i: int) -> None:
+        """With ideal memory: compute ops last their cycles, transfers none."""
+        cycles = self.cycles[i]
+        if cycles is None:
+            self._end(i)
+        else:
+            self.steps.at(cycles, self._end, i)
+
+    def _compute_or_transfer(self, i: int) -> None:
+        cycles = self.cycles[i]
+        if cycles is not None:
+            self.steps.at(cycles, self._end, i)
+        elif self.dram is not None and self.dram.latency_cycles:
+            self.steps.at(self.dram.latency_cycles, self._stream, i)
+        else:
+            self._stream(i)
+
+    def _stream(self, i: int) -> None:
+        if self.nbytes[i] > 0 and self.dram is not None:
+            self.dram.stream(self.nbytes[i], self._end, i)
+        else:
+            self._end(i)
+
+    def _end(self, i: int) -> None:
+        self.end[i] = self.env.now
+        self.unit[i].release(1)
+        pending = self.pending
         for key in self.releases[i]:
-            self.pending[key] -= 1
-            if self.pending[key] == 0:
-                region = key[1]
-                self.sram[region.space].release(region.elements * self.hw.element_bytes)
+            pending[key] -= 1
+            if not pending[key]:
+                pool, nbytes = self.region[key]
+                pool.release(nbytes)
+        self.steps.soon(self._finish, i)
+
+    def _finish(self, i: int) -> None:
+        self.finished[i] = True
+        self.left -= 1
+        if not self.left:
+            self.steps.soon(self._close, self.group)
+        unmet = self.unmet
+        for d in self.dependents[i]:
+            unmet[d] -= 1
+            if not unmet[d]:
+                self.steps.soon(self._ready, d)
+
+    # -- the run -----------------------------------------------------------------------------
 
     def result(self) -> Result:
-        main = self.env.process(self.stages() if self.sync == "barrier" else self.everything())
+        if self.allocating:
+            self.steps.soon(self._turn, self.allocating[0])
+        self._open(0)
+        self.steps.run()
         self.env.run()
-        if not main.processed:
+        if not self.done:
             stuck = ", ".join(f"{self.schedule.ops[i].id} (waiting for {why})"
                               for i, why in sorted(self.waiting.items())[:5])
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
@@ -137,7 +237,7 @@ class _Run:
         result = build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
                               peaks, UNITS, self.sync)
         return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()},
-                                   dram_activity=tuple(self.dram.history) if self.dram else ())
+                                   dram_activity=self.dram.activity() if self.dram else ())
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:
