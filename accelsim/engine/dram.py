@@ -25,13 +25,6 @@ from math import gcd
 from accelsim.engine.steps import Step, Steps
 
 
-class _Stream:
-    __slots__ = ("arg", "remaining", "step")
-
-    def __init__(self, remaining: int, step: Step, arg: int):
-        self.remaining, self.step, self.arg = remaining, step, arg
-
-
 class FluidDram:
     """Bandwidth `bytes_per_cycle` shared equally by the transfers streaming at any moment."""
 
@@ -42,8 +35,10 @@ class FluidDram:
         self.latency_cycles = latency_cycles
         self._p, self._q = rate.numerator, rate.denominator
         self._k = 1                         # remaining bytes are kept in units of 1 / (q * k) bytes
-        self._streams: list[_Stream] = []
+        self._left: list[int] = []          # per streaming transfer: units left, in start order
+        self._owners: list[tuple[Step, int]] = []       # and the step its end runs
         self._last_update = 0               # whole cycle the remaining bytes are counted at
+        self._wake = 0                      # the cycle _on_timer is due at (0: none)
         self._version = 0
         self.history: list[tuple[int, int, bool]] = [(0, 1, False)]
         """(cycle numerator, cycle denominator, streaming from then on) after every change."""
@@ -51,11 +46,13 @@ class FluidDram:
     def activity(self) -> tuple[tuple[Fraction, Fraction], ...]:
         """`history` as (cycle, bytes per cycle streaming from then on), exact fractions."""
         zero = Fraction(0)
-        return tuple((Fraction(n, d), self.bytes_per_cycle if on else zero) for n, d, on in self.history)
+        return tuple((Fraction(n) if d == 1 else Fraction(n, d), self.bytes_per_cycle if on else zero)
+                     for n, d, on in self.history)
 
     def _record(self, num: int, den: int, streaming: bool) -> None:
-        g = gcd(num, den)
-        num, den = num // g, den // g
+        if den != 1:
+            g = gcd(num, den)
+            num, den = num // g, den // g
         last = self.history[-1]
         if last[0] == num and last[1] == den:
             self.history[-1] = (num, den, streaming)
@@ -65,10 +62,14 @@ class FluidDram:
     def stream(self, nbytes: int, step: Step, arg: int) -> None:
         """Stream `nbytes` (> 0) from now on; `step(arg)` runs as a same-cycle step of the
         cycle its last byte is in (the latency is the caller's)."""
-        self._advance()
-        if not self._streams:
-            self._record(self.steps.env.now, 1, True)
-        self._streams.append(_Stream(nbytes * self._q * self._k, step, arg))
+        if self._left:
+            self._advance()
+        else:
+            self._last_update = self.steps.now
+        if not self._left:
+            self._record(self.steps.now, 1, True)
+        self._left.append(nbytes * self._q * self._k)
+        self._owners.append((step, arg))
         self._reschedule()
 
     def _advance(self) -> None:
@@ -77,50 +78,48 @@ class FluidDram:
         Finishes between two events are found piecewise, so the others speed up at the exact
         (fractional) moment a stream ends; its completion is signalled now, the next whole cycle.
         """
-        now = self.steps.env.now
-        streams = self._streams
-        if streams:
-            per_cycle = self._p * self._k
-            budget = (now - self._last_update) * per_cycle     # units DRAM can move until now
-            spent = 0
-            while streams:
-                first = min(s.remaining for s in streams)
-                need = first * len(streams)
-                if need > budget:
-                    break
-                budget -= need
-                spent += need
-                for s in streams:
-                    s.remaining -= first
-                    if not s.remaining:
-                        self.steps.soon(s.step, s.arg)
-                streams = [s for s in streams if s.remaining]
-                if not streams:
-                    self._record(self._last_update * per_cycle + spent, per_cycle, False)
-                    self._k = 1
-            if streams and budget:
-                n = len(streams)
-                scale = n // gcd(budget, n)
-                if scale > 1:                   # a whole number of units per stream
-                    self._k *= scale
-                    budget *= scale
-                    for s in streams:
-                        s.remaining *= scale
-                share = budget // n
-                for s in streams:
-                    s.remaining -= share
-            self._streams = streams
+        last, now, left = self._last_update, self.steps.now, self._left
         self._last_update = now
+        per_cycle = self._p * self._k
+        budget = (now - last) * per_cycle       # units DRAM can move until now
+        while min(left) * len(left) <= budget:
+            first = min(left)
+            budget -= first * len(left)
+            left = [b - first for b in left]
+            owners = self._owners
+            for b, (step, arg) in zip(left, owners, strict=True):
+                if not b:
+                    self.steps.soon(step, arg)
+            self._owners = [o for b, o in zip(left, owners, strict=True) if b]
+            self._left = left = [b for b in left if b]
+            if not left:                        # idle since the last byte, `budget` units ago
+                self._record(now * per_cycle - budget, per_cycle, False)
+                self._k = 1
+                return
+        if budget:
+            n = len(left)
+            scale = n // gcd(budget, n)
+            if scale > 1:                       # a whole number of units per stream
+                self._k *= scale
+                budget *= scale
+                left = [b * scale for b in left]
+            share = budget // n
+            self._left = [b - share for b in left]
 
     def _reschedule(self) -> None:
-        """Wake at the first whole cycle at or after the next stream's last byte."""
+        """Wake at the first whole cycle at or after the next stream's last byte (instead of
+        when it was due before the set of streams changed)."""
+        if self._wake:
+            self.steps.cancel(self._wake, self._on_timer, self._version)
+            self._wake = 0
         self._version += 1
-        if self._streams:
-            first = min(s.remaining for s in self._streams)
-            delay = -(-first * len(self._streams) // (self._p * self._k))
+        if self._left:
+            delay = -(-min(self._left) * len(self._left) // (self._p * self._k))
+            self._wake = self.steps.now + delay
             self.steps.at(delay, self._on_timer, self._version)
 
     def _on_timer(self, version: int) -> None:
-        if version == self._version:       # else the set of streams changed since it was set
+        if version == self._version:       # else it was cancelled while due this cycle
+            self._wake = 0
             self._advance()
             self._reschedule()

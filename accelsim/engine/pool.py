@@ -15,40 +15,48 @@ from accelsim.engine.steps import Step, Steps
 
 
 class Pool:
-    def __init__(self, steps: Steps, name: str, capacity: int):
+    """`capacity` units of something; `peak` is the most ever taken at once. With `track`,
+    `history` keeps (cycle, level) after every change (the last level of each cycle)."""
+
+    def __init__(self, steps: Steps, name: str, capacity: int, track: bool = True):
         self.steps, self.name, self.capacity = steps, name, capacity
         self.level = 0
         self.peak = 0
-        self.history: list[tuple[int, int]] = [(0, 0)]     # (cycle, level) after every change
+        self.history: list[tuple[int, int]] = [(0, 0)]
+        self._track = track
         self._waiting: deque[tuple[int, Step, int]] = deque()
 
     def acquire(self, amount: int, step: Step, arg: int) -> bool:
         """Take `amount` now (True), or queue and return False: once it is taken,
         `step(arg)` runs as a same-cycle step."""
-        if not self._waiting and self.level + amount <= self.capacity:
-            self._take(amount)
-            return True
-        self._waiting.append((amount, step, arg))
-        return False
+        level = self.level + amount
+        if level > self.capacity or self._waiting:
+            self._waiting.append((amount, step, arg))
+            return False
+        self.level = level
+        if level > self.peak:
+            self.peak = level
+        if self._track:
+            self._record(level)
+        return True
 
     def release(self, amount: int) -> None:
         self.level -= amount
-        self._record()
+        if self._track:
+            self._record(self.level)
         waiting = self._waiting
         while waiting and self.level + waiting[0][0] <= self.capacity:
             amount, step, arg = waiting.popleft()
-            self._take(amount)
+            self.level += amount
+            if self.level > self.peak:
+                self.peak = self.level
+            if self._track:
+                self._record(self.level)
             self.steps.soon(step, arg)
 
-    def _take(self, amount: int) -> None:
-        self.level += amount
-        if self.level > self.peak:
-            self.peak = self.level
-        self._record()
-
-    def _record(self) -> None:
-        now = self.steps.env.now
-        if self.history[-1][0] == now:
-            self.history[-1] = (now, self.level)
+    def _record(self, level: int) -> None:
+        now, history = self.steps.now, self.history
+        if history[-1][0] == now:
+            history[-1] = (now, level)
         else:
-            self.history.append((now, self.level))
+            history.append((now, level))

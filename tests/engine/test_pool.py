@@ -35,6 +35,7 @@ def test_history_records_the_level_after_every_change():
     pool = Pool(steps, "ofmap", 100)
     assert pool.acquire(30, print, 0) and pool.acquire(20, print, 0)   # same cycle: one entry
     steps.at(5, lambda _: pool.release(30), 0)
+    steps.run()
     env.run()
     assert pool.history == [(0, 50), (5, 20)]
 
@@ -51,5 +52,6 @@ def test_steps_run_after_the_events_already_due_in_the_same_cycle():
     steps.at(3, first, 1)
     steps.at(3, first, 2)
     steps.at(4, first, 3)
+    steps.run()
     env.run()
     assert log == [("event", 1), ("event", 2), ("step", 1), ("step", 2), ("event", 3), ("step", 3)]
