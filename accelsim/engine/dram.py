@@ -1,63 +1,76 @@
 """DRAM shared by every transfer, as a fluid model: events only when the set of transfers changes.
 
-Each transfer first waits the access latency (which uses no bandwidth), then
-streams its bytes. The streaming transfers share the aggregate bandwidth
-equally; when one starts or finishes, the others' remaining bytes are
-advanced and the next finish is rescheduled. Bytes are tracked exactly
-(fractions) while SimPy time stays in whole cycles: a transfer completes at
-the first whole cycle at or after its last byte. A lone transfer therefore takes exactly
-`latency + ceil(bytes / bandwidth)`, and two equal transfers started
-together each take `latency + ceil(2 * bytes / bandwidth)`.
+Each transfer first waits the access latency (the engine's timeout; it uses no
+bandwidth), then streams its bytes. The streaming transfers share the
+aggregate bandwidth `p/q` bytes per cycle equally; when one starts or
+finishes, the others' remaining bytes are advanced and the next finish is
+rescheduled (one SimPy timeout per change). SimPy time stays in whole cycles:
+a transfer completes at the first whole cycle at or after its last byte, so a
+lone transfer takes exactly `latency + ceil(bytes / bandwidth)`, and two equal
+transfers started together each take `latency + ceil(2 * bytes / bandwidth)`.
+
+Arithmetic is exact and integer: remaining bytes are kept times `q * k`, so
+the DRAM moves `p * k` of these units per cycle. A share of a part cycle
+(after a finish between two whole cycles) is a whole number of units once
+`k` is multiplied by the number of streams where needed; `k` returns to 1
+whenever DRAM idles. Finish times between whole cycles are exact fractions
+(integer numerator and denominator).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
-from math import ceil
+from math import gcd
 
-import simpy
-
-
-class _Stream:
-    __slots__ = ("done", "remaining")
-
-    def __init__(self, nbytes: int, done: simpy.Event):
-        self.remaining = Fraction(nbytes)
-        self.done = done
+from accelsim.engine.steps import Step, Steps
 
 
 class FluidDram:
     """Bandwidth `bytes_per_cycle` shared equally by the transfers streaming at any moment."""
 
-    def __init__(self, env: simpy.Environment, bytes_per_cycle: Fraction, latency_cycles: int):
-        self.env = env
-        self.bytes_per_cycle = Fraction(bytes_per_cycle)
+    def __init__(self, steps: Steps, bytes_per_cycle: Fraction, latency_cycles: int):
+        rate = Fraction(bytes_per_cycle)
+        self.steps = steps
+        self.bytes_per_cycle = rate
         self.latency_cycles = latency_cycles
-        self._streams: list[_Stream] = []
-        self._last_update = 0
+        self._p, self._q = rate.numerator, rate.denominator
+        self._k = 1                         # remaining bytes are kept in units of 1 / (q * k) bytes
+        self._left: list[int] = []          # per streaming transfer: units left, in start order
+        self._owners: list[tuple[Step, int]] = []       # and the step its end runs
+        self._last_update = 0               # whole cycle the remaining bytes are counted at
+        self._wake = 0                      # the cycle _on_timer is due at (0: none)
         self._version = 0
-        self.history: list[tuple[Fraction, Fraction]] = [(Fraction(0), Fraction(0))]
-        """(cycle, bytes per cycle streaming from then on) after every change; exact fractions."""
+        self.history: list[tuple[int, int, bool]] = [(0, 1, False)]
+        """(cycle numerator, cycle denominator, streaming from then on) after every change."""
 
-    def _record(self, at: Fraction, rate: Fraction) -> None:
-        if self.history[-1][0] == at:
-            self.history[-1] = (at, rate)
-        elif self.history[-1][1] != rate:
-            self.history.append((at, rate))
+    def activity(self) -> tuple[tuple[Fraction, Fraction], ...]:
+        """`history` as (cycle, bytes per cycle streaming from then on), exact fractions."""
+        zero = Fraction(0)
+        return tuple((Fraction(n) if d == 1 else Fraction(n, d), self.bytes_per_cycle if on else zero)
+                     for n, d, on in self.history)
 
-    def transfer(self, nbytes: int):
-        """SimPy process body: wait the latency, then stream `nbytes` at the shared rate."""
-        if self.latency_cycles:
-            yield self.env.timeout(self.latency_cycles)
-        if nbytes <= 0:
-            return
-        done = self.env.event()
-        self._advance()
-        if not self._streams:
-            self._record(Fraction(self.env.now), self.bytes_per_cycle)
-        self._streams.append(_Stream(nbytes, done))
+    def _record(self, num: int, den: int, streaming: bool) -> None:
+        if den != 1:
+            g = gcd(num, den)
+            num, den = num // g, den // g
+        last = self.history[-1]
+        if last[0] == num and last[1] == den:
+            self.history[-1] = (num, den, streaming)
+        elif last[2] != streaming:
+            self.history.append((num, den, streaming))
+
+    def stream(self, nbytes: int, step: Step, arg: int) -> None:
+        """Stream `nbytes` (> 0) from now on; `step(arg)` runs as a same-cycle step of the
+        cycle its last byte is in (the latency is the caller's)."""
+        if self._left:
+            self._advance()
+        else:
+            self._last_update = self.steps.now
+        if not self._left:
+            self._record(self.steps.now, 1, True)
+        self._left.append(nbytes * self._q * self._k)
+        self._owners.append((step, arg))
         self._reschedule()
-        yield done
 
     def _advance(self) -> None:
         """Bring every stream's remaining bytes to now, finishing those whose last byte has gone.
@@ -65,39 +78,48 @@ class FluidDram:
         Finishes between two events are found piecewise, so the others speed up at the exact
         (fractional) moment a stream ends; its completion is signalled now, the next whole cycle.
         """
-        now = self.env.now
-        while self._streams:
-            first = min(s.remaining for s in self._streams)
-            at = self._last_update + first * len(self._streams) / self.bytes_per_cycle
-            if at > now:
-                break
-            for stream in self._streams:
-                stream.remaining -= first
-            self._last_update = at
-            for stream in self._streams:
-                if stream.remaining == 0:
-                    stream.done.succeed()
-            self._streams = [s for s in self._streams if s.remaining]
-            if not self._streams:
-                self._record(at, Fraction(0))
-        if self._streams:
-            moved = (now - self._last_update) * self.bytes_per_cycle / len(self._streams)
-            for stream in self._streams:
-                stream.remaining -= moved
+        last, now, left = self._last_update, self.steps.now, self._left
         self._last_update = now
+        per_cycle = self._p * self._k
+        budget = (now - last) * per_cycle       # units DRAM can move until now
+        while min(left) * len(left) <= budget:
+            first = min(left)
+            budget -= first * len(left)
+            left = [b - first for b in left]
+            owners = self._owners
+            for b, (step, arg) in zip(left, owners, strict=True):
+                if not b:
+                    self.steps.soon(step, arg)
+            self._owners = [o for b, o in zip(left, owners, strict=True) if b]
+            self._left = left = [b for b in left if b]
+            if not left:                        # idle since the last byte, `budget` units ago
+                self._record(now * per_cycle - budget, per_cycle, False)
+                self._k = 1
+                return
+        if budget:
+            n = len(left)
+            scale = n // gcd(budget, n)
+            if scale > 1:                       # a whole number of units per stream
+                self._k *= scale
+                budget *= scale
+                left = [b * scale for b in left]
+            share = budget // n
+            self._left = [b - share for b in left]
 
     def _reschedule(self) -> None:
-        """Wake at the first whole cycle at or after the next stream's last byte."""
+        """Wake at the first whole cycle at or after the next stream's last byte (instead of
+        when it was due before the set of streams changed)."""
+        if self._wake:
+            self.steps.cancel(self._wake, self._on_timer, self._version)
+            self._wake = 0
         self._version += 1
-        if not self._streams:
-            return
-        first = min(s.remaining for s in self._streams)
-        at = self._last_update + first * len(self._streams) / self.bytes_per_cycle
-        version = self._version
-        timer = self.env.timeout(ceil(at) - self.env.now)
-        timer.callbacks.append(lambda _event: self._on_timer(version))
+        if self._left:
+            delay = -(-min(self._left) * len(self._left) // (self._p * self._k))
+            self._wake = self.steps.now + delay
+            self.steps.at(delay, self._on_timer, self._version)
 
     def _on_timer(self, version: int) -> None:
-        if version == self._version:       # else the set of streams changed since it was set
+        if version == self._version:       # else it was cancelled while due this cycle
+            self._wake = 0
             self._advance()
             self._reschedule()

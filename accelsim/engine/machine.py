@@ -1,143 +1,224 @@
-"""The SimPy engine: runs a Schedule on a Hardware, one process per op, no per-cycle events.
+"""The SimPy engine: runs a Schedule on a Hardware with callbacks, no process per op, no per-cycle events.
 
 Units and SRAM buffers are Pools (conv and add: one op at a time; dma: one
-per engine; SRAM: bytes), DRAM is a FluidDram. An op starts when its stage
-has opened (barrier), its dependencies have ended, its unit is free and its
-SRAM bytes are reserved; it lasts its formula's cycles (or its DRAM
-transfer). Ties are broken by issue order. An op's SRAM regions are
-released when the last op that reads them ends.
+per engine; SRAM: bytes), DRAM is a FluidDram. An op moves through steps,
+plain method calls: it *begins* when its stage opens (barrier sync) or at
+cycle 0 (deps sync) and waits for its dependencies; once they have all
+*finished* it is *ready*: it waits for its turn (deps sync: SRAM is reserved
+strictly in issue order), reserves its SRAM bytes, then its unit, *starts*,
+and *ends* after its formula's cycles or its DRAM transfer (latency, then
+streaming); it then releases its unit and the SRAM regions it was the last
+reader of, and is *finished*, which may make its dependents ready and close
+its stage (the next one opens `barrier_cycles` later). Ties are broken by
+issue order.
+
+Time advances by SimPy timeouts, one per cycle at which work is due (an op's
+end, a transfer's latency, a DRAM finish, a barrier): about 1.4 per op with
+timed DRAM, 0.4 with ideal memory. Work within a cycle runs as `Steps` in
+the order SimPy ran the events of the process-per-op engine this replaced
+(an op's finish and a dependent's readiness are each one step later, as
+they were one event later), so every op starts and ends where it did.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import itertools
 
 import simpy
 
 from accelsim.engine.dram import FluidDram
+from accelsim.engine.plan import Plan
 from accelsim.engine.pool import Pool
+from accelsim.engine.steps import Steps
 from accelsim.errors import SimulationError
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.result import OpRecord, Result, build_result
-from accelsim.schedule import UNITS, Schedule
-from accelsim.timing import compute_op_cycles, transfer_bytes
+from accelsim.schedule import Schedule
+from accelsim.units import UNITS, engines
 
 SYNC_MODES = ("barrier", "deps")
+UNIT_WAITS = {u: f"unit {u}" for u in UNITS}
 
 
 class _Run:
-    """State of one simulation; used once."""
+    """State of one simulation; used once. Ops are referred to by index (issue order)."""
 
     def __init__(self, hw: Hardware, schedule: Schedule, sync: str = "barrier"):
         if sync not in SYNC_MODES:
             raise SimulationError(f"unknown sync mode {sync!r}: expected one of {', '.join(SYNC_MODES)}")
         self.hw, self.schedule, self.sync = hw, schedule, sync
-        self.env = env = simpy.Environment()
-        self.units = {"conv": Pool(env, "conv", 1), "add": Pool(env, "add", 1),
-                      "dma": Pool(env, "dma", hw.dma.engines)}
-        self.sram = {b: Pool(env, b, hw.buffer(b).size_bytes) for b in SRAM_BUFFERS}
-        self.dram = None if hw.ideal_memory else FluidDram(env, hw.dram.bytes_per_cycle,
+        self.plan = plan = Plan(hw, schedule, sync)
+        self.env = simpy.Environment()
+        self.steps = steps = Steps(self.env)
+        units = {u: Pool(steps, u, count, track=False) for u, count in engines(hw).items()}
+        self.sram = {b: Pool(steps, b, hw.buffer(b).size_bytes) for b in SRAM_BUFFERS}
+        self.dram = None if hw.ideal_memory else FluidDram(steps, hw.dram.bytes_per_cycle,
                                                           hw.dram.latency_cycles)
-        ops, eb = schedule.ops, hw.element_bytes
-        index = {op.id: i for i, op in enumerate(ops)}
-        self.deps = (schedule.data_dependencies() if sync == "deps"
-                     else [[index[d] for d in op.deps] for op in ops])
-        self.allocs = [[(self.sram[r.space], r.elements * eb) for r in op.sram_writes()] for op in ops]
-        self.cycles = [compute_op_cycles(op, hw) if op.unit != "dma" else None for op in ops]
-        self.nbytes = [transfer_bytes(op, hw) if op.unit == "dma" else 0 for op in ops]
-        # SRAM regions: readers left before release, and which regions each op releases
-        self.pending, self.releases = {}, [[] for _ in ops]
-        for key, readers in schedule.readers().items():
-            self.pending[key] = len(readers)
-            for i in readers:
-                self.releases[i].append(key)
+        self.latency = 0 if self.dram is None else self.dram.latency_cycles
+        n = len(schedule.ops)
+        self.unit = [units[u] for u in plan.unit]
+        self.unread = list(plan.readers)        # per SRAM region: reads left before its release
         # sync by deps: ops reserve SRAM strictly in issue order, so no op runs so far ahead
         # that it holds the space an earlier op needs (which could deadlock)
-        self.turn: dict[int, simpy.Event] = {}
-        self.next_turn: dict[int, int] = {}
+        self.allocating = [i for i in range(n) if plan.reserves[i]] if sync == "deps" else []
+        self.needs_turn = [False] * n
+        for i in self.allocating:
+            self.needs_turn[i] = True
+        self.next_turn = dict(itertools.pairwise(self.allocating))
+        self.turn_taken = [False] * n           # its turn has come
+        self.turn_waiting = [False] * n         # it waits for its turn
+        # stages (sync by deps: all ops as one), and each op's progress
         if sync == "deps":
-            allocating = [i for i in range(len(ops)) if self.allocs[i]]
-            self.turn = {i: env.event() for i in allocating}
-            self.next_turn = dict(itertools.pairwise(allocating))
-            if allocating:
-                self.turn[allocating[0]].succeed()
-        self.procs: list[simpy.Process | None] = [None] * len(ops)
-        self.start: list[int | None] = [None] * len(ops)
-        self.end: list[int | None] = [None] * len(ops)
+            self.groups = [list(range(n))] if n else []
+        else:
+            self.groups = [stage for stage in schedule.stages() if stage]
+        self.barrier = hw.barrier_cycles if sync == "barrier" else 0
+        self.group = 0
+        self.left = 0                           # ops of the open group not finished
+        self.done = False
+        self.finished = [False] * n
+        self.unmet = [0] * n                    # dependencies not finished
+        self.dependents: dict[int, list[int]] = {}     # op -> ops waiting for it, in order
+        self.reserved = [0] * n                 # how many of its SRAM reservations it holds
+        self.start = [0] * n
+        self.end = [0] * n
         self.waiting: dict[int, str] = {}
 
-    def everything(self):
-        """Sync by data only: every op starts as soon as its dependencies allow."""
-        for i in range(len(self.schedule.ops)):
-            self.procs[i] = self.env.process(self.op(i))
-        yield self.env.all_of(self.procs)
+    # -- stages ------------------------------------------------------------------------------
 
-    def stages(self):
-        barrier = self.hw.barrier_cycles
-        for stage in self.schedule.stages():
-            if not stage:                   # a stage with no op has no barrier to wait at
-                continue
-            for i in stage:
-                self.procs[i] = self.env.process(self.op(i))
-            yield self.env.all_of([self.procs[i] for i in stage])
-            if barrier:
-                yield self.env.timeout(barrier)
+    def _open(self, g: int) -> None:
+        """Open group `g`: its ops begin, in issue order."""
+        self.group = g
+        if g == len(self.groups):
+            self.done = True
+            return
+        ops = self.groups[g]
+        self.left = len(ops)
+        for i in ops:
+            self._begin(i)
 
-    def op(self, i: int):
-        env, op = self.env, self.schedule.ops[i]
-        deps = [self.procs[d] for d in self.deps[i] if not self.procs[d].processed]
-        if deps:
+    def _close(self, g: int) -> None:
+        """Group `g` has finished: the next one opens after the barrier (at once if none)."""
+        if self.barrier:
+            self.steps.at(self.barrier, self._open, g + 1)
+        else:
+            self._open(g + 1)
+
+    # -- one op ------------------------------------------------------------------------------
+
+    def _begin(self, i: int) -> None:
+        finished, unmet = self.finished, 0
+        for d in self.plan.deps[i]:
+            if not finished[d]:
+                unmet += 1
+                self.dependents.setdefault(d, []).append(i)
+        if unmet:
+            self.unmet[i] = unmet
             self.waiting[i] = "its dependencies"
-            yield env.all_of(deps)
-        if i in self.turn:
+        else:
+            self._ready(i)
+
+    def _turn(self, i: int) -> None:
+        self.turn_taken[i] = True
+        if self.turn_waiting[i]:
+            self._ready(i)
+
+    def _ready(self, i: int) -> None:
+        """Once its dependencies have finished: wait for its turn, then reserve its SRAM bytes
+        buffer by buffer, then its unit (space first: an op waiting for space holds no unit).
+        Also the step that resumes it when it is granted SRAM."""
+        if self.needs_turn[i] and not self.turn_taken[i]:
+            self.turn_waiting[i] = True
             self.waiting[i] = "its turn to reserve SRAM"
-            yield self.turn[i]
-        for buffer, nbytes in self.allocs[i]:     # space first: a waiting op holds no unit
-            wait = buffer.acquire(nbytes)
-            if wait is not None:
-                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer.name}"
-                yield wait
+            return
+        reserves = self.plan.reserves[i]
+        k = self.reserved[i]
+        while k < len(reserves):
+            buffer, nbytes = reserves[k]
+            k += 1
+            if not self.sram[buffer].acquire(nbytes, self._ready, i):
+                self.reserved[i] = k
+                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer}"
+                return
+        self.reserved[i] = k
         if i in self.next_turn:
-            self.turn[self.next_turn[i]].succeed()
-        unit = self.units[op.unit]
-        wait = unit.acquire(1)
-        if wait is not None:
-            self.waiting[i] = f"unit {op.unit}"
-            yield wait
+            self.steps.soon(self._turn, self.next_turn[i])
+        unit = self.unit[i]
+        if unit.acquire(1, self._start, i):
+            self._start(i)
+        else:
+            self.waiting[i] = UNIT_WAITS[unit.name]
+
+    def _start(self, i: int) -> None:
+        """A compute op ends after its cycles; a transfer streams after the DRAM latency
+        (with ideal memory it ends at once)."""
         self.waiting.pop(i, None)
-        self.start[i] = env.now
-        if self.cycles[i] is not None:
-            yield env.timeout(self.cycles[i])
-        elif self.dram is not None:
-            yield from self.dram.transfer(self.nbytes[i])
-        self.end[i] = env.now
-        unit.release(1)
-        for key in self.releases[i]:
-            self.pending[key] -= 1
-            if self.pending[key] == 0:
-                region = key[1]
-                self.sram[region.space].release(region.elements * self.hw.element_bytes)
+        self.start[i] = self.steps.now
+        cycles = self.plan.cycles[i]
+        if cycles is not None:
+            self.steps.at(cycles, self._end, i)
+        elif self.dram is None:
+            self._end(i)
+        elif self.latency:
+            self.steps.at(self.latency, self._stream, i)
+        else:
+            self._stream(i)
+
+    def _stream(self, i: int) -> None:
+        nbytes = self.plan.nbytes[i]
+        if nbytes > 0 and self.dram is not None:
+            self.dram.stream(nbytes, self._end, i)
+        else:
+            self._end(i)
+
+    def _end(self, i: int) -> None:
+        self.end[i] = self.steps.now
+        self.unit[i].release(1)
+        unread = self.unread
+        for region in self.plan.reads[i]:
+            unread[region] -= 1
+            if not unread[region]:
+                buffer, nbytes = self.plan.region[region]
+                self.sram[buffer].release(nbytes)
+        self.steps.soon(self._finish, i)
+
+    def _finish(self, i: int) -> None:
+        self.finished[i] = True
+        self.left -= 1
+        if not self.left:
+            self.steps.soon(self._close, self.group)
+        if i in self.dependents:
+            unmet = self.unmet
+            for d in self.dependents.pop(i):
+                unmet[d] -= 1
+                if not unmet[d]:
+                    self.steps.soon(self._ready, d)
+
+    # -- the run -----------------------------------------------------------------------------
 
     def result(self) -> Result:
-        main = self.env.process(self.stages() if self.sync == "barrier" else self.everything())
+        if self.allocating:
+            self.steps.soon(self._turn, self.allocating[0])
+        self._open(0)
+        self.steps.run()
         self.env.run()
-        if not main.processed:
+        if not self.done:
             stuck = ", ".join(f"{self.schedule.ops[i].id} (waiting for {why})"
                               for i, why in sorted(self.waiting.items())[:5])
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
-                                  f"{self.env.now}: {stuck}")
-        ops = self.schedule.ops
-        records = tuple(OpRecord(op.id, op.kind, op.unit, op.stage, self.start[i], self.end[i],
-                                 self.nbytes[i], op.gemm.macs if op.gemm else 0, op.layer, op.tile)
-                        for i, op in enumerate(ops))
-        dram_read = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "load")
-        dram_write = sum(n for n, op in zip(self.nbytes, ops, strict=True) if op.kind == "store")
+                                  f"{self.steps.now}: {stuck}")
+        ops, plan = self.schedule.ops, self.plan
+        records = tuple(map(OpRecord, [op.id for op in ops], [op.kind for op in ops], plan.unit,
+                            [op.stage for op in ops], self.start, self.end, plan.nbytes, plan.macs,
+                            [op.layer for op in ops], [op.tile for op in ops]))
         peaks = {b: pool.peak for b, pool in self.sram.items()}
-        result = build_result(self.hw, self.schedule, self.env.now, records, dram_read, dram_write,
-                              peaks, UNITS, self.sync)
+        result = build_result(self.hw, self.schedule, self.steps.now, records, plan.dram_read,
+                              plan.dram_write, peaks, UNITS, self.sync)
         return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()},
-                                   dram_activity=tuple(self.dram.history) if self.dram else ())
+                                   dram_activity=self.dram.activity() if self.dram else ())
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:
@@ -145,4 +226,19 @@ def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Res
 
     `sync`: "barrier" (every stage waits for the previous one) or "deps" (ops wait for
     their data dependencies only; stages and barriers are ignored)."""
-    return _Run(hw, schedule, sync).result()
+    with _gc_paused():
+        return _Run(hw, schedule, sync).result()
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector during a run: a run builds a few objects per op
+    that all live until its end, and each full collection on the way would walk all of them
+    (and the schedule) again for nothing; what a run leaves is collected later as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

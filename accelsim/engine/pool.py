@@ -1,52 +1,62 @@
-"""A counted resource with a first-come-first-served wait queue.
+"""A counted resource with a first-come-first-served wait queue, without SimPy events.
 
 Used for units (capacity = engines, each op takes 1) and SRAM buffers
 (capacity = bytes, each op takes its bytes). A request that fits and has no
-one ahead of it is granted without a SimPy event; otherwise it waits, and
-releases wake waiters strictly in arrival order (head-of-line blocking, as
-SimPy's Container does).
+one ahead of it is granted at once; otherwise it waits, and releases grant
+waiters strictly in arrival order (head-of-line blocking, as SimPy's
+Container does). A granted waiter's step runs later in the same cycle.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-import simpy
+from accelsim.engine.steps import Step, Steps
 
 
 class Pool:
-    def __init__(self, env: simpy.Environment, name: str, capacity: int):
-        self.env, self.name, self.capacity = env, name, capacity
+    """`capacity` units of something; `peak` is the most ever taken at once. With `track`,
+    `history` keeps (cycle, level) after every change (the last level of each cycle)."""
+
+    def __init__(self, steps: Steps, name: str, capacity: int, track: bool = True):
+        self.steps, self.name, self.capacity = steps, name, capacity
         self.level = 0
         self.peak = 0
-        self.history: list[tuple[int, int]] = [(0, 0)]     # (cycle, level) after every change
-        self._waiting: deque[tuple[int, simpy.Event]] = deque()
+        self.history: list[tuple[int, int]] = [(0, 0)]
+        self._track = track
+        self._waiting: deque[tuple[int, Step, int]] = deque()
 
-    def acquire(self, amount: int) -> simpy.Event | None:
-        """Take `amount` now (returns None) or return an event that fires once it is taken."""
-        if not self._waiting and self.level + amount <= self.capacity:
-            self._take(amount)
-            return None
-        event = self.env.event()
-        self._waiting.append((amount, event))
-        return event
+    def acquire(self, amount: int, step: Step, arg: int) -> bool:
+        """Take `amount` now (True), or queue and return False: once it is taken,
+        `step(arg)` runs as a same-cycle step."""
+        level = self.level + amount
+        if level > self.capacity or self._waiting:
+            self._waiting.append((amount, step, arg))
+            return False
+        self.level = level
+        if level > self.peak:
+            self.peak = level
+        if self._track:
+            self._record(level)
+        return True
 
     def release(self, amount: int) -> None:
         self.level -= amount
-        self._record()
-        while self._waiting and self.level + self._waiting[0][0] <= self.capacity:
-            amount, event = self._waiting.popleft()
-            self._take(amount)
-            event.succeed()
+        if self._track:
+            self._record(self.level)
+        waiting = self._waiting
+        while waiting and self.level + waiting[0][0] <= self.capacity:
+            amount, step, arg = waiting.popleft()
+            self.level += amount
+            if self.level > self.peak:
+                self.peak = self.level
+            if self._track:
+                self._record(self.level)
+            self.steps.soon(step, arg)
 
-    def _take(self, amount: int) -> None:
-        self.level += amount
-        self.peak = max(self.peak, self.level)
-        self._record()
-
-    def _record(self) -> None:
-        now = self.env.now
-        if self.history[-1][0] == now:
-            self.history[-1] = (now, self.level)
+    def _record(self, level: int) -> None:
+        now, history = self.steps.now, self.history
+        if history[-1][0] == now:
+            history[-1] = (now, level)
         else:
-            self.history.append((now, self.level))
+            history.append((now, level))

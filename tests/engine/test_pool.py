@@ -1,25 +1,29 @@
 import simpy
 
 from accelsim.engine.pool import Pool
+from accelsim.engine.steps import Steps
 
 
 def test_grants_in_arrival_order_and_tracks_the_peak():
     env = simpy.Environment()
-    pool = Pool(env, "ifmap", 100)
+    steps = Steps(env)
+    pool = Pool(steps, "ifmap", 100)
+    users = {0: ("a", 60, 10), 1: ("b", 60, 10), 2: ("c", 10, 10)}
     log = []
 
-    def user(name, amount, hold, at):
-        yield env.timeout(at)
-        wait = pool.acquire(amount)
-        if wait is not None:
-            yield wait
+    def got(i):
+        name, amount, hold = users[i]
         log.append((name, "got", env.now))
-        yield env.timeout(hold)
-        pool.release(amount)
+        steps.at(hold, lambda _: pool.release(amount), i)
 
-    env.process(user("a", 60, 10, 0))
-    env.process(user("b", 60, 10, 1))     # waits for a
-    env.process(user("c", 10, 10, 2))     # fits, but b is ahead: waits too (first come, first served)
+    def arrive(i):
+        if pool.acquire(users[i][1], got, i):
+            got(i)
+
+    steps.at(0, arrive, 0)
+    steps.at(1, arrive, 1)     # waits for a
+    steps.at(2, arrive, 2)     # fits, but b is ahead: waits too (first come, first served)
+    steps.run()
     env.run()
     assert log == [("a", "got", 0), ("b", "got", 10), ("c", "got", 10)]
     assert pool.peak == 70 and pool.level == 0
@@ -27,14 +31,27 @@ def test_grants_in_arrival_order_and_tracks_the_peak():
 
 def test_history_records_the_level_after_every_change():
     env = simpy.Environment()
-    pool = Pool(env, "ofmap", 100)
-
-    def user():
-        pool.acquire(30)
-        pool.acquire(20)              # same cycle: one entry with the final level
-        yield env.timeout(5)
-        pool.release(30)
-
-    env.process(user())
+    steps = Steps(env)
+    pool = Pool(steps, "ofmap", 100)
+    assert pool.acquire(30, print, 0) and pool.acquire(20, print, 0)   # same cycle: one entry
+    steps.at(5, lambda _: pool.release(30), 0)
+    steps.run()
     env.run()
     assert pool.history == [(0, 50), (5, 20)]
+
+
+def test_steps_run_after_the_events_already_due_in_the_same_cycle():
+    env = simpy.Environment()
+    steps = Steps(env)
+    log = []
+
+    def first(i):
+        log.append(("event", i))
+        steps.soon(lambda j: log.append(("step", j)), i)
+
+    steps.at(3, first, 1)
+    steps.at(3, first, 2)
+    steps.at(4, first, 3)
+    steps.run()
+    env.run()
+    assert log == [("event", 1), ("event", 2), ("step", 1), ("step", 2), ("event", 3), ("step", 3)]
