@@ -42,10 +42,9 @@ def is_convadd_chain(workload: Workload) -> bool:
 
 def find_blocks(workload: Workload) -> list[ConvAddBlock]:
     """Pair every conv with the add that consumes it; anything else is a ScheduleError."""
-    blocks, ops = [], list(workload.ops)
-    while ops:
-        conv = ops.pop(0)
-        add = ops.pop(0) if ops else None
+    blocks, ops = [], iter(workload.ops)
+    for conv in ops:
+        add = next(ops, None)
         if not (isinstance(conv, Conv) and isinstance(add, Add) and conv.output in add.inputs):
             raise ScheduleError(
                 f"op {conv.name!r}: this scheduler runs chains of conv -> add (ConvAdd) blocks; "
