@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from operator import le, lt
+from typing import Generic, TypeVar
+
 Box = tuple[tuple[int, ...], tuple[int, ...]]
+T = TypeVar("T")
 
 
 def is_empty(box: Box) -> bool:
@@ -56,3 +61,86 @@ def volume(box: Box) -> int:
 def fmt(box: Box) -> str:
     """`[a:b, c:d, ...]`, the way regions are written in schedule files."""
     return "[" + ", ".join(f"{a}:{b}" for a, b in zip(*box, strict=True)) + "]"
+
+
+def meets(a: Box, b: Box) -> bool:
+    """Whether `a[0][k] < b[1][k]` and `b[0][k] < a[1][k]` on every axis k (for boxes that are
+    not empty: whether they share an element; `Region.overlaps` is this test)."""
+    return all(map(lt, a[0], b[1])) and all(map(lt, b[0], a[1]))
+
+
+def contains(outer: Box, inner: Box) -> bool:
+    """Whether `inner` is not empty and lies inside `outer` (so `subtract(inner, outer)` is [])."""
+    return all(map(lt, inner[0], inner[1])) and all(map(le, outer[0], inner[0])) \
+        and all(map(le, inner[1], outer[1]))
+
+
+class BoxIndex(Generic[T]):
+    """Boxes with a payload each, in the order added, found by `meets`.
+
+    Every run of FANOUT**k consecutive boxes (k >= 1) that is complete keeps its
+    bounding box, so `overlapping` skips whole runs that miss the query: a query
+    costs about FANOUT * log(n) tests plus the boxes it yields, and adding a box
+    costs O(1) amortized. Tiles of a schedule mostly advance along one axis, so
+    runs of consecutive tiles have tight bounding boxes.
+    """
+
+    FANOUT = 16
+
+    def __init__(self) -> None:
+        self.payloads: list[T] = []
+        self.boxes: list[Box] = []
+        self.bounds: list[list[Box]] = []     # bounds[k][j]: of boxes [j, j + 1) * FANOUT**(k + 1)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def add(self, payload: T, box: Box) -> None:
+        self.payloads.append(payload)
+        self.boxes.append(box)
+        if len(self.boxes) % self.FANOUT == 0:
+            self._seal()
+
+    def _seal(self) -> None:
+        """Bound the runs that the last box completed."""
+        f, sealed, k = self.FANOUT, len(self.boxes), 0
+        while sealed % f == 0:
+            below = self.boxes[-f:] if k == 0 else self.bounds[k - 1][-f:]
+            if k == len(self.bounds):
+                self.bounds.append([])
+            self.bounds[k].append((tuple(map(min, *(b[0] for b in below))),
+                                   tuple(map(max, *(b[1] for b in below)))))
+            sealed //= f
+            k += 1
+
+    def in_order(self, box: Box) -> list[tuple[T, Box]]:
+        """Every (payload, box) that meets `box`, in the order added."""
+        found = list(self.overlapping(box))
+        found.reverse()
+        return found
+
+    def overlapping(self, box: Box, floor: int = 0) -> Iterator[tuple[T, Box]]:
+        """The (payload, box) pairs added at position `floor` or later that meet `box`,
+        latest first."""
+        payloads, boxes, bounds, f = self.payloads, self.boxes, self.bounds, self.FANOUT
+        sealed = len(bounds[0]) * f if bounds else 0
+        for j in range(len(boxes) - 1, max(sealed, floor) - 1, -1):    # the newest, in no run yet
+            if meets(boxes[j], box):
+                yield payloads[j], boxes[j]
+        todo = []                              # (level, lo, hi): runs of FANOUT**level boxes, hi first
+        for k in range(len(bounds), 0, -1):
+            above = len(bounds[k]) * f if k < len(bounds) else 0
+            todo.append((k, max(above, floor // f ** k), len(bounds[k - 1])))
+        while todo:
+            k, lo, hi = todo.pop()
+            if k == 0:
+                for j in range(hi - 1, lo - 1, -1):
+                    if meets(boxes[j], box):
+                        yield payloads[j], boxes[j]
+                continue
+            level = bounds[k - 1]
+            for j in range(hi - 1, lo - 1, -1):
+                if meets(level[j], box):
+                    todo.append((k, lo, j))
+                    todo.append((k - 1, max(j * f, floor // f ** (k - 1)), j * f + f))
+                    break

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from accelsim.hw import Hardware
 from accelsim.schedule import Schedule
@@ -97,18 +98,33 @@ class Result:
         return any(r.layer != first for r in self.ops)
 
     def op(self, op_id: str) -> OpRecord:
-        return next(r for r in self.ops if r.id == op_id)
+        """The first record of op `op_id` (StopIteration when there is none)."""
+        if op_id not in self._op_index:
+            raise StopIteration
+        return self.ops[self._op_index[op_id]]
+
+    @cached_property
+    def _op_index(self) -> dict[str, int]:
+        index: dict[str, int] = {}
+        for i, r in enumerate(self.ops):
+            index.setdefault(r.id, i)
+        return index
 
     def stages(self) -> list[Stage]:
         """The stages that ran (stages without ops take no time), in order; [] when synced by data."""
+        return list(self._stages.values())
+
+    @cached_property
+    def _stages(self) -> dict[int, Stage]:
+        """`stages()` by stage index, worked out once."""
         if self.sync != "barrier":
-            return []
+            return {}
         closes: dict[int, int] = {}
         for r in self.ops:
             closes[r.stage] = max(closes.get(r.stage, 0), r.end)
-        out, t, b = [], 0, self.hw.barrier_cycles
+        out, t, b = {}, 0, self.hw.barrier_cycles
         for s in sorted(closes):
-            out.append(Stage(s, t, closes[s], b))
+            out[s] = Stage(s, t, closes[s], b)
             t = closes[s] + b
         return out
 
@@ -119,7 +135,7 @@ class Result:
         barrier after it. None for a run synced by data dependencies."""
         if self.sync != "barrier":
             return None
-        spans = {s.index: s for s in self.stages()}
+        spans = self._stages
         longest: dict[int, int] = {}
         for r in self.ops if records is None else records:
             longest.setdefault(r.stage, 0)
@@ -189,15 +205,16 @@ class Result:
 
 def union(intervals) -> list[tuple[int, int]]:
     """The union of `[start, end)` intervals as disjoint, sorted intervals (empty ones dropped)."""
-    merged: list[list[int]] = []
+    merged: list[tuple[int, int]] = []
     for a, b in sorted(intervals):
         if b <= a:
             continue
         if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
         else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
+            merged.append((a, b))
+    return merged
 
 
 def busy_cycles(intervals: list[tuple[int, int]]) -> int:

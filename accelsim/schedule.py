@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from accelsim.box import Box, fmt, uncovered
+from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
 from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
@@ -117,6 +117,10 @@ class Schedule:
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _ancestors: list[frozenset[int]] | None = field(init=False, repr=False, compare=False, default=None)
+    _same_stage: tuple[list[tuple[int, ...]], list[int]] | None = field(init=False, repr=False, compare=False,
+                                                                        default=None)
+    _matched: tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]] | None = field(
+        init=False, repr=False, compare=False, default=None)
     num_stages: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -162,25 +166,54 @@ class Schedule:
 
     def same_stage_ancestors(self) -> list[frozenset[int]]:
         """Per op (by index), the ops of its own stage it waits for, directly or through
-        other dependencies."""
-        if self._ancestors is None:
-            anc: list[frozenset[int]] = []
-            for op in self.ops:
-                mine: set[int] = set()
-                for d in op.deps:
-                    j = self._index[d]
-                    if self.ops[j].stage == op.stage:
-                        mine.add(j)
-                        mine |= anc[j]
-                anc.append(frozenset(mine))
-            object.__setattr__(self, "_ancestors", anc)
-        return self._ancestors
+        other dependencies (memory grows with the square of a same-stage chain's length;
+        `ordered_before` does without)."""
+        if self._ancestors is not None:
+            return self._ancestors
+        anc: list[frozenset[int]] = []
+        for op in self.ops:
+            mine: set[int] = set()
+            for d in op.deps:
+                j = self._index[d]
+                if self.ops[j].stage == op.stage:
+                    mine.add(j)
+                    mine |= anc[j]
+            anc.append(frozenset(mine))
+        object.__setattr__(self, "_ancestors", anc)
+        return anc
+
+    def _stage_deps(self) -> tuple[list[tuple[int, ...]], list[int]]:
+        """Per op (by index): its dependencies of its own stage, and the lowest index among
+        it and the ops of its stage it waits for (no op below that can be one of them)."""
+        if self._same_stage is not None:
+            return self._same_stage
+        deps: list[tuple[int, ...]] = []
+        low: list[int] = []
+        for i, op in enumerate(self.ops):
+            mine = tuple(j for j in (self._index[d] for d in op.deps) if self.ops[j].stage == op.stage)
+            deps.append(mine)
+            low.append(min((low[j] for j in mine), default=i))
+        object.__setattr__(self, "_same_stage", (deps, low))
+        return deps, low
 
     def ordered_before(self, a: int, b: int) -> bool:
         """Whether op `a` surely ends before op `b` starts (by index): a barrier lies
         between them, or `b` waits for `a` through its dependencies."""
         sa, sb = self.ops[a].stage, self.ops[b].stage
-        return sa < sb or (sa == sb and a in self.same_stage_ancestors()[b])
+        if sa != sb or a >= b:
+            return sa < sb
+        deps, low = self._stage_deps()
+        if low[b] > a:
+            return False
+        todo, seen = [b], {b}                  # walk back from b through its stage, never below a
+        while todo:
+            for d in deps[todo.pop()]:
+                if d == a:
+                    return True
+                if d > a and low[d] <= a and d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+        return False
 
     def match_reads(self) -> tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]]:
         """For each SRAM region written (by op index), the indices of the ops that read it;
@@ -190,19 +223,43 @@ class Schedule:
         are ordered before it (`ordered_before`) and together cover it. Problems: a read
         that such writes do not cover, whether a write not waited for or nothing covers
         the rest, and a write of a region again before anything read it (messages
-        follow the op's id).
+        follow the op's id). Each read visits only the writes that overlap it (through
+        a BoxIndex per tensor and space), latest first, until they cover it; computed
+        once per schedule, a copy returned each call.
         """
-        writes: dict[tuple[str, str], list[tuple[int, Region]]] = {}
+        readers, problems = self._matches()
+        return {key: list(rs) for key, rs in readers.items()}, list(problems)
+
+    def _matches(self) -> tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]]:
+        """`match_reads` itself, worked out on the first call (the callers must not change it)."""
+        if self._matched is not None:
+            return self._matched
+        writes: dict[tuple[str, str], BoxIndex[tuple[int, Region]]] = {}
         readers: dict[tuple[int, Region], list[int]] = {}
+        unread: dict[Region, int | list[int]] = {}     # region -> the op(s) that wrote it, not read since
         problems: list[tuple[int, str]] = []
+        stage = [op.stage for op in self.ops]
         for i, op in enumerate(self.ops):
-            for region in op.sram_reads():
-                left, used = [region.box], []
-                late = None                 # a write that covers part of the rest but is not waited for
-                for writer, written in reversed(writes.get((region.tensor, region.space), ())):
-                    rest = [p for part in left for p in uncovered(part, [written.box])]
-                    if rest == left:
+            for region in op.reads:
+                if region.space == DRAM:
+                    continue
+                need = region.box
+                index = writes.get((region.tensor, region.space))
+                if index is not None:               # most reads: the latest write covers it, in time
+                    latest = index.payloads[-1]
+                    if contains(index.boxes[-1], need) and (stage[latest[0]] < stage[i]
+                                                            or self.ordered_before(latest[0], i)):
+                        readers[latest].append(i)
                         continue
+                left, used = [need], []
+                late = None                 # a write that covers part of the rest but is not waited for
+                for (writer, written), wbox in index.overlapping(need) if index is not None else ():
+                    if len(left) == 1 and contains(wbox, left[0]):
+                        rest = []
+                    else:
+                        rest = [p for part in left for p in uncovered(part, [wbox])]
+                        if rest == left:
+                            continue
                     if not self.ordered_before(writer, i):
                         late = late if late is not None else writer
                         continue
@@ -221,19 +278,36 @@ class Schedule:
                     missing = ", ".join(region.tensor + fmt(box) for box in left[:3])
                     problems.append((i, f"reads {region}, which no earlier op writes"
                                         + (f" (missing {missing})" if left != [region.box] else "")))
-            for region in op.sram_writes():
-                history = writes.setdefault((region.tensor, region.space), [])
-                for writer, written in history:
-                    if written == region and not readers[(writer, written)]:
+            for region in op.writes:
+                if region.space == DRAM:
+                    continue
+                if region in unread:
+                    before = unread[region]
+                    earlier = [w for w in ([before] if isinstance(before, int) else before)
+                               if not readers[(w, region)]]
+                    for writer in earlier:
                         problems.append((i, f"writes {region} again before anything read "
                                             f"what {self.ops[writer].id!r} wrote there"))
-                history.append((i, region))
-                readers.setdefault((i, region), [])
+                    unread[region] = [*earlier, i]
+                else:
+                    unread[region] = i
+                mine = (i, region)
+                if mine not in readers:
+                    readers[mine] = []
+                place = (region.tensor, region.space)
+                if place not in writes:
+                    writes[place] = BoxIndex()
+                writes[place].add(mine, region.box)
+        object.__setattr__(self, "_matched", (readers, problems))
         return readers, problems
 
     def readers(self) -> dict[tuple[int, Region], list[int]]:
         """`match_reads`' readers; a ScheduleError for its first problem."""
-        readers, problems = self.match_reads()
+        return {key: list(rs) for key, rs in self._readers().items()}
+
+    def _readers(self) -> dict[tuple[int, Region], list[int]]:
+        """`readers()` without the copy (the callers must not change it)."""
+        readers, problems = self._matches()
         if problems:
             i, message = problems[0]
             raise ScheduleError(f"op {self.ops[i].id!r} {message}")
@@ -244,17 +318,19 @@ class Schedule:
         explicit deps, the writer of every SRAM region it reads, and every earlier op
         that wrote a DRAM region overlapping one it reads."""
         deps = [{self._index[d] for d in op.deps} for op in self.ops]
-        for (writer, _), readers in self.readers().items():
+        for (writer, _), readers in self._readers().items():
             for r in readers:
                 deps[r].add(writer)
-        dram_writes: dict[str, list[tuple[int, Region]]] = {}
+        dram_writes: dict[str, BoxIndex[int]] = {}
         for i, op in enumerate(self.ops):
             for region in op.reads:
-                if region.space == DRAM:
-                    deps[i].update(j for j, w in dram_writes.get(region.tensor, ()) if w.overlaps(region))
+                if region.space == DRAM and region.tensor in dram_writes:
+                    deps[i].update(j for j, _ in dram_writes[region.tensor].overlapping(region.box))
             for region in op.writes:
                 if region.space == DRAM:
-                    dram_writes.setdefault(region.tensor, []).append((i, region))
+                    if region.tensor not in dram_writes:
+                        dram_writes[region.tensor] = BoxIndex()
+                    dram_writes[region.tensor].add(i, region.box)
         return [sorted(d) for d in deps]
 
     def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
@@ -264,14 +340,15 @@ class Schedule:
         with barriers this bounds what the buffer must hold at any moment.
         """
         change: dict[str, list[int]] = {}      # bytes that become live (+) / dead (-) per stage
-        for (writer, region), readers in self.readers().items():
-            first = self.ops[writer].stage
-            last = max((self.ops[r].stage for r in readers), default=self.num_stages - 1)
+        stage = [op.stage for op in self.ops]
+        for (writer, region), readers in self._readers().items():
+            last = max(map(stage.__getitem__, readers)) if readers else self.num_stages - 1
             if region.space not in change:
                 change[region.space] = [0] * (self.num_stages + 1)
             delta = change[region.space]
-            delta[first] += region.elements * element_bytes
-            delta[last + 1] -= region.elements * element_bytes
+            nbytes = region.elements * element_bytes
+            delta[stage[writer]] += nbytes
+            delta[last + 1] -= nbytes
         peaks = {}
         for space, delta in change.items():
             live = list(itertools.accumulate(delta[:-1]))

@@ -6,6 +6,7 @@ number means the same thing in the table, the picture and the trace.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from fractions import Fraction
 
@@ -88,17 +89,23 @@ def sram_peaks(history: tuple[tuple[int, int], ...], spans: list[tuple[int, int]
 
 
 def dram_bytes(result: Result, spans: list[tuple[int, int]]) -> list[Fraction]:
-    """Per window, the bytes DRAM streamed in it (exact); they sum to read + write bytes."""
+    """Per window, the bytes DRAM streamed in it (exact); they sum to read + write bytes.
+    Each window is the difference of the bytes streamed up to its two ends, found by
+    bisection among the changes (whose cycles never decrease)."""
     steps = [*result.dram_activity, (Fraction(max(result.total_cycles, 1)), Fraction(0))]
-    out = []
-    for a, b in spans:
-        moved = Fraction(0)
-        for (t0, rate), (t1, _) in itertools.pairwise(steps):
-            lo, hi = max(t0, a), min(t1, b)
-            if hi > lo:
-                moved += (hi - lo) * rate
-        out.append(moved)
-    return out
+    times = [t for t, _ in steps]
+    streamed = [Fraction(0)]                    # bytes streamed up to each change
+    for (t0, rate), (t1, _) in itertools.pairwise(steps):
+        streamed.append(streamed[-1] + (t1 - t0) * rate)
+
+    def upto(t: int) -> Fraction:
+        k = bisect.bisect_right(times, t) - 1
+        if k < 0:
+            return Fraction(0)
+        if k == len(times) - 1:
+            return streamed[k]
+        return streamed[k] + (t - times[k]) * steps[k][1]
+    return [upto(b) - upto(a) if b > a else Fraction(0) for a, b in spans]
 
 
 def layer_spans(result: Result) -> list[tuple[str, int, int]]:

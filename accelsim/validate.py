@@ -24,9 +24,10 @@ the file is read (`schedule_file`).
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
-from accelsim.box import Box, fmt, intersect, is_empty, uncovered
+from accelsim.box import Box, BoxIndex, fmt, intersect, is_empty, uncovered
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.problems import Problem
@@ -72,45 +73,52 @@ class _Checker:
         readers, found = self.s.match_reads()
         for i, message in found:
             self.problem(i, message)
+        later: _LaterReads | None = None
         for (w, region), rs in readers.items():
-            if not rs and not any(r.overlaps(region) and r.space == region.space
-                                  for op in self.s.ops[w + 1:] for r in op.sram_reads()):
+            if rs:
+                continue
+            later = later or _LaterReads(self.s)
+            if not later.any(w, region):
                 self.problem(w, f"writes {region}, which no op reads: its SRAM is never released")
         return readers
 
     def dram(self) -> None:
         """Reads of computed tensors come after their stores; no element is stored twice;
         every graph output is stored whole."""
-        stores: dict[str, list[tuple[int, Region]]] = {}
+        stores: dict[str, BoxIndex[int]] = {}          # tensor -> the ops that store part of it
         for i, op in enumerate(self.s.ops):
             for region in op.writes:
                 if region.space != DRAM:
                     continue
                 if region.tensor not in self.producers:
                     self.problem(i, f"writes {region}, a graph input or weight, which schedules only read")
-                for j, other in stores.get(region.tensor, ()):
-                    common = intersect(region.box, other.box)
+                if region.tensor not in stores:
+                    stores[region.tensor] = BoxIndex()
+                for j, box in stores[region.tensor].in_order(region.box):
+                    common = intersect(region.box, box)
                     if common is not None:
                         self.problem(i, f"writes {region.tensor}{fmt(common)} in DRAM, which op "
                                         f"{self.s.ops[j].id} also writes (covered twice)")
-                stores.setdefault(region.tensor, []).append((i, region))
+                stores[region.tensor].add(i, region.box)
         for i, op in enumerate(self.s.ops):
             for region in op.reads:
                 if region.space != DRAM or region.tensor not in self.producers:
                     continue
-                writes = stores.get(region.tensor, [])
-                before = [w.box for j, w in writes if self.ordered(j, i)]
+                writes = stores[region.tensor].in_order(region.box) if region.tensor in stores else []
+                before = [box for j, box in writes if self.ordered(j, i)]
                 left = uncovered(region.box, before)
                 if not left:
                     continue
-                late = [self.s.ops[j].id for j, w in writes
-                        if not self.ordered(j, i) and any(intersect(b, w.box) for b in left)]
+                late = [self.s.ops[j].id for j, box in writes
+                        if not self.ordered(j, i) and any(intersect(b, box) for b in left)]
                 why = (f"stored by {', '.join(late[:MAX_LISTED])}, which it does not wait for" if late
                        else "which no op stores")
                 self.problem(i, f"reads {_boxes(region.tensor, left)} from DRAM, {why}")
+        consumed = {t for wop in self.wl.ops for t in wop.inputs}
         for tensor, t in self.wl.tensors.items():
-            if tensor in self.producers and not self.wl.consumers(tensor):
-                left = uncovered(((0,) * len(t.shape), t.shape), [w.box for _, w in stores.get(tensor, [])])
+            if tensor in self.producers and tensor not in consumed:
+                left = uncovered(((0,) * len(t.shape), t.shape),
+                                 stores[tensor].boxes if tensor in stores else [])
                 if left:
                     self.problem(None, f"output {tensor} is not fully stored: {_boxes(tensor, left)} "
                                        "never written to DRAM")
@@ -235,6 +243,30 @@ class _Checker:
         self.sram(readers)
         order = sorted(range(len(self.problems)), key=lambda k: (self.problems[k][0], k))
         return [self.problems[k][1] for k in order]
+
+
+class _LaterReads:
+    """The SRAM reads of a schedule per tensor and space, to ask whether any op after a given
+    one reads part of a region."""
+
+    def __init__(self, schedule: Schedule):
+        self.reads: dict[tuple[str, str], BoxIndex[int]] = {}
+        self.ops: dict[tuple[str, str], list[int]] = {}        # the reading op of each, in order
+        for i, op in enumerate(schedule.ops):
+            for r in op.sram_reads():
+                key = (r.tensor, r.space)
+                if key not in self.reads:
+                    self.reads[key], self.ops[key] = BoxIndex(), []
+                self.reads[key].add(i, r.box)
+                self.ops[key].append(i)
+
+    def any(self, after: int, region: Region) -> bool:
+        """Whether an op after op `after` (by index) reads part of `region` (`Region.overlaps`)."""
+        key = (region.tensor, region.space)
+        if key not in self.reads:
+            return False
+        floor = bisect.bisect_right(self.ops[key], after)
+        return next(iter(self.reads[key].overlapping(region.box, floor)), None) is not None
 
 
 def validate(schedule: Schedule, hw: Hardware, workload: Workload, lines: dict[str, int] | None = None,

@@ -16,6 +16,7 @@ reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm `g` reads
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -195,7 +196,16 @@ class Workload:
     ops: tuple[Op, ...]
 
     def consumers(self, tensor: str) -> list[Op]:
-        return [op for op in self.ops if tensor in op.inputs]
+        """The ops that read `tensor`, in order."""
+        return list(self._consumers.get(tensor, ()))
+
+    @cached_property
+    def _consumers(self) -> dict[str, list[Op]]:
+        readers: dict[str, list[Op]] = {}
+        for op in self.ops:
+            for tensor in dict.fromkeys(op.inputs):
+                readers.setdefault(tensor, []).append(op)
+        return readers
 
     @property
     def macs(self) -> int:
