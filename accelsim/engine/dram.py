@@ -64,10 +64,14 @@ class FluidDram:
         cycle its last byte is in (the latency is the caller's)."""
         if self._left:
             self._advance()
-        else:
-            self._last_update = self.steps.now
-        if not self._left:
-            self._record(self.steps.now, 1, True)
+        if not self._left:                      # idle until now
+            now = self.steps.now
+            self._last_update = now
+            last = self.history[-1]
+            if last[0] == now and last[1] == 1:
+                self.history[-1] = (now, 1, True)
+            else:
+                self.history.append((now, 1, True))
         self._left.append(nbytes * self._q * self._k)
         self._owners.append((step, arg))
         self._reschedule()

@@ -37,26 +37,24 @@ class Pool:
         if level > self.peak:
             self.peak = level
         if self._track:
-            self._record(level)
+            self._record()
         return True
 
     def release(self, amount: int) -> None:
         self.level -= amount
-        if self._track:
-            self._record(self.level)
         waiting = self._waiting
         while waiting and self.level + waiting[0][0] <= self.capacity:
             amount, step, arg = waiting.popleft()
             self.level += amount
             if self.level > self.peak:
                 self.peak = self.level
-            if self._track:
-                self._record(self.level)
             self.steps.soon(step, arg)
+        if self._track:
+            self._record()
 
-    def _record(self, level: int) -> None:
+    def _record(self) -> None:
         now, history = self.steps.now, self.history
         if history[-1][0] == now:
-            history[-1] = (now, level)
+            history[-1] = (now, self.level)
         else:
-            history.append((now, level))
+            history.append((now, self.level))
