@@ -4,7 +4,8 @@ Each transfer first waits the access latency (the engine's timeout; it uses no
 bandwidth), then streams its bytes. The streaming transfers share the
 aggregate bandwidth `p/q` bytes per cycle equally; when one starts or
 finishes, the others' remaining bytes are advanced and the next finish is
-rescheduled (one SimPy timeout per change). SimPy time stays in whole cycles:
+rescheduled (a step at that cycle; the superseded one is cancelled). Time
+stays in whole cycles:
 a transfer completes at the first whole cycle at or after its last byte, so a
 lone transfer takes exactly `latency + ceil(bytes / bandwidth)`, and two equal
 transfers started together each take `latency + ceil(2 * bytes / bandwidth)`.

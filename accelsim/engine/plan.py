@@ -54,7 +54,12 @@ class Plan:
             else:
                 stages[stage] = [i]
             self.unit.append(unit)
-            self.reserves.append(tuple([(r.space, r.elements * eb) for r in op.writes if r.space != DRAM]))
+            writes = op.writes
+            if len(writes) == 1:                # the usual case, without building a list
+                w = writes[0]
+                self.reserves.append(NONE if w.space == DRAM else ((w.space, w.elements * eb),))
+            else:
+                self.reserves.append(tuple([(r.space, r.elements * eb) for r in writes if r.space != DRAM]))
             if unit == "dma":
                 nbytes = transfer_bytes(op, hw)
                 if kind == "load":
@@ -80,8 +85,9 @@ class Plan:
         self.region: list[tuple[str, int]] = []
         self.readers: list[int] = []
         self.reads: list[list[int]] = [[] for _ in self.id]
-        for (_, region), readers in schedule.readers().items():
+        for (writer, region), readers in schedule.readers().items():
             for i in readers:
                 self.reads[i].append(len(self.region))
             self.readers.append(len(readers))
-            self.region.append((region.space, region.elements * eb))
+            reserves = self.reserves[writer]      # the region is one of them
+            self.region.append(reserves[0] if len(reserves) == 1 else (region.space, region.elements * eb))

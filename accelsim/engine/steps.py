@@ -73,6 +73,7 @@ class Steps:
             heapq.heappop(cycles)           # all its steps were cancelled
 
     def _fire(self, _event: simpy.Event) -> None:
+        """The next cycle with work: its steps in order, then the same-cycle queue."""
         self.now = cycle = heapq.heappop(self._cycles)
         for step, arg in self._due.pop(cycle):
             step(arg)
