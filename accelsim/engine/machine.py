@@ -12,12 +12,13 @@ reader of, and is *finished*, which may make its dependents ready and close
 its stage (the next one opens `barrier_cycles` later). Ties are broken by
 issue order.
 
-Time advances by SimPy timeouts, one per cycle at which work is due (an op's
-end, a transfer's latency, a DRAM finish, a barrier): about 1.4 per op with
-timed DRAM, 0.4 with ideal memory. Work within a cycle runs as `Steps` in
-the order SimPy ran the events of the process-per-op engine this replaced
-(an op's finish and a dependent's readiness are each one step later, as
-they were one event later), so every op starts and ends where it did.
+Time advances by SimPy timeouts, one per cycle at which something is due (an
+op's end, a transfer's latency, a DRAM finish, a barrier): 1.4 to 1.7 per op
+with timed DRAM on the shipped traces, about 0.4 with ideal memory (the old
+process-per-op engine used 3 to 7). Work within a cycle runs as `Steps`, in
+the order SimPy ran that engine's events (an op's finish and a dependent's
+readiness each come one step later, as they came one event later), so every
+op starts and ends on the same cycle as it did.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class Pool:
         if level > self.peak:
             self.peak = level
         if self._track:
-            self._record()
+            self._record(level)
         return True
 
     def release(self, amount: int) -> None:
@@ -50,11 +50,11 @@ class Pool:
                 self.peak = self.level
             self.steps.soon(step, arg)
         if self._track:
-            self._record()
+            self._record(self.level)
 
-    def _record(self) -> None:
+    def _record(self, level: int) -> None:
         now, history = self.steps.now, self.history
         if history[-1][0] == now:
-            history[-1] = (now, self.level)
+            history[-1] = (now, level)
         else:
-            history.append((now, self.level))
+            history.append((now, level))
