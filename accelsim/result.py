@@ -225,11 +225,15 @@ def busy_cycles(intervals: list[tuple[int, int]]) -> int:
 def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],
                  dram_read: int, dram_write: int, sram_peak: dict[str, int],
                  unit_names: tuple[str, ...], sync: str = "barrier") -> Result:
+    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in unit_names}
+    for r in records:                   # one pass over the records (there is one per op)
+        if r.unit in spans:
+            spans[r.unit].append((r.start, r.end))
     units = {}
     for name in unit_names:
-        busy = busy_cycles([(r.start, r.end) for r in records if r.unit == name])
+        busy = busy_cycles(spans[name])
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
-    macs = sum(op.gemm.macs for op in schedule.ops if op.gemm is not None)
+    macs = sum(r.macs for r in records)     # each op's GEMM MACs, 0 for an op without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
                   dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
                   tiles=schedule.tiles)

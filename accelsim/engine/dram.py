@@ -4,7 +4,8 @@ Each transfer first waits the access latency (the engine's timeout; it uses no
 bandwidth), then streams its bytes. The streaming transfers share the
 aggregate bandwidth `p/q` bytes per cycle equally; when one starts or
 finishes, the others' remaining bytes are advanced and the next finish is
-rescheduled (one SimPy timeout per change). SimPy time stays in whole cycles:
+rescheduled (a step at that cycle; the superseded one is cancelled). Time
+stays in whole cycles:
 a transfer completes at the first whole cycle at or after its last byte, so a
 lone transfer takes exactly `latency + ceil(bytes / bandwidth)`, and two equal
 transfers started together each take `latency + ceil(2 * bytes / bandwidth)`.
@@ -64,10 +65,14 @@ class FluidDram:
         cycle its last byte is in (the latency is the caller's)."""
         if self._left:
             self._advance()
-        else:
-            self._last_update = self.steps.now
-        if not self._left:
-            self._record(self.steps.now, 1, True)
+        if not self._left:                      # idle until now
+            now = self.steps.now
+            self._last_update = now
+            last = self.history[-1]
+            if last[0] == now and last[1] == 1:
+                self.history[-1] = (now, 1, True)
+            else:
+                self.history.append((now, 1, True))
         self._left.append(nbytes * self._q * self._k)
         self._owners.append((step, arg))
         self._reschedule()

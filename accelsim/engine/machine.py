@@ -12,12 +12,13 @@ reader of, and is *finished*, which may make its dependents ready and close
 its stage (the next one opens `barrier_cycles` later). Ties are broken by
 issue order.
 
-Time advances by SimPy timeouts, one per cycle at which work is due (an op's
-end, a transfer's latency, a DRAM finish, a barrier): about 1.4 per op with
-timed DRAM, 0.4 with ideal memory. Work within a cycle runs as `Steps` in
-the order SimPy ran the events of the process-per-op engine this replaced
-(an op's finish and a dependent's readiness are each one step later, as
-they were one event later), so every op starts and ends where it did.
+Time advances by SimPy timeouts, one per cycle at which something is due (an
+op's end, a transfer's latency, a DRAM finish, a barrier): 1.4 to 1.7 per op
+with timed DRAM on the shipped traces, about 0.4 with ideal memory (the old
+process-per-op engine used 3 to 7). Work within a cycle runs as `Steps`, in
+the order SimPy ran that engine's events (an op's finish and a dependent's
+readiness each come one step later, as they came one event later), so every
+op starts and ends on the same cycle as it did.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class _Run:
         self.latency = 0 if self.dram is None else self.dram.latency_cycles
         n = len(schedule.ops)
         self.unit = [units[u] for u in plan.unit]
+        self.deps, self.reserves, self.cycles = plan.deps, plan.reserves, plan.cycles
+        self.nbytes, self.reads, self.region = plan.nbytes, plan.reads, plan.region
         self.unread = list(plan.readers)        # per SRAM region: reads left before its release
         # sync by deps: ops reserve SRAM strictly in issue order, so no op runs so far ahead
         # that it holds the space an earlier op needs (which could deadlock)
@@ -74,11 +77,12 @@ class _Run:
         if sync == "deps":
             self.groups = [list(range(n))] if n else []
         else:
-            self.groups = [stage for stage in schedule.stages() if stage]
+            self.groups = plan.stages
         self.barrier = hw.barrier_cycles if sync == "barrier" else 0
         self.group = 0
         self.left = 0                           # ops of the open group not finished
         self.done = False
+        self.opening = False                    # its ops are beginning
         self.finished = [False] * n
         self.unmet = [0] * n                    # dependencies not finished
         self.dependents: dict[int, list[int]] = {}     # op -> ops waiting for it, in order
@@ -97,8 +101,10 @@ class _Run:
             return
         ops = self.groups[g]
         self.left = len(ops)
+        self.opening = True
         for i in ops:
             self._begin(i)
+        self.opening = False
 
     def _close(self, g: int) -> None:
         """Group `g` has finished: the next one opens after the barrier (at once if none)."""
@@ -111,7 +117,7 @@ class _Run:
 
     def _begin(self, i: int) -> None:
         finished, unmet = self.finished, 0
-        for d in self.plan.deps[i]:
+        for d in self.deps[i]:
             if not finished[d]:
                 unmet += 1
                 self.dependents.setdefault(d, []).append(i)
@@ -134,16 +140,17 @@ class _Run:
             self.turn_waiting[i] = True
             self.waiting[i] = "its turn to reserve SRAM"
             return
-        reserves = self.plan.reserves[i]
-        k = self.reserved[i]
-        while k < len(reserves):
-            buffer, nbytes = reserves[k]
-            k += 1
-            if not self.sram[buffer].acquire(nbytes, self._ready, i):
-                self.reserved[i] = k
-                self.waiting[i] = f"{nbytes} bytes of SRAM {buffer}"
-                return
-        self.reserved[i] = k
+        reserves = self.reserves[i]
+        if reserves:
+            k = self.reserved[i]
+            while k < len(reserves):
+                buffer, nbytes = reserves[k]
+                k += 1
+                if not self.sram[buffer].acquire(nbytes, self._ready, i):
+                    self.reserved[i] = k
+                    self.waiting[i] = f"{nbytes} bytes of SRAM {buffer}"
+                    return
+            self.reserved[i] = k
         if i in self.next_turn:
             self.steps.soon(self._turn, self.next_turn[i])
         unit = self.unit[i]
@@ -155,9 +162,10 @@ class _Run:
     def _start(self, i: int) -> None:
         """A compute op ends after its cycles; a transfer streams after the DRAM latency
         (with ideal memory it ends at once)."""
-        self.waiting.pop(i, None)
+        if i in self.waiting:
+            del self.waiting[i]
         self.start[i] = self.steps.now
-        cycles = self.plan.cycles[i]
+        cycles = self.cycles[i]
         if cycles is not None:
             self.steps.at(cycles, self._end, i)
         elif self.dram is None:
@@ -168,7 +176,7 @@ class _Run:
             self._stream(i)
 
     def _stream(self, i: int) -> None:
-        nbytes = self.plan.nbytes[i]
+        nbytes = self.nbytes[i]
         if nbytes > 0 and self.dram is not None:
             self.dram.stream(nbytes, self._end, i)
         else:
@@ -178,14 +186,20 @@ class _Run:
         self.end[i] = self.steps.now
         self.unit[i].release(1)
         unread = self.unread
-        for region in self.plan.reads[i]:
+        for region in self.reads[i]:
             unread[region] -= 1
             if not unread[region]:
-                buffer, nbytes = self.plan.region[region]
+                buffer, nbytes = self.region[region]
                 self.sram[buffer].release(nbytes)
-        self.steps.soon(self._finish, i)
+        if self.opening or self.left == 1 or i in self.dependents:
+            self.steps.soon(self._finish, i)
+        else:                               # a finish step that nothing could see happen
+            self.finished[i] = True
+            self.left -= 1
 
     def _finish(self, i: int) -> None:
+        """One step after its end (as its process ended one event later), so that what
+        begins or ends in between sees it unfinished."""
         self.finished[i] = True
         self.left -= 1
         if not self.left:
@@ -210,10 +224,9 @@ class _Run:
                               for i, why in sorted(self.waiting.items())[:5])
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
                                   f"{self.steps.now}: {stuck}")
-        ops, plan = self.schedule.ops, self.plan
-        records = tuple(map(OpRecord, [op.id for op in ops], [op.kind for op in ops], plan.unit,
-                            [op.stage for op in ops], self.start, self.end, plan.nbytes, plan.macs,
-                            [op.layer for op in ops], [op.tile for op in ops]))
+        plan = self.plan
+        records = tuple(map(OpRecord, plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
+                            plan.nbytes, plan.macs, plan.layer, plan.tile))
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         result = build_result(self.hw, self.schedule, self.steps.now, records, plan.dram_read,
                               plan.dram_write, peaks, UNITS, self.sync)

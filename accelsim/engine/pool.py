@@ -42,17 +42,15 @@ class Pool:
 
     def release(self, amount: int) -> None:
         self.level -= amount
-        if self._track:
-            self._record(self.level)
         waiting = self._waiting
         while waiting and self.level + waiting[0][0] <= self.capacity:
             amount, step, arg = waiting.popleft()
             self.level += amount
             if self.level > self.peak:
                 self.peak = self.level
-            if self._track:
-                self._record(self.level)
             self.steps.soon(step, arg)
+        if self._track:
+            self._record(self.level)
 
     def _record(self, level: int) -> None:
         now, history = self.steps.now, self.history

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 
 import simpy
+from simpy.events import Timeout
 
 Step = Callable[[int], None]
 
@@ -68,11 +69,12 @@ class Steps:
         cycles, due = self._cycles, self._due
         while cycles:
             if cycles[0] in due:
-                self.env.timeout(cycles[0] - self.now).callbacks.append(self._fire)  # type: ignore[union-attr]
+                Timeout(self.env, cycles[0] - self.now).callbacks.append(self._fire)  # type: ignore[union-attr]
                 return
             heapq.heappop(cycles)           # all its steps were cancelled
 
     def _fire(self, _event: simpy.Event) -> None:
+        """The next cycle with work: its steps in order, then the same-cycle queue."""
         self.now = cycle = heapq.heappop(self._cycles)
         for step, arg in self._due.pop(cycle):
             step(arg)

@@ -1,5 +1,7 @@
 """The engine on hand-written schedules: whole (op, unit, start, end) timelines compared."""
 
+import gc
+
 import pytest
 
 from accelsim import SimulationError, load_workload, make_schedule
@@ -142,3 +144,19 @@ def test_sync_by_deps_waits_for_dram_written_by_an_earlier_op():
 def test_unknown_sync_mode():
     with pytest.raises(SimulationError, match="unknown sync mode 'lazy'"):
         run_schedule(hw(), Schedule("hand", "t", 1, ()), sync="lazy")
+
+
+def test_the_garbage_collector_is_paused_during_a_run_only():
+    schedule = Schedule("hand", "t", 1, (Op("conv", "conv", 0, (), (C,), (), CONV),))
+    assert gc.isenabled()
+    run_schedule(hw(), schedule)
+    assert gc.isenabled()
+    with pytest.raises(SimulationError):
+        run_schedule(hw(), schedule, sync="lazy")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_schedule(hw(), schedule)
+        assert not gc.isenabled()       # left as the caller had it
+    finally:
+        gc.enable()

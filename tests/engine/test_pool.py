@@ -39,19 +39,3 @@ def test_history_records_the_level_after_every_change():
     env.run()
     assert pool.history == [(0, 50), (5, 20)]
 
-
-def test_steps_run_after_the_events_already_due_in_the_same_cycle():
-    env = simpy.Environment()
-    steps = Steps(env)
-    log = []
-
-    def first(i):
-        log.append(("event", i))
-        steps.soon(lambda j: log.append(("step", j)), i)
-
-    steps.at(3, first, 1)
-    steps.at(3, first, 2)
-    steps.at(4, first, 3)
-    steps.run()
-    env.run()
-    assert log == [("event", 1), ("event", 2), ("step", 1), ("step", 2), ("event", 3), ("step", 3)]
