@@ -201,23 +201,23 @@ def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure
 def layers(result: Result, width: float = 11.0) -> Figure:
     """Per layer, its cycles split into compute / memory stall / barrier wait (barrier-synced
     runs), as stacked horizontal bars, first layer on top."""
-    data = result.layers() if result.networked else [
-        {"name": result.workload, "cycles": result.total_cycles, "time_split": result.time_split()}]
-    names = [d["name"] for d in data]
+    data = result.layers() if result.networked else [result.overall()]
+    names = [d.name for d in data]
     fig = Figure(figsize=(width, 1.5 + 0.2 * len(data)), layout="constrained")
     ax = fig.subplots()
     y = list(range(len(data)))
-    if all(d["time_split"] is not None for d in data):
+    splits = [d.time_split for d in data]
+    if all(s is not None for s in splits):
         left = [0] * len(data)
         for part_name in ("compute", "memory", "barrier"):
-            vals = [d["time_split"][part_name] for d in data]
+            vals = [s[part_name] for s in splits if s is not None]
             total = sum(vals)
             name = {"compute": "compute", "memory": "memory stall", "barrier": "barrier wait"}[part_name]
             ax.barh(y, vals, left=left, color=SPLIT_COLOURS[part_name], height=0.8,
                     label=f"{name} ({total:,} cycles)")
             left = [a + b for a, b in zip(left, vals, strict=True)]
     else:
-        ax.barh(y, [d["cycles"] for d in data], color="tab:blue", height=0.8, label="cycles (synced by data: "
+        ax.barh(y, [d.cycles for d in data], color="tab:blue", height=0.8, label="cycles (synced by data: "
                 "no stage split)")
     ax.set_yticks(y, names, fontsize=7 if len(data) > 30 else 9)
     ax.set_ylim(len(data) - 0.5, -0.5)
@@ -234,15 +234,12 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
     and the DRAM bandwidth roof."""
     hw, sa = result.hw, result.hw.systolic_array
     peak = sa.rows * sa.cols
-    data = result.layers() if result.networked else [
-        {"name": result.workload, "cycles": result.total_cycles, "macs": result.macs,
-         "dram_read_bytes": result.dram_read_bytes, "dram_write_bytes": result.dram_write_bytes,
-         "kinds": sorted({r.kind for r in result.ops})}]
-    points = [d for d in data if d["macs"] and d["cycles"]]
+    data = result.layers() if result.networked else [result.overall()]
+    points = [d for d in data if d.macs and d.cycles]
     fig = Figure(figsize=(width, 5.5), layout="constrained")
     ax = fig.subplots()
-    intensity = [d["macs"] / max(d["dram_read_bytes"] + d["dram_write_bytes"], 1) for d in points]
-    perf = [d["macs"] / d["cycles"] for d in points]
+    intensity = [d.macs / max(d.dram_bytes, 1) for d in points]
+    perf = [d.macs / d.cycles for d in points]
     lo = min([*intensity, 0.5]) / 2
     hi = max([*intensity, 2.0 * peak / float(hw.dram.bytes_per_cycle) if not hw.ideal_memory else 2.0]) * 2
     xs = [lo * (hi / lo) ** (k / 200) for k in range(201)]
@@ -255,8 +252,8 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
         ax.axvline(peak / bw, color="0.6", ls=":", lw=1, label=f"ridge at {peak / bw:g} MACs/byte")
     kinds = {}
     for d, x, yv in zip(points, intensity, perf, strict=True):
-        kind = "convadd" if "add" in d["kinds"] and "conv" in d["kinds"] else \
-            ("pool" if "pool" in d["kinds"] else "conv / gemm")
+        kind = "convadd" if "add" in d.kinds and "conv" in d.kinds else \
+            ("pool" if "pool" in d.kinds else "conv / gemm")
         kinds.setdefault(kind, ([], []))
         kinds[kind][0].append(x)
         kinds[kind][1].append(yv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from accelsim.hw import Hardware
 from accelsim.result import Result
 from accelsim.timeline import label, row_of, stages
-from accelsim.units import COMPUTE_UNITS
+from accelsim.units import COMPUTE_UNITS, UNITS
 
 
 def speedups(results: list[Result]) -> list[float | None]:
@@ -63,19 +63,16 @@ def format_table(head: list[str], rows: list[list[str]], total: list[str] | None
 def layers_table(result: Result) -> str:
     """Per layer of `result`: cycles, unit utilization, DRAM bytes, and how close to its
     roofline bound (max of MACs / PEs and DRAM bytes / bandwidth) it runs."""
-    head = ["layer", "kinds", "cycles", "memory stall", "conv util", "add util", "dma util", "DRAM B",
+    head = ["layer", "kinds", "cycles", "memory stall", *(f"{u} util" for u in UNITS), "DRAM B",
             "bound", "bound/cycles"]
     rows = []
     for layer in result.layers():
-        u = layer["units"]
-        stall = layer["time_split"]["memory"] if layer["time_split"] else None
-        rows.append([layer["name"] or result.workload, "+".join(layer["kinds"]), f"{layer['cycles']:,}",
+        stall = layer.time_split["memory"] if layer.time_split else None
+        rows.append([layer.name or result.workload, "+".join(layer.kinds), f"{layer.cycles:,}",
                      f"{stall:,}" if stall is not None else "-",
-                     f"{u['conv']['utilization']:.0%}", f"{u['add']['utilization']:.0%}",
-                     f"{u['dma']['utilization']:.0%}",
-                     f"{layer['dram_read_bytes'] + layer['dram_write_bytes']:,}",
-                     f"{layer['bound_cycles']:,}",
-                     f"{layer['bound_cycles'] / layer['cycles']:.0%}" if layer["cycles"] else "-"])
+                     *(f"{layer.units[u].utilization:.0%}" for u in UNITS),
+                     f"{layer.dram_bytes:,}", f"{layer.bound_cycles:,}",
+                     f"{layer.bound_cycles / layer.cycles:.0%}" if layer.cycles else "-"])
     return format_table(head, rows)
 
 

@@ -23,6 +23,7 @@ from functools import cached_property
 
 from accelsim.hw import Hardware
 from accelsim.schedule import Schedule
+from accelsim.units import UNITS, moves_data
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,42 @@ class Stage:
 class UnitStats:
     busy_cycles: int
     utilization: float
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """One layer's figures: its op kinds, `[start, end)` in cycles from its first op's start
+    to its last op's end, busy cycles and utilization per unit over that span, DRAM bytes,
+    MACs, its roofline bound in cycles (max(MACs / PEs, DRAM bytes / bandwidth)) and where
+    its stages' cycles go (`Result.time_split`; None when synced by data)."""
+
+    name: str
+    kinds: tuple[str, ...]
+    start: int
+    end: int
+    units: dict[str, UnitStats]
+    dram_read_bytes: int
+    dram_write_bytes: int
+    macs: int
+    bound_cycles: int
+    time_split: dict[str, int] | None
+
+    @property
+    def cycles(self) -> int:
+        return self.end - self.start
+
+    @property
+    def dram_bytes(self) -> int:
+        return self.dram_read_bytes + self.dram_write_bytes
+
+    def to_dict(self) -> dict:
+        """The layer as `--json` prints it under `layers`."""
+        return {"name": self.name, "kinds": list(self.kinds), "start": self.start, "end": self.end,
+                "cycles": self.cycles,
+                "units": {u: {"busy_cycles": s.busy_cycles, "utilization": s.utilization}
+                          for u, s in self.units.items()},
+                "dram_read_bytes": self.dram_read_bytes, "dram_write_bytes": self.dram_write_bytes,
+                "macs": self.macs, "bound_cycles": self.bound_cycles, "time_split": self.time_split}
 
 
 @dataclass(frozen=True)
@@ -139,7 +176,7 @@ class Result:
         longest: dict[int, int] = {}
         for r in self.ops if records is None else records:
             longest.setdefault(r.stage, 0)
-            if r.unit != "dma":
+            if not moves_data(r.unit):
                 longest[r.stage] = max(longest[r.stage], r.cycles)
         split = {"compute": 0, "memory": 0, "barrier": 0}
         for stage, compute in longest.items():
@@ -149,31 +186,32 @@ class Result:
             split["barrier"] += self.hw.barrier_cycles
         return split
 
-    def layers(self) -> list[dict]:
-        """Per layer (ops grouped by `OpRecord.layer`, in order of first start): its op kinds,
-        cycles from its first start to its last end, busy cycles and utilization per unit,
-        DRAM bytes, MACs, and its roofline bound: max(MACs / PEs, DRAM bytes / bandwidth)."""
+    def layers(self) -> list[LayerStats]:
+        """Per layer (ops grouped by `OpRecord.layer`, in order of first start), its figures."""
         groups: dict[str, list[OpRecord]] = {}
         for r in sorted(self.ops, key=lambda r: (r.start, r.stage)):
             groups.setdefault(r.layer, []).append(r)
-        sa, hw = self.hw.systolic_array, self.hw
-        out = []
-        for name, recs in groups.items():
-            start, end = min(r.start for r in recs), max(r.end for r in recs)
-            cycles = end - start
-            read = sum(r.bytes for r in recs if r.kind == "load")
-            write = sum(r.bytes for r in recs if r.kind == "store")
-            macs = sum(r.macs for r in recs)
-            memory = 0 if hw.ideal_memory else -(-(read + write) // hw.dram.bytes_per_cycle)
-            units = {}
-            for unit in ("conv", "add", "dma"):
-                busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
-                units[unit] = {"busy_cycles": busy, "utilization": busy / cycles if cycles else 0.0}
-            out.append({"name": name, "kinds": sorted({r.kind for r in recs}), "start": start, "end": end,
-                        "cycles": cycles, "units": units, "dram_read_bytes": read, "dram_write_bytes": write,
-                        "macs": macs, "bound_cycles": max(-(-macs // (sa.rows * sa.cols)), int(memory)),
-                        "time_split": self.time_split(recs)})
-        return out
+        return [self._layer_stats(name, recs) for name, recs in groups.items()]
+
+    def overall(self) -> LayerStats:
+        """The whole run's figures as one layer named after the workload (what the per-layer
+        views show for a run of one layer)."""
+        return self._layer_stats(self.workload, list(self.ops))
+
+    def _layer_stats(self, name: str, recs: list[OpRecord]) -> LayerStats:
+        start, end = min(r.start for r in recs), max(r.end for r in recs)
+        cycles = end - start
+        read = sum(r.bytes for r in recs if r.kind == "load")
+        write = sum(r.bytes for r in recs if r.kind == "store")
+        macs = sum(r.macs for r in recs)
+        hw, sa = self.hw, self.hw.systolic_array
+        memory = 0 if hw.ideal_memory else -(-(read + write) // hw.dram.bytes_per_cycle)
+        units = {}
+        for unit in UNITS:
+            busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
+            units[unit] = UnitStats(busy, busy / cycles if cycles else 0.0)
+        return LayerStats(name, tuple(sorted({r.kind for r in recs})), start, end, units, read, write, macs,
+                          max(-(-macs // (sa.rows * sa.cols)), int(memory)), self.time_split(recs))
 
     def to_dict(self) -> dict:
         """Plain data, the same as `accelsim run --json` prints."""
@@ -195,7 +233,7 @@ class Result:
             "time_split": self.time_split(),
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
-            **({"layers": self.layers()} if self.networked else {}),
+            **({"layers": [layer.to_dict() for layer in self.layers()]} if self.networked else {}),
             "hw": self.hw.to_dict(),
         }
 

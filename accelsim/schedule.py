@@ -26,10 +26,9 @@ from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
 from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
+from accelsim.units import UNIT_OF_KIND, moves_data
 
 OpKind = Literal["load", "store", "conv", "add", "pool"]
-UNIT_OF_KIND = {"load": "dma", "store": "dma", "conv": "conv", "add": "add", "pool": "add"}
-UNITS = ("conv", "add", "dma")
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
 
@@ -150,7 +149,7 @@ class Schedule:
     def tiles(self) -> int:
         """Tiles computed: distinct (layer, tile) of the conv, add and pool ops (an op with no
         tile counts alone)."""
-        compute = [op for op in self.ops if op.unit != "dma"]
+        compute = [op for op in self.ops if not moves_data(op.unit)]
         return len({(op.layer, op.tile) for op in compute if op.tile is not None}) + sum(
             op.tile is None for op in compute)
 

@@ -110,4 +110,4 @@ def dram_bytes(result: Result, spans: list[tuple[int, int]]) -> list[Fraction]:
 
 def layer_spans(result: Result) -> list[tuple[str, int, int]]:
     """(layer, first start, last end) for each layer, in order of first start."""
-    return [(d["name"], d["start"], d["end"]) for d in result.layers()]
+    return [(d.name, d.start, d.end) for d in result.layers()]

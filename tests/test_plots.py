@@ -66,9 +66,9 @@ def test_labels_give_way_to_colour_when_bars_get_thin(hw, splits):
 def test_network_pipeline_has_layer_bands_and_zooms_to_a_layer(net):
     fig = plots.pipeline(net, layer="layer1.0.conv2+layer1.0.add")
     ax = fig.axes[0]
-    layers = {d["name"]: d for d in net.layers()}
+    layers = {d.name: d for d in net.layers()}
     lo, hi = ax.get_xlim()
-    start, end = layers["layer1.0.conv2+layer1.0.add"]["start"], layers["layer1.0.conv2+layer1.0.add"]["end"]
+    start, end = layers["layer1.0.conv2+layer1.0.add"].start, layers["layer1.0.conv2+layer1.0.add"].end
     assert lo <= start and end <= hi and hi - lo < 1.1 * (end - start)
     assert "layer1.0.conv2+layer1.0.add" in texts(ax)
     assert "showing layer1.0.conv2+layer1.0.add" in ax.get_title()
@@ -95,12 +95,12 @@ def test_layers_chart_splits_each_layers_cycles(net):
     fig = plots.layers(net)
     ax = fig.axes[0]
     layers = net.layers()
-    assert [t.get_text() for t in ax.get_yticklabels()] == [d["name"] for d in layers]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [d.name for d in layers]
     assert len(bars(ax)) == 3 * len(layers)
     widths = [b.get_width() for b in bars(ax)]
     n = len(layers)
     for k, d in enumerate(layers):                         # compute + memory + barrier = the layer's split
-        assert widths[k] + widths[n + k] + widths[2 * n + k] == sum(d["time_split"].values())
+        assert widths[k] + widths[n + k] + widths[2 * n + k] == sum(d.time_split.values())
     assert [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()] == [
         "compute", "memory stall", "barrier wait"]
 
@@ -112,7 +112,7 @@ def test_roofline_places_every_layer_with_macs(net):
     assert ax.get_xlabel() == "operational intensity (MACs per DRAM byte)"
     assert ax.get_ylabel() == "performance (MACs per cycle)"
     points = sum(len(c.get_offsets()) for c in ax.collections)
-    assert points == sum(1 for d in net.layers() if d["macs"])
+    assert points == sum(1 for d in net.layers() if d.macs)
     assert "ridge at 64 MACs/byte" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 

@@ -59,7 +59,7 @@ def test_a_residual_block_imports_with_relus_fused_and_nhwc_shapes():
 def test_the_imported_model_simulates_with_the_conv_and_add_fused():
     wl, _ = load_onnx(residual_model())
     result = simulate(load_hw(DEFAULT_HW), wl, "pipelined")
-    assert "conv2+add" in {layer["name"] for layer in result.layers()}
+    assert "conv2+add" in {layer.name for layer in result.layers()}
 
 
 def test_unsupported_nodes_are_named_or_skipped_and_listed():

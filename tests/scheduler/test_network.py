@@ -86,11 +86,11 @@ def test_depthwise_layers_use_one_array_column(hw):
     # columns, so its MACs per busy conv cycle can never exceed rows x 1 = 32, a 1/32 share.
     result = simulate(hw, trace("mobilenetv2"), "pipelined")
     sa = hw.systolic_array
-    layers = {layer["name"]: layer for layer in result.layers()}
+    layers = {layer.name: layer for layer in result.layers()}
     depthwise = [op.name for op in trace("mobilenetv2").ops if isinstance(op, Conv) and op.groups > 1]
     for name in depthwise:
         layer = layers[name]
-        per_cycle = layer["macs"] / layer["units"]["conv"]["busy_cycles"]
+        per_cycle = layer.macs / layer.units["conv"].busy_cycles
         assert per_cycle <= sa.rows
         assert per_cycle > 0.5 * sa.rows            # close to the bound: M fills the rows
 
