@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from vcd import VCDWriter
 
@@ -74,8 +75,8 @@ def perfetto(result: Result) -> dict:
         events.append({"ph": "C", "pid": PID, "name": "DRAM bandwidth (bytes/cycle)", "ts": _num(t),
                        "args": {"used": _num(rate)}})
     for buffer, history in sorted(result.sram_occupancy.items()):
-        for t, nbytes in history:
-            events.append({"ph": "C", "pid": PID, "name": f"SRAM {buffer} (bytes)", "ts": t,
+        for at, nbytes in history:
+            events.append({"ph": "C", "pid": PID, "name": f"SRAM {buffer} (bytes)", "ts": at,
                            "args": {buffer: nbytes}})
     return {"traceEvents": events, "displayTimeUnit": "ns",
             "otherData": {"time_unit": "cycles: every ts and dur is a clock cycle (viewers label them us)",
@@ -101,7 +102,7 @@ def vcd_text(result: Result) -> str:
     timescale = f"{int(ns)} ns" if ns == int(ns) and int(ns) in (1, 10, 100) else "1 ns"
     comment = (f"accelsim {result.workload} ({result.schedule}): one time unit = one clock cycle "
                f"({mhz:g} MHz" + ("" if timescale != "1 ns" or ns == 1 else ", timescale nominal") + ")")
-    changes: list[tuple[int, int, object, object]] = []       # (time, order, var, value)
+    changes: list[tuple[int, int, Any, Any]] = []       # (time, order, var, value)
     with VCDWriter(out, timescale=timescale, date="-", comment=comment, version="accelsim") as w:
         seq = 0
         for unit in UNIT_ORDER:
@@ -124,7 +125,7 @@ def vcd_text(result: Result) -> str:
             for s in st:
                 changes.append((s.open, seq, stage_var, s.index))
                 seq += 1
-        final: dict[tuple[int, int], tuple[object, object]] = {}    # one change per var per time: the last
+        final: dict[tuple[int, int], tuple[Any, Any]] = {}    # one change per var per time: the last
         for t, _, var, value in sorted(changes, key=lambda c: (c[0], c[1])):
             final.pop((t, id(var)), None)
             final[(t, id(var))] = (var, value)

@@ -5,6 +5,7 @@ file's suffix."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -125,10 +126,10 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
                 ax.text((max(a, x0) + min(b, x1)) / 2, -0.6, name, ha="center", va="center", fontsize=7,
                         clip_on=True, zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     for r in shown:
-        row = rows.index(row_of(r))
+        row_at = rows.index(row_of(r))
         n = nlanes[row_of(r)]
         h = 0.8 / n
-        y = row - 0.4 + h * lane_of[r.id] + h / 2
+        y = row_at - 0.4 + h * lane_of[r.id] + h / 2
         w = max(r.end - r.start, 0)
         thin = w * px_per_cycle < 4                      # an outline would hide a thin bar's colour
         ax.barh(y, w, left=r.start, height=h * 0.92, color=colour(r), edgecolor="black",
@@ -250,16 +251,16 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
         ax.plot(xs, [min(peak, bw * x) for x in xs], color="black", lw=1.5,
                 label=f"roof: min({peak:,} MACs/cycle, {bw:g} B/cycle x intensity)")
         ax.axvline(peak / bw, color="0.6", ls=":", lw=1, label=f"ridge at {peak / bw:g} MACs/byte")
-    kinds = {}
+    kinds: dict[str, tuple[list[float], list[float]]] = {}
     for d, x, yv in zip(points, intensity, perf, strict=True):
         kind = "convadd" if "add" in d.kinds and "conv" in d.kinds else \
             ("pool" if "pool" in d.kinds else "conv / gemm")
         kinds.setdefault(kind, ([], []))
         kinds[kind][0].append(x)
         kinds[kind][1].append(yv)
-    for k, (kind, (x, yv)) in enumerate(sorted(kinds.items())):
-        ax.scatter(x, yv, s=22, color=matplotlib.colormaps["tab10"](k), edgecolor="black", lw=0.4, zorder=3,
-                   label=f"{kind} layers ({len(x)})")
+    for k, (kind, (xs_kind, ys_kind)) in enumerate(sorted(kinds.items())):
+        ax.scatter(xs_kind, ys_kind, s=22, color=matplotlib.colormaps["tab10"](k), edgecolor="black", lw=0.4,
+                   zorder=3, label=f"{kind} layers ({len(xs_kind)})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -278,8 +279,9 @@ def figure(result: Result, kind: str, **options) -> Figure:
     """The figure of `kind` (one of KINDS)."""
     if kind not in KINDS:
         raise ConfigError(f"unknown plot kind {kind!r}: expected one of {', '.join(KINDS)}")
-    return {"pipeline": pipeline, "utilization": utilization, "roofline": roofline, "layers": layers}[kind](
-        result, **options)
+    draw: dict[str, Callable[..., Figure]] = {"pipeline": pipeline, "utilization": utilization,
+                                              "roofline": roofline, "layers": layers}
+    return draw[kind](result, **options)
 
 
 def save(fig: Figure, path: str | Path) -> None:

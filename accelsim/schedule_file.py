@@ -43,6 +43,7 @@ from accelsim.tiling import gemm_of
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
 from accelsim.workload import Add, Conv, Pool, Workload
 from accelsim.workload import Gemm as GemmOp
+from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 
 FORMAT = 1
@@ -103,11 +104,11 @@ class ScheduleFile:
 
     source: str
     schedule: Schedule | None
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: dict[str, int | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
-def producers(workload: Workload) -> dict[str, object]:
+def producers(workload: Workload) -> dict[str, WorkloadOp]:
     """Tensor -> the workload op that writes it."""
     return {op.output: op for op in workload.ops}
 
@@ -140,12 +141,13 @@ class _Reader:
             return None
         shape = self.workload.tensors[tensor].shape
         axes = [_AXIS.match(a) for a in m["box"].split(",")]
-        if len(axes) != len(shape) or not all(axes):
+        matched = [a for a in axes if a is not None]
+        if len(matched) != len(shape) or len(matched) != len(axes):
             self.problem(path, f"{text!r}: tensor {tensor} has {len(shape)} axes {list(shape)}; "
                                "write one start:stop of whole numbers per axis", op)
             return None
-        start = tuple(int(a[1]) for a in axes)
-        stop = tuple(int(a[2]) for a in axes)
+        start = tuple(int(a[1]) for a in matched)
+        stop = tuple(int(a[2]) for a in matched)
         bad = [i for i, (a, b, n) in enumerate(zip(start, stop, shape, strict=True)) if not 0 <= a < b <= n]
         if bad:
             self.problem(path, f"{text!r}: axis {bad[0]} range {start[bad[0]]}:{stop[bad[0]]} is empty or "
@@ -261,9 +263,10 @@ class _Reader:
             what = f"{wop.kind} {wop.name}" if wop is not None else "a graph input or weight"
             return bad(f"a {kind} op must write the output of a {kind} of the workload; {out.tensor} "
                        f"is written by {what}")
-        if kind == "conv":
+        if isinstance(wop, Conv | GemmOp):
             per_group = wop.cout // wop.groups if isinstance(wop, Conv) else 0
-            if per_group and wop.groups > 1 and (out.start[-1] % per_group or out.stop[-1] % per_group):
+            if isinstance(wop, Conv) and wop.groups > 1 and (out.start[-1] % per_group
+                                                             or out.stop[-1] % per_group):
                 return bad(f"a tile of grouped conv {wop.name} computes whole groups of {per_group} output "
                            f"channels; {out} splits one")
             return gemm_of(wop, out.box, self.workload), 1

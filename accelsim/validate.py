@@ -34,8 +34,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.schedule_file import producers, read_schedule
 from accelsim.tiling import tile
-from accelsim.workload import Add, Workload
-from accelsim.workload import Gemm as GemmOp
+from accelsim.workload import Add, Conv, Pool, Workload
 
 MAX_LISTED = 3
 
@@ -52,7 +51,7 @@ def _rows(box: Box, axis: int = 1) -> str:
 
 class _Checker:
     def __init__(self, schedule: Schedule, hw: Hardware, workload: Workload,
-                 lines: dict[str, int] | None, source: str):
+                 lines: dict[str, int | None] | None, source: str):
         self.s, self.hw, self.wl = schedule, hw, workload
         self.lines, self.source = lines or {}, source
         self.problems: list[tuple[int, Problem]] = []
@@ -125,36 +124,35 @@ class _Checker:
 
     # -- compute ops read what their outputs need ------------------------------------------
 
-    def needs(self, op: Op) -> list[tuple[str, Box, str]]:
-        """(tensor, box, why) that a compute op's output region needs as input (the tile model's
-        input and weight boxes)."""
+    def needs(self, op: Op) -> list[tuple[str, Box, str, bool]]:
+        """(tensor, box, why, window) that a compute op's output region needs as input (the tile
+        model's input and weight boxes); `window`: the box is a conv's or pool's window input,
+        whose missing rows are halo rows."""
         out = op.writes[0]
         wop = self.producers[out.tensor]
         need = tile(wop, out.box, self.wl)
-        if isinstance(wop, Add):
-            why = "the add's operand"
-        elif isinstance(wop, GemmOp):
-            why = "the gemm's input"
-        else:
+        if isinstance(wop, Conv | Pool):
             rows = need.inputs[0][1][0][1], need.inputs[0][1][1][1]
             why = (f"output {_rows(out.box)} of a {wop.kh}x{wop.kw} {wop.kind}, stride {wop.stride}, "
                    f"pad {wop.pad}, need input rows {rows[0]}:{rows[1]}")
-        found = [(t, box, why) for t, box in need.inputs]
+        else:
+            why = "the add's operand" if isinstance(wop, Add) else "the gemm's input"
+        window = isinstance(wop, Conv | Pool)
+        found = [(t, box, why, window) for t, box in need.inputs]
         if need.weight is not None:
             c0, c1 = out.start[-1], out.stop[-1]
-            found.append((need.weight[0], need.weight[1], f"filters {c0}:{c1}"))
-        return [(t, b, w) for t, b, w in found if not is_empty(b)]
+            found.append((need.weight[0], need.weight[1], f"filters {c0}:{c1}", False))
+        return [(t, b, w, win) for t, b, w, win in found if not is_empty(b)]
 
     def inputs(self) -> None:
         for i, op in enumerate(self.s.ops):
             if op.kind in ("load", "store"):
                 continue
-            for tensor, box, why in self.needs(op):
+            for tensor, box, why, halo in self.needs(op):
                 got = [r.box for r in op.reads if r.tensor == tensor]
                 left = uncovered(box, got)
                 if not left:
                     continue
-                halo = tensor == self.producers[op.writes[0].tensor].inputs[0] and "rows" in why
                 rows = sorted({(b[0][1], b[1][1]) for b in left}) if halo else []
                 what = (f"input {tensor} " + ", ".join(_rows(((0, a), (0, b))) for a, b in rows)
                         + " missing (halo)" if halo and got else f"{_boxes(tensor, left)} not read")
@@ -269,7 +267,7 @@ class _LaterReads:
         return next(iter(self.reads[key].overlapping(region.box, floor)), None) is not None
 
 
-def validate(schedule: Schedule, hw: Hardware, workload: Workload, lines: dict[str, int] | None = None,
+def validate(schedule: Schedule, hw: Hardware, workload: Workload, lines: dict[str, int | None] | None = None,
              source: str = "<schedule>") -> list[Problem]:
     """Every static problem of `schedule` (placed: `Op.offsets` set), ordered by op; [] when valid.
     `lines` maps op ids to their line in `source`, for the messages."""
@@ -289,6 +287,6 @@ def checked_schedule(path: str | Path, hw: Hardware, workload: Workload, static:
     problems = list(file.problems)
     if file.schedule is not None and static:
         problems += validate(file.schedule, hw, workload, file.lines, file.source)
-    if problems:
+    if problems or file.schedule is None:
         raise ScheduleError(report(file.source, problems))
     return file.schedule
