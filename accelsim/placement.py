@@ -18,12 +18,8 @@ from accelsim.schedule import Schedule
 def lifetimes(schedule: Schedule) -> dict[tuple[int, int], tuple[int, int]]:
     """(op index, SRAM write number) -> (first stage, last stage) the region is live."""
     ops = schedule.ops
-    life = {}
-    for (writer, region), readers in schedule.readers().items():
-        k = ops[writer].sram_writes().index(region)
-        last = max((ops[r].stage for r in readers), default=schedule.num_stages - 1)
-        life[(writer, k)] = (ops[writer].stage, max(last, ops[writer].stage))
-    return life
+    return {(writer, ops[writer].sram_writes().index(region)): span
+            for (writer, region), span in schedule.lifetimes().items()}
 
 
 def _largest_gap(spans: list[tuple[int, int]], capacity: int) -> int:

@@ -18,6 +18,7 @@ buffer (`placement.place` fills them in; the validator checks them).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -332,24 +333,38 @@ class Schedule:
                     dram_writes[region.tensor].add(i, region.box)
         return [sorted(d) for d in deps]
 
-    def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
-        """Per SRAM buffer: (most bytes live in one stage, that stage).
+    def lifetime(self, writer: int, readers: Sequence[int]) -> tuple[int, int]:
+        """The one region-lifetime rule: a region op `writer` (by index) writes to SRAM is live
+        from its writer's stage through its last reader's stage, or through the last stage when
+        nothing reads it (its bytes are never released). With barriers this bounds what a
+        buffer must hold at any moment."""
+        first = self.ops[writer].stage
+        if not readers:
+            return first, self.num_stages - 1
+        return first, max(first, *(self.ops[r].stage for r in readers))
 
-        A region is live from its writer's stage through its last reader's stage;
-        with barriers this bounds what the buffer must hold at any moment.
-        """
-        change: dict[str, list[int]] = {}      # bytes that become live (+) / dead (-) per stage
-        stage = [op.stage for op in self.ops]
-        for (writer, region), readers in self._readers().items():
-            last = max(map(stage.__getitem__, readers)) if readers else self.num_stages - 1
-            if region.space not in change:
-                change[region.space] = [0] * (self.num_stages + 1)
-            delta = change[region.space]
-            nbytes = region.elements * element_bytes
-            delta[stage[writer]] += nbytes
-            delta[last + 1] -= nbytes
-        peaks = {}
-        for space, delta in change.items():
-            live = list(itertools.accumulate(delta[:-1]))
-            peaks[space] = (max(live), live.index(max(live)))
-        return peaks
+    def lifetimes(self, readers: Mapping[tuple[int, Region], Sequence[int]] | None = None,
+                  ) -> dict[tuple[int, Region], tuple[int, int]]:
+        """(first, last) stage of every SRAM region written, keyed like `readers()` (which it
+        uses unless given readers, such as `match_reads`' for a schedule with problems)."""
+        found = self._readers() if readers is None else readers
+        return {key: self.lifetime(key[0], rs) for key, rs in found.items()}
+
+    def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
+        """Per SRAM buffer: (most bytes live in one stage, that stage), by `live_bytes`."""
+        live = live_bytes(((region.space, region.elements * element_bytes, first, last)
+                           for (_, region), (first, last) in self.lifetimes().items()), self.num_stages)
+        return {space: (max(per_stage), per_stage.index(max(per_stage))) for space, per_stage in live.items()}
+
+
+def live_bytes(regions: Iterable[tuple[str, int, int, int]], num_stages: int) -> dict[str, list[int]]:
+    """The one SRAM count: per buffer, the bytes live in each stage, from (buffer, bytes, first
+    stage, last stage) of every region (`Schedule.lifetimes`). The scheduler's fit check, the
+    schedule's peaks and the validator's capacity check all count with it."""
+    change: dict[str, list[int]] = {}          # bytes that become live (+) / dead (-) per stage
+    for space, nbytes, first, last in regions:
+        if space not in change:
+            change[space] = [0] * (num_stages + 1)
+        change[space][first] += nbytes
+        change[space][last + 1] -= nbytes
+    return {space: list(itertools.accumulate(delta[:-1])) for space, delta in change.items()}

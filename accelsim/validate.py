@@ -31,7 +31,7 @@ from accelsim.box import Box, BoxIndex, fmt, intersect, is_empty, uncovered
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.problems import Problem
-from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.schedule import DRAM, Op, Region, Schedule, live_bytes
 from accelsim.schedule_file import producers, read_schedule
 from accelsim.tiling import tile
 from accelsim.workload import Add, Conv, Pool, Workload
@@ -175,8 +175,7 @@ class _Checker:
                     self.problem(i, f"places {region.tensor}{fmt(region.box)} at {region.space} bytes "
                                     f"{at:,}:{end:,}, past the buffer's {cap:,} B (over by {end - cap:,} B)")
                 rs = readers.get((i, region), [])
-                last = max([ops[r].stage for r in rs] + [op.stage]) if rs else self.s.num_stages - 1
-                allocs.append((op.stage, last, i, region, at, end, rs))
+                allocs.append((*self.s.lifetime(i, rs), i, region, at, end, rs))
         self.live_bytes(allocs, capacity)
         allocs.sort(key=lambda a: (a[0], a[2]))
         active: list[tuple] = []
@@ -215,15 +214,10 @@ class _Checker:
 
     def live_bytes(self, allocs: list[tuple], capacity: dict[str, int]) -> None:
         """The bytes live in each stage against each buffer's size; the first stage over."""
-        n = self.s.num_stages
-        delta = {b: [0] * (n + 1) for b in capacity}
-        for first, last, _, region, at, end, _ in allocs:
-            delta[region.space][first] += end - at
-            delta[region.space][last + 1] -= end - at
-        for buffer, changes in delta.items():
-            live = 0
-            for stage in range(n):
-                live += changes[stage]
+        per_buffer = live_bytes(((region.space, end - at, first, last)
+                                 for first, last, _, region, at, end, _ in allocs), self.s.num_stages)
+        for buffer in capacity:
+            for stage, live in enumerate(per_buffer.get(buffer, ())):
                 if live > capacity[buffer]:
                     holders = [f"{a[3].tensor}{fmt(a[3].box)}" for a in allocs
                                if a[3].space == buffer and a[0] <= stage <= a[1]]
