@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from accelsim.errors import ScheduleError
-from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
+from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule, live_bytes
 from accelsim.tiling import Tile, tile
 from accelsim.workload import Conv, Workload
 
@@ -15,6 +14,8 @@ class Builder:
     def __init__(self, workload: Workload, layer: str, prefix: str, first_stage: int):
         self.workload, self.layer, self.prefix, self.first_stage = workload, layer, prefix, first_stage
         self.ops: list[Op] = []
+        self._lives: list[list] = []            # per SRAM region written: [region, first, last reader]
+        self._latest: dict[Region, list] = {}   # region -> its latest write's entry
 
     def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None,
                channels: tuple[int, int] | None = None, cols: tuple[int, int] | None = None) -> Region:
@@ -44,10 +45,26 @@ class Builder:
     def op(self, name: str, kind: OpKind, stage: int, reads, writes, deps=(), gemm=None, window=1,
            tile: int | None = None) -> str:
         """Add an op (`tile`: the layer's tile it works on, 1-based; None for shared data)."""
-        op_id = self.prefix + name
-        self.ops.append(Op(op_id, kind, self.first_stage + stage, tuple(reads), tuple(writes),
+        op_id, at = self.prefix + name, self.first_stage + stage
+        self.ops.append(Op(op_id, kind, at, tuple(reads), tuple(writes),
                            tuple(self.prefix + d for d in deps), gemm, window, layer=self.layer, tile=tile))
+        for r in reads:                         # the scheduler reads exactly what it wrote
+            if r.space != DRAM:
+                entry = self._latest[r]
+                entry[2] = at if entry[2] is None else max(entry[2], at)
+        for w in writes:
+            if w.space != DRAM:
+                self._latest[w] = entry = [w, at, None]
+                self._lives.append(entry)
         return op_id
+
+    def overflow(self, capacity: dict[str, int], element_bytes: int) -> tuple[str, int, int, int] | None:
+        """Like `overflow` for these ops alone, counted directly as they were built: each SRAM
+        region lives from its writer's stage through its last reader's (`Schedule.lifetime`)."""
+        end = max((op.stage for op in self.ops), default=0)
+        live = live_bytes(((r.space, r.elements * element_bytes, first, end if last is None else last)
+                           for r, first, last in self._lives), end + 1)
+        return _first_over(live, capacity)
 
     def load(self, name: str, stage: int, region: Region, space: str, tile: int | None = None) -> Region:
         self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)], tile=tile)
@@ -61,20 +78,14 @@ def overflow(schedule: Schedule, element_bytes: int,
              sram_bytes: dict[str, int] | None) -> tuple[str, int, int, int] | None:
     """(buffer, bytes needed, bytes it holds, stage) for the first SRAM buffer (name -> bytes)
     that the regions live in some stage exceed; None when every buffer suffices."""
-    for space, (need, at) in schedule.peak_stage_bytes(element_bytes).items():
-        have = (sram_bytes or {}).get(space)
+    return _first_over(schedule.live_bytes(element_bytes), sram_bytes or {})
+
+
+def _first_over(live: dict[str, list[int]], capacity: dict[str, int]) -> tuple[str, int, int, int] | None:
+    """(buffer, peak bytes, capacity, first stage at the peak) of the first buffer (in `live`'s
+    order) whose peak exceeds its capacity, from per-stage live bytes (`live_bytes`)."""
+    for space, per_stage in live.items():
+        need, have = max(per_stage), capacity.get(space)
         if have is not None and need > have:
-            return space, need, have, at
+            return space, need, have, per_stage.index(need)
     return None
-
-
-def check_fits(schedule: Schedule, element_bytes: int, sram_bytes: dict[str, int] | None,
-               hint: str) -> None:
-    """ScheduleError if the regions live in some stage exceed an SRAM buffer (name -> bytes)."""
-    over = overflow(schedule, element_bytes, sram_bytes)
-    if over is not None:
-        space, need, have, at = over
-        raise ScheduleError(
-            f"{schedule.name} schedule (splits={schedule.splits}) needs {need:,} bytes in SRAM "
-            f"buffer {space!r} in stage {at}, but it holds {have:,}; {hint}"
-        )

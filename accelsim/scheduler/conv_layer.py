@@ -16,8 +16,8 @@ and kept for every filter chunk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from math import ceil
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from accelsim.cost import systolic_cycles
 from accelsim.errors import ScheduleError
@@ -26,7 +26,7 @@ from accelsim.schedule import DRAM
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.partition import split_rows
 from accelsim.tiling import cols_read, gemm_of, rows_read
-from accelsim.workload import Conv, Workload
+from accelsim.workload import Conv, Tensor, Workload
 
 
 @dataclass(frozen=True)
@@ -69,34 +69,43 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     n, h, w, c = workload.tensors[conv.input].shape
     _, ho, wo, _ = workload.tensors[conv.output].shape
     eb, sa = hw.element_bytes, hw.systolic_array
-    bw = 0 if hw.ideal_memory else hw.dram.bytes_per_cycle
+    rate = None if hw.ideal_memory else hw.dram.bytes_per_cycle
+    # exact integer arithmetic in units of 1/p cycles, the bandwidth being p/q bytes per cycle
+    p, q = (rate.numerator, rate.denominator) if rate else (1, 0)
+    latency = hw.dram.latency_cycles * p
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
     loads: list[int] = []
     convs: list[int] = []
     stores: list[int] = []
+    conv_cycles: dict[tuple[int, int], int] = {}            # (rows, filters) -> cycles
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
         for i, rows in enumerate(parts):
             a, b = rows_read(conv, *rows, h)
             x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
             loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
-            out = ((0, rows[0], 0, f0), (n, rows[1], wo, f0 + f))
-            gemm = gemm_of(conv, out, workload)
-            convs.append(systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds))
+            size = (rows[1] - rows[0], f)
+            if size not in conv_cycles:
+                gemm = gemm_of(conv, ((0, 0, 0, 0), (n, size[0], wo, f)), workload)
+                conv_cycles[size] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+            convs.append(conv_cycles[size])
             stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
-    def memory(moved: int) -> float:
-        return (hw.dram.latency_cycles + moved / bw) if bw and moved else 0
 
+    def memory(moved: int) -> int:
+        return latency + moved * q if rate and moved else 0
+
+    barrier = hw.barrier_cycles * p
     if not pipelined:
-        return ceil(sum(memory(ld) + cv + memory(st) + 3 * hw.barrier_cycles
-                        for ld, cv, st in zip(loads, convs, stores, strict=True)))
-    total = 0.0
+        total = sum(memory(ld) + cv + memory(st) + 3 * barrier for ld, cv, st in zip(loads, convs, stores,
+                                                                                    strict=True))
+        return -(-total // p)
+    total = 0
     for s in range(len(convs) + 2):
         moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
-        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + hw.barrier_cycles
-    return ceil(total)
+        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + barrier
+    return -(-total // p)
 
 
 def _row_part_candidates(fewest: int, rows: int) -> list[int]:
@@ -111,7 +120,20 @@ def _row_part_candidates(fewest: int, rows: int) -> list[int]:
 def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool = True) -> Tiling:
     """The fewest filter chunks that fit, then the row parts with the least estimated cycles
     (run pipelined or not, as the schedule will);
-    when not even one output row fits, one row per part and the fewest column parts."""
+    when not even one output row fits, one row per part and the fewest column parts.
+    Worked out once per conv shape, tensor shapes, machine and pipelining."""
+    shapes = (workload.tensors[conv.input].shape, workload.tensors[conv.output].shape)
+    try:
+        return _choose_tiling(replace(conv, name="conv", input="x", output="y"), *shapes, hw, pipelined)
+    except ScheduleError as exc:
+        raise ScheduleError(f"conv {conv.name!r}: {exc}") from None
+
+
+@lru_cache(maxsize=4096)
+def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
+                   pipelined: bool) -> Tiling:
+    """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`."""
+    workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
     eb = hw.element_bytes
     sram_bytes = hw.sram_capacity()
     ho = workload.tensors[conv.output].shape[1]
@@ -140,7 +162,7 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
     need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho, wo), eb)
     over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
                      if need[b] > sram_bytes[b])
-    raise ScheduleError(f"conv {conv.name!r}: even one output pixel per tile does not fit SRAM ({over})")
+    raise ScheduleError(f"even one output pixel per tile does not fit SRAM ({over})")
 
 
 def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:

@@ -50,17 +50,12 @@ class LayerPlan:
     note: str = ""
 
 
-def _overflow(ops: list[Op], hw: Hardware) -> tuple[str, int, int, int] | None:
-    probe = Schedule("probe", "", 1, tuple(sorted(ops, key=lambda op: op.stage)))
-    return overflow(probe, hw.element_bytes, hw.sram_capacity())
+def _fits(b: Builder, hw: Hardware) -> bool:
+    return b.overflow(hw.sram_capacity(), hw.element_bytes) is None
 
 
-def _fits(ops: list[Op], hw: Hardware) -> bool:
-    return _overflow(ops, hw) is None
-
-
-def _too_big(name: str, n: int, ops: list[Op], hw: Hardware) -> ScheduleError:
-    over = _overflow(ops, hw)
+def _too_big(name: str, n: int, b: Builder, hw: Hardware) -> ScheduleError:
+    over = b.overflow(hw.sram_capacity(), hw.element_bytes)
     space, need, have, at = over if over else ("?", 0, 0, 0)
     return ScheduleError(f"layer {name!r} in {n} row parts needs {need:,} bytes in SRAM buffer {space!r} "
                          f"in stage {at}, but it holds {have:,}; use more splits (or --parts LAYER=N) "
@@ -123,18 +118,18 @@ class _Planner:
             n = min(fixed, counts[-1])
             b = self.builder(name, first)
             stages = build(b, n)
-            if not _fits(b.ops, self.hw):
-                raise _too_big(name, n, b.ops, self.hw)
+            if not _fits(b, self.hw):
+                raise _too_big(name, n, b, self.hw)
             return b.ops, stages, n
         for n in counts:
             b = self.builder(name, first)
             stages = build(b, n)
-            if not _fits(b.ops, self.hw):
+            if not _fits(b, self.hw):
                 continue
             if self.scale > 1:
                 scaled = self.builder(name, first)
                 scaled_stages = build(scaled, min(n * self.scale, counts[-1]))
-                if _fits(scaled.ops, self.hw):
+                if _fits(scaled, self.hw):
                     return scaled.ops, scaled_stages, min(n * self.scale, counts[-1])
             return b.ops, stages, n
         return None
@@ -189,9 +184,9 @@ class _Planner:
                 tiling = Tiling(chosen.filter_parts, min(rows, row_parts))
             b = self.builder(layer.name, first)
             stages = conv_layer_ops(b, conv, tiling, pipelined)
-            if not _fits(b.ops, self.hw):
+            if not _fits(b, self.hw):
                 if fixed is not None:
-                    raise _too_big(layer.name, tiling.row_parts, b.ops, self.hw)
+                    raise _too_big(layer.name, tiling.row_parts, b, self.hw)
                 tiling = chosen                       # a scaled tiling that does not fit: keep the chosen
                 b = self.builder(layer.name, first)
                 stages = conv_layer_ops(b, conv, tiling, pipelined)
