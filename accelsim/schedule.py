@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Literal
 
 from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
@@ -42,20 +41,18 @@ class Region:
     start: tuple[int, ...]
     stop: tuple[int, ...]
     space: str
+    elements: int = field(init=False, repr=False, compare=False)    # its element count
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    def __hash__(self) -> int:              # regions key dicts in every pass: hash once
-        return self._hash
-
-    @cached_property
-    def _hash(self) -> int:
-        return hash((self.tensor, self.start, self.stop, self.space))
-
-    @cached_property
-    def elements(self) -> int:
+    def __post_init__(self) -> None:        # regions key dicts in every pass: hash and count once
         n = 1
         for a, b in zip(self.start, self.stop, strict=True):
             n *= b - a
-        return n
+        object.__setattr__(self, "elements", n)
+        object.__setattr__(self, "_hash", hash((self.tensor, self.start, self.stop, self.space)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def overlaps(self, other: Region) -> bool:
         """Whether the two boxes share an element (whatever their memory spaces)."""

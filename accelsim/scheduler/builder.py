@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule, live_bytes
+from accelsim.schedule import DRAM, Op, OpKind, Region, live_bytes
 from accelsim.tiling import Tile, tile
 from accelsim.workload import Conv, Workload
 
@@ -72,13 +72,6 @@ class Builder:
 
     def store(self, name: str, stage: int, region: Region, dep: str, tile: int | None = None) -> None:
         self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep], tile=tile)
-
-
-def overflow(schedule: Schedule, element_bytes: int,
-             sram_bytes: dict[str, int] | None) -> tuple[str, int, int, int] | None:
-    """(buffer, bytes needed, bytes it holds, stage) for the first SRAM buffer (name -> bytes)
-    that the regions live in some stage exceed; None when every buffer suffices."""
-    return _first_over(schedule.live_bytes(element_bytes), sram_bytes or {})
 
 
 def _first_over(live: dict[str, list[int]], capacity: dict[str, int]) -> tuple[str, int, int, int] | None:
