@@ -1,10 +1,12 @@
 """What plots and traces read off a Result add up to the Result's own totals."""
 
 import itertools
+from fractions import Fraction
 
 import pytest
 
 from accelsim import load_hw, load_workload, simulate
+from accelsim.result import Result
 from accelsim.timeline import busy_fraction, dram_bytes, lanes, sram_peaks, stages, windows
 from tests.helpers import BLOCK, DEFAULT_HW, ROOT
 
@@ -49,3 +51,12 @@ def test_stages_follow_the_barriers(runs):
     assert st[0].open == 0 and st[-1].close + st[-1].barrier == r.total_cycles
     for a, b in itertools.pairwise(st):
         assert b.open == a.close + r.hw.barrier_cycles
+
+
+def test_dram_bytes_integrates_the_rate_over_each_window():
+    # 2 B/cycle over cycles 0:10, nothing over 10:20, 4 B/cycle from 20 to the end at 30
+    r = Result("w", "pipelined", 1, 30, {}, (), 100, 0, {}, 0, load_hw(DEFAULT_HW), dram_activity=(
+        (Fraction(0), Fraction(2)), (Fraction(10), Fraction(0)), (Fraction(20), Fraction(4))))
+    assert dram_bytes(r, [(0, 15), (15, 30)]) == [20, 40]
+    assert dram_bytes(r, [(5, 25), (25, 40), (12, 12)]) == [5 * 2 + 5 * 4, 5 * 4, 0]
+    assert all(isinstance(x, Fraction) for x in dram_bytes(r, [(0, 15), (12, 12)]))

@@ -1,16 +1,19 @@
 """Static validation: the corpus of broken schedules, each caught with its own message; the
 scheduler's own schedules for every trace, all valid."""
 
+import dataclasses
 import re
 
 import pytest
 
 from accelsim import load_hw, load_workload
 from accelsim.placement import place
+from accelsim.schedule import DRAM, Region, Schedule
 from accelsim.schedule_file import read_schedule, schedule_from_text
+from accelsim.scheduler import build_schedule
 from accelsim.simulation import make_schedule
 from accelsim.validate import validate
-from tests.helpers import DEFAULT_HW, ROOT, hw
+from tests.helpers import DEFAULT_HW, ROOT, convadd, hw
 
 SCHEDULES = ROOT / "tests" / "data" / "schedules"
 SMALL = SCHEDULES / "block.yaml"
@@ -95,3 +98,29 @@ def test_a_dependency_through_another_op_orders_a_read_after_its_write():
     assert file.problems == []
     assert [op.id for op in file.schedule.ops[:2]] == ["load_x1", "load_w"]   # dependency order
     assert validate(file.schedule, hardware, load_workload(SMALL)) == []
+
+
+def _split_store(second_stage: int, second_rows: tuple[int, int] = (5, 8)) -> list[str]:
+    """The serial schedule of an 8-row block with its conv output stored in two parts: rows
+    0:5 in stage 2, `second_rows` in `second_stage`; load_c1 reads all 8 rows in stage 3."""
+    hardware, wl = load_hw(DEFAULT_HW), convadd(h=8, w=4, cin=4, cout=4)
+    ops = []
+    for op in build_schedule(wl, "serial").ops:
+        if op.id != "store_c1":
+            ops.append(op)
+            continue
+        for name, stage, (a, b) in (("store_c1a", 2, (0, 5)), ("store_c1b", second_stage, second_rows)):
+            part = Region("c0", (0, a, 0, 0), (1, b, 4, 4), "ofmap")
+            ops.append(dataclasses.replace(op, id=name, stage=stage, reads=(part,),
+                                           writes=(part.moved(DRAM),)))
+    s = Schedule("serial", wl.name, 1, tuple(sorted(ops, key=lambda op: op.stage)))
+    return [p.message for p in validate(place(s, hardware.element_bytes, hardware.sram_capacity()),
+                                        hardware, wl)]
+
+
+def test_a_dram_read_covered_by_two_stores_waits_for_both():
+    assert _split_store(2) == []
+    assert _split_store(3) == ["reads c0[0:1, 5:8, 0:4, 0:4] from DRAM, stored by store_c1b, which it "
+                               "does not wait for"]
+    assert _split_store(2, (4, 8)) == ["writes c0[0:1, 4:5, 0:4, 0:4] in DRAM, which op store_c1a also "
+                                       "writes (covered twice)"]

@@ -138,3 +138,13 @@ def test_a_declared_output_shape_is_checked_for_pools_too():
                      "stride": 2}]}
     assert "ops[0] (pool): output y is [1, 3, 3, 4], but this maxpool of x [1, 8, 8, 4] gives " \
            "[1, 4, 4, 4]" in errors_of(data)
+
+
+def test_consumers_lists_each_reader_once_in_order():
+    wl = workload_from_dict({"name": "w", "tensors": {"x": [1, 4, 4, 8]}, "ops": [
+        {"name": "double", "kind": "add", "inputs": ["x", "x"], "output": "d"},
+        {"name": "conv", "kind": "conv", "input": "x", "output": "c", "kh": 1, "kw": 1, "cin": 8, "cout": 8},
+        {"name": "sum", "kind": "add", "inputs": ["d", "c"], "output": "y"}]})
+    assert [op.name for op in wl.consumers("x")] == ["double", "conv"]
+    assert [op.name for op in wl.consumers("c")] == ["sum"]
+    assert wl.consumers("y") == []
