@@ -16,8 +16,10 @@ def test_busy_cycles_is_the_union_of_intervals():
 def _two_layer_result(**changes):
     """Layer a in stage 0 (a 50-cycle conv, a 70-cycle load), layer b in stage 1 (a 20-cycle
     add, a 50-cycle store); the default machine's barrier is 10 cycles."""
-    records = (OpRecord("a/conv1", "conv", "conv", 0, 0, 50), OpRecord("a/load_x2", "load", "dma", 0, 0, 70),
-               OpRecord("b/add1", "add", "add", 1, 80, 100), OpRecord("b/store1", "store", "dma", 1, 80, 130))
+    records = (OpRecord("a/conv1", "conv", "conv", 0, 0, 50, layer="a"),
+               OpRecord("a/load_x2", "load", "dma", 0, 0, 70, layer="a"),
+               OpRecord("b/add1", "add", "add", 1, 80, 100, layer="b"),
+               OpRecord("b/store1", "store", "dma", 1, 80, 130, layer="b"))
     fields = {"workload": "w", "schedule": "pipelined", "splits": 1, "total_cycles": 140, "units": {},
               "ops": records, "dram_read_bytes": 0, "dram_write_bytes": 0, "sram_peak_bytes": {}, "macs": 0,
               "hw": load_hw(DEFAULT_HW)}
@@ -29,7 +31,7 @@ def test_stages_and_time_split_of_the_run_and_of_each_layer():
     assert r.stages() == [Stage(0, 0, 70, 10), Stage(1, 80, 130, 10)]
     # stage 0 spans 70 cycles, 50 of them the conv; stage 1 spans 50, 20 of them the add
     assert r.time_split() == {"compute": 70, "memory": 50, "barrier": 20}
-    assert [(layer["name"], layer["time_split"]) for layer in r.layers()] == [
+    assert [(layer.name, layer.time_split) for layer in r.layers()] == [
         ("a", {"compute": 50, "memory": 20, "barrier": 10}),
         ("b", {"compute": 20, "memory": 30, "barrier": 10})]
     assert _two_layer_result(sync="deps").stages() == []

@@ -10,7 +10,6 @@ from accelsim import load_hw, load_workload
 from accelsim.placement import place
 from accelsim.schedule import DRAM, Region, Schedule
 from accelsim.schedule_file import read_schedule, schedule_from_text
-from accelsim.scheduler import build_schedule
 from accelsim.simulation import make_schedule
 from accelsim.validate import validate
 from tests.helpers import DEFAULT_HW, ROOT, convadd, hw
@@ -102,11 +101,12 @@ def test_a_dependency_through_another_op_orders_a_read_after_its_write():
 
 def _split_store(second_stage: int, second_rows: tuple[int, int] = (5, 8)) -> list[str]:
     """The serial schedule of an 8-row block with its conv output stored in two parts: rows
-    0:5 in stage 2, `second_rows` in `second_stage`; load_c1 reads all 8 rows in stage 3."""
+    0:5 in stage 2, `second_rows` in `second_stage`; the add layer's load_a1 reads all 8 rows
+    in stage 3."""
     hardware, wl = load_hw(DEFAULT_HW), convadd(h=8, w=4, cin=4, cout=4)
     ops = []
-    for op in build_schedule(wl, "serial").ops:
-        if op.id != "store_c1":
+    for op in make_schedule(hardware, wl, "serial", 1).ops:
+        if op.id != "conv0/store1":
             ops.append(op)
             continue
         for name, stage, (a, b) in (("store_c1a", 2, (0, 5)), ("store_c1b", second_stage, second_rows)):
