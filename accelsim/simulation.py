@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from accelsim.engine.machine import run_schedule
 from accelsim.errors import ScheduleError
+from accelsim.gcpause import gc_paused
 from accelsim.hw import Hardware
 from accelsim.options import RunOptions, run_options
 from accelsim.result import Result
@@ -27,7 +28,8 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
     unused) replaces the keywords.
     """
     o = run_options(options, schedule=schedule, splits=splits, parts=parts)
-    return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits)[0]
+    with gc_paused():
+        return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

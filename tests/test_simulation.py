@@ -128,3 +128,18 @@ def test_sram_occupancy_over_time_peaks_at_the_reported_peak_and_ends_empty():
         assert max(level for _, level in history) == result.sram_peak_bytes[buffer]
         assert history[-1][1] == 0
         assert [t for t, _ in history] == sorted({t for t, _ in history})
+
+
+def test_scheduling_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    wl = load_workload(BLOCK)
+    assert gc.isenabled()
+    simulate(hw(), wl)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        simulate(hw(), wl)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
