@@ -5,7 +5,7 @@ from __future__ import annotations
 from accelsim.hw import Hardware
 from accelsim.result import Result
 from accelsim.timeline import label, row_of, stages
-from accelsim.units import COMPUTE_UNITS, UNITS
+from accelsim.units import COMPUTE_UNITS, DIAGRAM_ROWS, UNITS
 
 
 def speedups(results: list[Result]) -> list[float | None]:
@@ -86,7 +86,7 @@ def pipeline_text(result: Result, max_width: int = 36) -> str:
     by_stage: dict[int, list] = {}
     for r in sorted(result.ops, key=lambda r: (r.start, r.id)):
         by_stage.setdefault(r.stage, []).append(r)
-    columns = (*COMPUTE_UNITS, "DMA in", "DMA out")
+    columns = (*COMPUTE_UNITS, DIAGRAM_ROWS[0], DIAGRAM_ROWS[-1])
 
     def cell(records, column):
         text = ", ".join(label(r) for r in records if row_of(r) == column) or "-"

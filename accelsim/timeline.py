@@ -11,13 +11,15 @@ import itertools
 from fractions import Fraction
 
 from accelsim.result import OpRecord, Result, Stage, union
+from accelsim.units import DIAGRAM_ROWS, diagram_row
 
-ROWS = ("DMA in", "conv", "add", "DMA out")
+ROWS = DIAGRAM_ROWS
 
 
 def row_of(record: OpRecord) -> str:
-    """The pipeline-diagram row of an op: DMA in (loads), conv, add (adds and pools), DMA out."""
-    return {"load": "DMA in", "store": "DMA out", "conv": "conv"}.get(record.kind, "add")
+    """The pipeline-diagram row of an op: DMA in (loads), its unit (conv; add for adds and
+    pools), DMA out (stores)."""
+    return diagram_row(record.kind)
 
 
 def label(record: OpRecord) -> str:
