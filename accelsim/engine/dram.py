@@ -20,10 +20,15 @@ whenever DRAM idles. Finish times between whole cycles are exact fractions
 
 from __future__ import annotations
 
+import collections
+import itertools
 from fractions import Fraction
 from math import gcd
 
 from accelsim.engine.steps import Step, Steps
+
+_NUMERATOR = Fraction._numerator.__set__           # type: ignore[attr-defined]
+_DENOMINATOR = Fraction._denominator.__set__       # type: ignore[attr-defined]
 
 
 class FluidDram:
@@ -46,9 +51,14 @@ class FluidDram:
 
     def activity(self) -> tuple[tuple[Fraction, Fraction], ...]:
         """`history` as (cycle, bytes per cycle streaming from then on), exact fractions."""
-        zero = Fraction(0)
-        return tuple((Fraction(n) if d == 1 else Fraction(n, d), self.bytes_per_cycle if on else zero)
-                     for n, d, on in self.history)
+        history = self.history
+        cycles = list(map(object.__new__, itertools.repeat(Fraction, len(history))))
+        # `history` is in lowest terms: fill each Fraction's slots (as Fraction(n, d) would)
+        # without normalizing them again, one C call per slot
+        collections.deque(map(_NUMERATOR, cycles, [n for n, _, _ in history]), 0)
+        collections.deque(map(_DENOMINATOR, cycles, [d for _, d, _ in history]), 0)
+        rates = (Fraction(0), self.bytes_per_cycle)
+        return tuple(zip(cycles, [rates[on] for _, _, on in history], strict=True))
 
     def _record(self, num: int, den: int, streaming: bool) -> None:
         if den != 1:

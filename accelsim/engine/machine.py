@@ -23,6 +23,7 @@ op starts and ends on the same cycle as it did.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import gc
@@ -225,13 +226,23 @@ class _Run:
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
                                   f"{self.steps.now}: {stuck}")
         plan = self.plan
-        records = tuple(map(OpRecord, plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
-                            plan.nbytes, plan.macs, plan.layer, plan.tile))
+        records = _records(plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
+                           plan.nbytes, plan.macs, plan.layer, plan.tile)
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         result = build_result(self.hw, self.schedule, self.steps.now, records, plan.dram_read,
                               plan.dram_write, peaks, UNITS, self.sync)
         return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()},
                                    dram_activity=self.dram.activity() if self.dram else ())
+
+
+def _records(*columns: list) -> tuple[OpRecord, ...]:
+    """One OpRecord per op from one list per field (in field order), filled field by field
+    through the slots' descriptors, as the frozen dataclass's `__init__` fills them, but
+    without a Python call per record."""
+    records = list(map(object.__new__, itertools.repeat(OpRecord, len(columns[0]))))
+    for name, column in zip(OpRecord.__slots__, columns, strict=True):
+        collections.deque(map(getattr(OpRecord, name).__set__, records, column), 0)
+    return tuple(records)
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:
