@@ -27,6 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import gc
+import heapq
 import itertools
 
 import simpy
@@ -155,9 +156,13 @@ class _Run:
         if i in self.next_turn:
             self.steps.soon(self._turn, self.next_turn[i])
         unit = self.unit[i]
-        if unit.acquire(1, self._start, i):
+        if unit.level < unit.capacity and not unit.waiting:     # unit.acquire(1), inline
+            unit.level += 1
+            if unit.level > unit.peak:
+                unit.peak = unit.level
             self._start(i)
         else:
+            unit.acquire(1, self._start, i)
             self.waiting[i] = UNIT_WAITS[unit.name]
 
     def _start(self, i: int) -> None:
@@ -165,16 +170,27 @@ class _Run:
         (with ideal memory it ends at once)."""
         if i in self.waiting:
             del self.waiting[i]
-        self.start[i] = self.steps.now
-        cycles = self.cycles[i]
-        if cycles is not None:
-            self.steps.at(cycles, self._end, i)
+        steps = self.steps
+        self.start[i] = now = steps.now
+        delay = self.cycles[i]
+        if delay is not None:
+            step = self._end
         elif self.dram is None:
             self._end(i)
+            return
         elif self.latency:
-            self.steps.at(self.latency, self._stream, i)
+            delay, step = self.latency, self._stream
         else:
             self._stream(i)
+            return
+        if not delay:
+            steps.soon(step, i)
+            return
+        due = steps.due.get(now + delay)        # steps.at(delay, step, i), inline
+        if due is None:
+            steps.due[now + delay] = due = []
+            heapq.heappush(steps.cycles, now + delay)
+        due.append((step, i))
 
     def _stream(self, i: int) -> None:
         nbytes = self.nbytes[i]
@@ -185,7 +201,11 @@ class _Run:
 
     def _end(self, i: int) -> None:
         self.end[i] = self.steps.now
-        self.unit[i].release(1)
+        unit = self.unit[i]
+        if unit.waiting:
+            unit.release(1)
+        else:                               # unit.release(1) with no one to grant, inline
+            unit.level -= 1
         unread = self.unread
         for region in self.reads[i]:
             unread[region] -= 1
