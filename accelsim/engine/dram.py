@@ -97,6 +97,16 @@ class FluidDram:
         self._last_update = now
         per_cycle = self._p * self._k
         budget = (now - last) * per_cycle       # units DRAM can move until now
+        if len(left) == 1:                      # the usual case: the loop below for one stream
+            if left[0] > budget:
+                left[0] -= budget
+                return
+            budget -= left[0]
+            self.steps.soon(*self._owners[0])
+            self._left, self._owners = [], []
+            self._record(now * per_cycle - budget, per_cycle, False)
+            self._k = 1
+            return
         while min(left) * len(left) <= budget:
             first = min(left)
             budget -= first * len(left)

@@ -10,7 +10,7 @@ the ops gathers all of it, and what the Result records of them.
 from __future__ import annotations
 
 from math import prod
-from operator import sub
+from operator import attrgetter, sub
 
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM, Op, Region, Schedule
@@ -18,6 +18,7 @@ from accelsim.timing import compute_op_cycles, transfer_bytes
 from accelsim.units import UNIT_OF_KIND, moves_data
 
 NONE: tuple = ()
+_FIELDS = attrgetter("id", "kind", "stage", "layer", "tile", "deps", "writes")
 
 
 def _elements(region: Region) -> int:
@@ -29,10 +30,12 @@ def _elements(region: Region) -> int:
 
 
 def _cycles_key(op: Op) -> tuple:
-    """What `compute_op_cycles` reads of a compute op: its kind, GEMM, window, and the memory
-    space and size of each region it reads and writes (ops alike in these take as long)."""
-    return (op.kind, op.gemm, op.window, tuple([(r.space, _elements(r)) for r in op.reads]),
-            tuple([(r.space, _elements(r)) for r in op.writes]))
+    """What `compute_op_cycles` reads of a compute op: its kind, window, GEMM sizes, and the
+    memory space and size of each region it reads and writes (ops alike in these take as
+    long). Plain ints and strings, so that looking it up calls no Python `__eq__`."""
+    g = op.gemm
+    return (op.kind, op.window, None if g is None else (g.m, g.k, g.n, g.groups), len(op.reads),
+            *[x for r in op.reads + op.writes for x in (r.space, _elements(r))])
 
 
 class Plan:
@@ -43,21 +46,23 @@ class Plan:
         eb = hw.element_bytes
         ops = schedule.ops
         index = schedule._index                 # op id -> index
-        self.id: list[str] = [op.id for op in ops]
-        self.kind: list[str] = [op.kind for op in ops]
-        self.stage: list[int] = [op.stage for op in ops]
-        self.layer: list[str] = [op.layer for op in ops]
-        self.tile: list[int | None] = [op.tile for op in ops]
+        # the fields of every op in one pass, then one list per field
+        ids, kinds, stages, layers, tiles, deps, writes = (
+            map(list, zip(*map(_FIELDS, ops), strict=True)) if ops else ([] for _ in range(7)))
+        self.id: list[str] = ids
+        self.kind: list[str] = kinds
+        self.stage: list[int] = stages
+        self.layer: list[str] = layers
+        self.tile: list[int | None] = tiles
         self.unit: list[str] = list(map(UNIT_OF_KIND.__getitem__, self.kind))
         self.deps: list = (schedule.data_dependencies() if sync == "deps" else      # op indices
-                           [[index[d] for d in op.deps] if op.deps else NONE for op in ops])
+                           [list(map(index.__getitem__, d)) if d else NONE for d in deps])
         self.stages = [group for group in schedule.stages() if group]
         # (SRAM buffer, bytes) per write; the usual single write without building a list
         self.reserves: list[tuple[tuple[str, int], ...]] = [
-            (NONE if op.writes[0].space == DRAM else ((op.writes[0].space, _elements(op.writes[0]) * eb),))
-            if len(op.writes) == 1
-            else tuple([(r.space, _elements(r) * eb) for r in op.writes if r.space != DRAM])
-            for op in ops]
+            (NONE if w[0].space == DRAM else ((w[0].space, _elements(w[0]) * eb),)) if len(w) == 1
+            else tuple([(r.space, _elements(r) * eb) for r in w if r.space != DRAM])
+            for w in writes]
         self.cycles: list[int | None] = []      # None: a transfer
         self.nbytes: list[int] = []             # DRAM bytes of a transfer
         self.macs: list[int] = []
@@ -89,9 +94,10 @@ class Plan:
         self.region: list[tuple[str, int]] = []
         self.readers: list[int] = []
         self.reads: list[list[int]] = [[] for _ in ops]
-        for (writer, region), readers in schedule._readers().items():
+        op_reads = self.reads
+        for r, ((writer, region), readers) in enumerate(schedule._readers().items()):
             for i in readers:
-                self.reads[i].append(len(self.region))
+                op_reads[i].append(r)
             self.readers.append(len(readers))
             reserves = self.reserves[writer]      # the region is one of them
             self.region.append(reserves[0] if len(reserves) == 1 else (region.space, region.elements * eb))
