@@ -96,7 +96,8 @@ class _Run:
     # -- stages ------------------------------------------------------------------------------
 
     def _open(self, g: int) -> None:
-        """Open group `g`: its ops begin, in issue order."""
+        """Open group `g`: its ops begin, in issue order; each is ready at once unless it
+        waits for dependencies not finished."""
         self.group = g
         if g == len(self.groups):
             self.done = True
@@ -104,8 +105,18 @@ class _Run:
         ops = self.groups[g]
         self.left = len(ops)
         self.opening = True
+        deps, finished, dependents, ready = self.deps, self.finished, self.dependents, self._ready
         for i in ops:
-            self._begin(i)
+            unmet = 0
+            for d in deps[i]:
+                if not finished[d]:
+                    unmet += 1
+                    dependents.setdefault(d, []).append(i)
+            if unmet:
+                self.unmet[i] = unmet
+                self.waiting[i] = "its dependencies"
+            else:
+                ready(i)
         self.opening = False
 
     def _close(self, g: int) -> None:
@@ -116,18 +127,6 @@ class _Run:
             self._open(g + 1)
 
     # -- one op ------------------------------------------------------------------------------
-
-    def _begin(self, i: int) -> None:
-        finished, unmet = self.finished, 0
-        for d in self.deps[i]:
-            if not finished[d]:
-                unmet += 1
-                self.dependents.setdefault(d, []).append(i)
-        if unmet:
-            self.unmet[i] = unmet
-            self.waiting[i] = "its dependencies"
-        else:
-            self._ready(i)
 
     def _turn(self, i: int) -> None:
         self.turn_taken[i] = True
