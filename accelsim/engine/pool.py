@@ -36,8 +36,12 @@ class Pool:
         self.level = level
         if level > self.peak:
             self.peak = level
-        if self._track:
-            self._record(level)
+        if self._track:                         # self._record(level), inline
+            now, history = self.steps.now, self.history
+            if history[-1][0] == now:
+                history[-1] = (now, level)
+            else:
+                history.append((now, level))
         return True
 
     def release(self, amount: int) -> None:
