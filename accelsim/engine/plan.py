@@ -3,8 +3,9 @@
 Ops are numbered in issue order. Per op: the ops it waits for, its unit, the
 SRAM bytes it reserves, its duration (cycles of a compute op; a transfer's
 comes from the DRAM model), the DRAM bytes it moves, its MACs, and the SRAM
-regions it reads (each released when its last reader ends). One pass over
-the ops gathers all of it, and what the Result records of them.
+regions it reads (each released when its last reader ends), and what the
+Result records of them: one pass over the ops takes their fields, then one
+comprehension per list; compute ops alike are timed once.
 """
 
 from __future__ import annotations
