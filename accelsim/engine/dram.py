@@ -21,6 +21,7 @@ whenever DRAM idles. Finish times between whole cycles are exact fractions
 from __future__ import annotations
 
 import collections
+import heapq
 import itertools
 from fractions import Fraction
 from math import gcd
@@ -139,9 +140,13 @@ class FluidDram:
             self._wake = 0
         self._version += 1
         if self._left:
-            delay = -(-min(self._left) * len(self._left) // (self._p * self._k))
-            self._wake = self.steps.now + delay
-            self.steps.at(delay, self._on_timer, self._version)
+            steps = self.steps             # steps.at(delay >= 1, ...), inline
+            self._wake = wake = steps.now - (-min(self._left) * len(self._left) // (self._p * self._k))
+            due = steps.due.get(wake)
+            if due is None:
+                steps.due[wake] = due = []
+                heapq.heappush(steps.cycles, wake)
+            due.append((self._on_timer, self._version))
 
     def _on_timer(self, version: int) -> None:
         if version == self._version:       # else it was cancelled while due this cycle
