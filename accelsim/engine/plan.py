@@ -95,10 +95,11 @@ class Plan:
         self.region: list[tuple[str, int]] = []
         self.readers: list[int] = []
         self.reads: list[list[int]] = [[] for _ in ops]
-        op_reads = self.reads
+        op_reads, reserves = self.reads, self.reserves
+        add_region, add_readers = self.region.append, self.readers.append
         for r, ((writer, region), readers) in enumerate(schedule._readers().items()):
             for i in readers:
                 op_reads[i].append(r)
-            self.readers.append(len(readers))
-            reserves = self.reserves[writer]      # the region is one of them
-            self.region.append(reserves[0] if len(reserves) == 1 else (region.space, region.elements * eb))
+            add_readers(len(readers))
+            written = reserves[writer]            # the region is one of them
+            add_region(written[0] if len(written) == 1 else (region.space, region.elements * eb))
