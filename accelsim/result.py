@@ -20,13 +20,14 @@ import json
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from operator import attrgetter
 
 from accelsim.hw import Hardware
 from accelsim.schedule import Schedule
 from accelsim.units import UNITS, moves_data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpRecord:
     """When one op ran: `[start, end)` in cycles."""
 
@@ -263,15 +264,25 @@ def busy_cycles(intervals: list[tuple[int, int]]) -> int:
 def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],
                  dram_read: int, dram_write: int, sram_peak: dict[str, int],
                  unit_names: tuple[str, ...], sync: str = "barrier") -> Result:
-    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in unit_names}
-    for r in records:                   # one pass over the records (there is one per op)
-        if r.unit in spans:
-            spans[r.unit].append((r.start, r.end))
+    spans: dict[str, list[tuple[str, int, int]]] = {name: [] for name in unit_names}
+    for span in map(attrgetter("unit", "start", "end"), records):    # one pass over the records
+        if span[0] in spans:
+            spans[span[0]].append(span)
     units = {}
-    for name in unit_names:
-        busy = busy_cycles(spans[name])
+    for name in unit_names:             # busy_cycles, with the (unit, start, end) at hand
+        busy = lo = hi = 0
+        for _, start, end in sorted(spans[name]):
+            if end <= start:
+                continue
+            if start <= hi:
+                if end > hi:
+                    hi = end
+            else:
+                busy += hi - lo
+                lo, hi = start, end
+        busy += hi - lo
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
-    macs = sum(r.macs for r in records)     # each op's GEMM MACs, 0 for an op without one
+    macs = sum(map(attrgetter("macs"), records))    # each op's GEMM MACs, 0 without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
                   dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
                   tiles=schedule.tiles)

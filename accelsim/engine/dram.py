@@ -20,10 +20,16 @@ whenever DRAM idles. Finish times between whole cycles are exact fractions
 
 from __future__ import annotations
 
+import collections
+import heapq
+import itertools
 from fractions import Fraction
 from math import gcd
 
 from accelsim.engine.steps import Step, Steps
+
+_NUMERATOR = Fraction._numerator.__set__           # type: ignore[attr-defined]
+_DENOMINATOR = Fraction._denominator.__set__       # type: ignore[attr-defined]
 
 
 class FluidDram:
@@ -46,9 +52,14 @@ class FluidDram:
 
     def activity(self) -> tuple[tuple[Fraction, Fraction], ...]:
         """`history` as (cycle, bytes per cycle streaming from then on), exact fractions."""
-        zero = Fraction(0)
-        return tuple((Fraction(n) if d == 1 else Fraction(n, d), self.bytes_per_cycle if on else zero)
-                     for n, d, on in self.history)
+        history = self.history
+        cycles = list(map(object.__new__, itertools.repeat(Fraction, len(history))))
+        # `history` is in lowest terms: fill each Fraction's slots (as Fraction(n, d) would)
+        # without normalizing them again, one C call per slot
+        collections.deque(map(_NUMERATOR, cycles, [n for n, _, _ in history]), 0)
+        collections.deque(map(_DENOMINATOR, cycles, [d for _, d, _ in history]), 0)
+        rates = (Fraction(0), self.bytes_per_cycle)
+        return tuple(zip(cycles, [rates[on] for _, _, on in history], strict=True))
 
     def _record(self, num: int, den: int, streaming: bool) -> None:
         if den != 1:
@@ -87,6 +98,16 @@ class FluidDram:
         self._last_update = now
         per_cycle = self._p * self._k
         budget = (now - last) * per_cycle       # units DRAM can move until now
+        if len(left) == 1:                      # the usual case: the loop below for one stream
+            if left[0] > budget:
+                left[0] -= budget
+                return
+            budget -= left[0]
+            self.steps.soon(*self._owners[0])
+            self._left, self._owners = [], []
+            self._record(now * per_cycle - budget, per_cycle, False)
+            self._k = 1
+            return
         while min(left) * len(left) <= budget:
             first = min(left)
             budget -= first * len(left)
@@ -119,9 +140,13 @@ class FluidDram:
             self._wake = 0
         self._version += 1
         if self._left:
-            delay = -(-min(self._left) * len(self._left) // (self._p * self._k))
-            self._wake = self.steps.now + delay
-            self.steps.at(delay, self._on_timer, self._version)
+            steps = self.steps             # steps.at(delay >= 1, ...), inline
+            self._wake = wake = steps.now - (-min(self._left) * len(self._left) // (self._p * self._k))
+            due = steps.due.get(wake)
+            if due is None:
+                steps.due[wake] = due = []
+                heapq.heappush(steps.cycles, wake)
+            due.append((self._on_timer, self._version))
 
     def _on_timer(self, version: int) -> None:
         if version == self._version:       # else it was cancelled while due this cycle

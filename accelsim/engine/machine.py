@@ -23,9 +23,11 @@ op starts and ends on the same cycle as it did.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import gc
+import heapq
 import itertools
 
 import simpy
@@ -94,7 +96,8 @@ class _Run:
     # -- stages ------------------------------------------------------------------------------
 
     def _open(self, g: int) -> None:
-        """Open group `g`: its ops begin, in issue order."""
+        """Open group `g`: its ops begin, in issue order; each is ready at once unless it
+        waits for dependencies not finished."""
         self.group = g
         if g == len(self.groups):
             self.done = True
@@ -102,8 +105,18 @@ class _Run:
         ops = self.groups[g]
         self.left = len(ops)
         self.opening = True
+        deps, finished, dependents, ready = self.deps, self.finished, self.dependents, self._ready
         for i in ops:
-            self._begin(i)
+            unmet = 0
+            for d in deps[i]:
+                if not finished[d]:
+                    unmet += 1
+                    dependents.setdefault(d, []).append(i)
+            if unmet:
+                self.unmet[i] = unmet
+                self.waiting[i] = "its dependencies"
+            else:
+                ready(i)
         self.opening = False
 
     def _close(self, g: int) -> None:
@@ -114,18 +127,6 @@ class _Run:
             self._open(g + 1)
 
     # -- one op ------------------------------------------------------------------------------
-
-    def _begin(self, i: int) -> None:
-        finished, unmet = self.finished, 0
-        for d in self.deps[i]:
-            if not finished[d]:
-                unmet += 1
-                self.dependents.setdefault(d, []).append(i)
-        if unmet:
-            self.unmet[i] = unmet
-            self.waiting[i] = "its dependencies"
-        else:
-            self._ready(i)
 
     def _turn(self, i: int) -> None:
         self.turn_taken[i] = True
@@ -154,9 +155,13 @@ class _Run:
         if i in self.next_turn:
             self.steps.soon(self._turn, self.next_turn[i])
         unit = self.unit[i]
-        if unit.acquire(1, self._start, i):
+        if unit.level < unit.capacity and not unit.waiting:     # unit.acquire(1), inline
+            unit.level += 1
+            if unit.level > unit.peak:
+                unit.peak = unit.level
             self._start(i)
         else:
+            unit.acquire(1, self._start, i)
             self.waiting[i] = UNIT_WAITS[unit.name]
 
     def _start(self, i: int) -> None:
@@ -164,16 +169,27 @@ class _Run:
         (with ideal memory it ends at once)."""
         if i in self.waiting:
             del self.waiting[i]
-        self.start[i] = self.steps.now
-        cycles = self.cycles[i]
-        if cycles is not None:
-            self.steps.at(cycles, self._end, i)
+        steps = self.steps
+        self.start[i] = now = steps.now
+        delay = self.cycles[i]
+        if delay is not None:
+            step = self._end
         elif self.dram is None:
             self._end(i)
+            return
         elif self.latency:
-            self.steps.at(self.latency, self._stream, i)
+            delay, step = self.latency, self._stream
         else:
             self._stream(i)
+            return
+        if not delay:
+            steps.soon(step, i)
+            return
+        due = steps.due.get(now + delay)        # steps.at(delay, step, i), inline
+        if due is None:
+            steps.due[now + delay] = due = []
+            heapq.heappush(steps.cycles, now + delay)
+        due.append((step, i))
 
     def _stream(self, i: int) -> None:
         nbytes = self.nbytes[i]
@@ -184,7 +200,11 @@ class _Run:
 
     def _end(self, i: int) -> None:
         self.end[i] = self.steps.now
-        self.unit[i].release(1)
+        unit = self.unit[i]
+        if unit.waiting:
+            unit.release(1)
+        else:                               # unit.release(1) with no one to grant, inline
+            unit.level -= 1
         unread = self.unread
         for region in self.reads[i]:
             unread[region] -= 1
@@ -225,13 +245,23 @@ class _Run:
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
                                   f"{self.steps.now}: {stuck}")
         plan = self.plan
-        records = tuple(map(OpRecord, plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
-                            plan.nbytes, plan.macs, plan.layer, plan.tile))
+        records = _records(plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
+                           plan.nbytes, plan.macs, plan.layer, plan.tile)
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         result = build_result(self.hw, self.schedule, self.steps.now, records, plan.dram_read,
                               plan.dram_write, peaks, UNITS, self.sync)
         return dataclasses.replace(result, sram_occupancy={b: tuple(p.history) for b, p in self.sram.items()},
                                    dram_activity=self.dram.activity() if self.dram else ())
+
+
+def _records(*columns: list) -> tuple[OpRecord, ...]:
+    """One OpRecord per op from one list per field (in field order), filled field by field
+    through the slots' descriptors, as the frozen dataclass's `__init__` fills them, but
+    without a Python call per record."""
+    records = list(map(object.__new__, itertools.repeat(OpRecord, len(columns[0]))))
+    for name, column in zip(OpRecord.__slots__, columns, strict=True):
+        collections.deque(map(getattr(OpRecord, name).__set__, records, column), 0)
+    return tuple(records)
 
 
 def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Result:

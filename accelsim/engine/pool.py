@@ -24,25 +24,29 @@ class Pool:
         self.peak = 0
         self.history: list[tuple[int, int]] = [(0, 0)]
         self._track = track
-        self._waiting: deque[tuple[int, Step, int]] = deque()
+        self.waiting: deque[tuple[int, Step, int]] = deque()
 
     def acquire(self, amount: int, step: Step, arg: int) -> bool:
         """Take `amount` now (True), or queue and return False: once it is taken,
         `step(arg)` runs as a same-cycle step."""
         level = self.level + amount
-        if level > self.capacity or self._waiting:
-            self._waiting.append((amount, step, arg))
+        if level > self.capacity or self.waiting:
+            self.waiting.append((amount, step, arg))
             return False
         self.level = level
         if level > self.peak:
             self.peak = level
-        if self._track:
-            self._record(level)
+        if self._track:                         # self._record(level), inline
+            now, history = self.steps.now, self.history
+            if history[-1][0] == now:
+                history[-1] = (now, level)
+            else:
+                history.append((now, level))
         return True
 
     def release(self, amount: int) -> None:
         self.level -= amount
-        waiting = self._waiting
+        waiting = self.waiting
         while waiting and self.level + waiting[0][0] <= self.capacity:
             amount, step, arg = waiting.popleft()
             self.level += amount

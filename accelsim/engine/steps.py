@@ -31,8 +31,8 @@ class Steps:
         self.env = env
         self.now = 0
         self._queue: deque[tuple[Step, int]] = deque()
-        self._due: dict[int, list[tuple[Step, int]]] = {}      # cycle -> steps, in order
-        self._cycles: list[int] = []        # heap of the cycles in _due (and some cancelled)
+        self.due: dict[int, list[tuple[Step, int]]] = {}      # cycle -> steps, in order
+        self.cycles: list[int] = []         # heap of the cycles in `due` (and some cancelled)
 
     def soon(self, step: Step, arg: int) -> None:
         """Run `step(arg)` this cycle, after the steps already due now."""
@@ -44,20 +44,20 @@ class Steps:
             self._queue.append((step, arg))
             return
         cycle = self.now + delay
-        due = self._due.get(cycle)
+        due = self.due.get(cycle)
         if due is None:
-            self._due[cycle] = due = []
-            heapq.heappush(self._cycles, cycle)
+            self.due[cycle] = due = []
+            heapq.heappush(self.cycles, cycle)
         due.append((step, arg))
 
     def cancel(self, cycle: int, step: Step, arg: int) -> None:
         """Forget `step(arg)`, queued by `at` for `cycle`, if that cycle is still to come
         (a step due this cycle still runs: it must see that it was cancelled)."""
-        due = self._due.get(cycle)
+        due = self.due.get(cycle)
         if due is not None:
             due.remove((step, arg))
             if not due:
-                del self._due[cycle]
+                del self.due[cycle]
 
     def run(self) -> None:
         """Run the queued steps (and those they queue) in order until none is left, then
@@ -66,7 +66,7 @@ class Steps:
         while queue:
             step, arg = popleft()
             step(arg)
-        cycles, due = self._cycles, self._due
+        cycles, due = self.cycles, self.due
         while cycles:
             if cycles[0] in due:
                 Timeout(self.env, cycles[0] - self.now).callbacks.append(self._fire)  # type: ignore[union-attr]
@@ -74,8 +74,17 @@ class Steps:
             heapq.heappop(cycles)           # all its steps were cancelled
 
     def _fire(self, _event: simpy.Event) -> None:
-        """The next cycle with work: its steps in order, then the same-cycle queue."""
-        self.now = cycle = heapq.heappop(self._cycles)
-        for step, arg in self._due.pop(cycle):
+        """The next cycle with work: its steps in order, then the same-cycle queue (`run`)."""
+        self.now = cycle = heapq.heappop(self.cycles)
+        for step, arg in self.due.pop(cycle):
             step(arg)
-        self.run()
+        queue, popleft = self._queue, self._queue.popleft
+        while queue:
+            step, arg = popleft()
+            step(arg)
+        cycles, due = self.cycles, self.due
+        while cycles:
+            if cycles[0] in due:
+                Timeout(self.env, cycles[0] - cycle).callbacks.append(self._fire)  # type: ignore[union-attr]
+                return
+            heapq.heappop(cycles)           # all its steps were cancelled
