@@ -24,9 +24,7 @@ op starts and ends on the same cycle as it did.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
-import gc
 import heapq
 import itertools
 
@@ -37,6 +35,7 @@ from accelsim.engine.plan import Plan
 from accelsim.engine.pool import Pool
 from accelsim.engine.steps import Steps
 from accelsim.errors import SimulationError
+from accelsim.gcpause import gc_paused
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.result import OpRecord, Result, build_result
 from accelsim.schedule import Schedule
@@ -269,19 +268,5 @@ def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Res
 
     `sync`: "barrier" (every stage waits for the previous one) or "deps" (ops wait for
     their data dependencies only; stages and barriers are ignored)."""
-    with _gc_paused():
+    with gc_paused():
         return _Run(hw, schedule, sync).result()
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause Python's cyclic garbage collector during a run: a run builds a few objects per op
-    that all live until its end, and each full collection on the way would walk all of them
-    (and the schedule) again for nothing; what a run leaves is collected later as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
