@@ -336,7 +336,9 @@ def _one_result(args: argparse.Namespace) -> tuple[Hardware, Result, int | None]
     serial = None
     if result.schedule != "serial" and args.command == "plot" and args.kind == "pipeline":
         try:
-            serial = simulate(hw, workload, options=replace(options, schedule="serial")).total_cycles
+            # the baseline: the serial schedule as the scheduler builds it (its own tiling)
+            serial = simulate(hw, workload, options=replace(options, schedule="serial", splits=None,
+                                                            parts={})).total_cycles
         except AccelsimError:            # serial does not fit this SRAM: no speedup in the title
             serial = None
     return hw, result, serial
