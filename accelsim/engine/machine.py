@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import heapq
 import itertools
 
@@ -246,6 +247,7 @@ class _Run:
         plan = self.plan
         records = _records(plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
                            plan.nbytes, plan.macs, plan.layer, plan.tile)
+        self.env.__dict__.clear()       # its early-bound methods refer to it: free it by its count
         peaks = {b: pool.peak for b, pool in self.sram.items()}
         result = build_result(self.hw, self.schedule, self.steps.now, records, plan.dram_read,
                               plan.dram_write, peaks, UNITS, self.sync)
@@ -269,4 +271,17 @@ def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Res
     `sync`: "barrier" (every stage waits for the previous one) or "deps" (ops wait for
     their data dependencies only; stages and barriers are ignored)."""
     with gc_paused():
-        return _Run(hw, schedule, sync).result()
+        result = _Run(hw, schedule, sync).result()
+        _promote()
+    return result
+
+
+def _promote() -> None:
+    """Move every object the collector tracks to its oldest generation without walking them
+    (`gc.freeze`, then `gc.unfreeze`). A run's objects live on in its Result or are freed by
+    their reference counts (the run leaves none in cycles), so the young collection
+    that would follow the pause would walk some 100k of them for nothing (about 15 ms per
+    14k ops). Skipped when objects are frozen already (unfreezing would release them)."""
+    if not gc.get_freeze_count():
+        gc.freeze()
+        gc.unfreeze()

@@ -10,24 +10,15 @@ comprehension per list; compute ops alike are timed once.
 
 from __future__ import annotations
 
-from math import prod
-from operator import attrgetter, sub
+from operator import attrgetter
 
 from accelsim.hw import Hardware
-from accelsim.schedule import DRAM, Op, Region, Schedule
-from accelsim.timing import compute_op_cycles, transfer_bytes
+from accelsim.schedule import DRAM, Op, Schedule
+from accelsim.timing import compute_op_cycles
 from accelsim.units import UNIT_OF_KIND, moves_data
 
 NONE: tuple = ()
-_FIELDS = attrgetter("id", "kind", "stage", "layer", "tile", "deps", "writes")
-
-
-def _elements(region: Region) -> int:
-    """`region.elements`, worked out here the first time (its cached_property, without its lock)."""
-    cache = region.__dict__
-    if "elements" not in cache:
-        cache["elements"] = prod(map(sub, region.stop, region.start))
-    return cache["elements"]
+_FIELDS = attrgetter("id", "kind", "stage", "layer", "tile", "deps", "writes", "reads")
 
 
 def _cycles_key(op: Op) -> tuple:
@@ -36,7 +27,7 @@ def _cycles_key(op: Op) -> tuple:
     long). Plain ints and strings, so that looking it up calls no Python `__eq__`."""
     g = op.gemm
     return (op.kind, op.window, None if g is None else (g.m, g.k, g.n, g.groups), len(op.reads),
-            *[x for r in op.reads + op.writes for x in (r.space, _elements(r))])
+            *[x for r in op.reads + op.writes for x in (r.space, r.elements)])
 
 
 class Plan:
@@ -48,48 +39,41 @@ class Plan:
         ops = schedule.ops
         index = schedule._index                 # op id -> index
         # the fields of every op in one pass, then one list per field
-        ids, kinds, stages, layers, tiles, deps, writes = (
-            map(list, zip(*map(_FIELDS, ops), strict=True)) if ops else ([] for _ in range(7)))
+        ids, kinds, stages, layers, tiles, deps, writes, reads = (
+            map(list, zip(*map(_FIELDS, ops), strict=True)) if ops else ([] for _ in range(8)))
         self.id: list[str] = ids
         self.kind: list[str] = kinds
         self.stage: list[int] = stages
         self.layer: list[str] = layers
         self.tile: list[int | None] = tiles
-        self.unit: list[str] = list(map(UNIT_OF_KIND.__getitem__, self.kind))
+        self.unit: list[str] = list(map(UNIT_OF_KIND.__getitem__, kinds))
         self.deps: list = (schedule.data_dependencies() if sync == "deps" else      # op indices
                            [list(map(index.__getitem__, d)) if d else NONE for d in deps])
-        self.stages = [group for group in schedule.stages() if group]
+        groups: list[list[int]] = [[] for _ in range(schedule.num_stages)]
+        for i, s in enumerate(stages):
+            groups[s].append(i)
+        self.stages = [group for group in groups if group]
         # (SRAM buffer, bytes) per write; the usual single write without building a list
         self.reserves: list[tuple[tuple[str, int], ...]] = [
-            (NONE if w[0].space == DRAM else ((w[0].space, _elements(w[0]) * eb),)) if len(w) == 1
-            else tuple([(r.space, _elements(r) * eb) for r in w if r.space != DRAM])
+            (NONE if w[0].space == DRAM else ((w[0].space, w[0].elements * eb),)) if len(w) == 1
+            else tuple([(r.space, r.elements * eb) for r in w if r.space != DRAM])
             for w in writes]
-        self.cycles: list[int | None] = []      # None: a transfer
-        self.nbytes: list[int] = []             # DRAM bytes of a transfer
-        self.macs: list[int] = []
-        self.dram_read = self.dram_write = 0
-        cycles, nbytes_, macs_ = self.cycles.append, self.nbytes.append, self.macs.append
-        transfers = {unit: moves_data(unit) for unit in set(self.unit)}
-        timed: dict[tuple, tuple[int, int]] = {}   # _cycles_key -> (cycles, MACs)
-        for op, unit in zip(ops, self.unit, strict=True):
-            if transfers[unit]:
-                reads = op.reads
-                nbytes = _elements(reads[0]) * eb if len(reads) == 1 else transfer_bytes(op, hw)
-                if op.kind == "load":
-                    self.dram_read += nbytes
-                else:
-                    self.dram_write += nbytes
-                cycles(None)
-                nbytes_(nbytes)
-                macs_(0)
-            else:
-                key = _cycles_key(op)
-                if key not in timed:
-                    timed[key] = (compute_op_cycles(op, hw), op.gemm.macs if op.gemm else 0)
-                c, m = timed[key]
-                cycles(c)
-                nbytes_(0)
-                macs_(m)
+        # a transfer: no cycles (None; the DRAM model times it) and the bytes it reads
+        moves = {unit: moves_data(unit) for unit in set(self.unit)}
+        transfer = [moves[u] for u in self.unit]
+        self.nbytes: list[int] = [sum([r.elements for r in rs]) * eb if t else 0    # DRAM bytes
+                                  for t, rs in zip(transfer, reads, strict=True)]
+        self.dram_read = sum([b for k, b in zip(kinds, self.nbytes, strict=True) if k == "load"])
+        self.dram_write = sum(self.nbytes) - self.dram_read
+        timed: dict[tuple | None, tuple[int | None, int]] = {}   # _cycles_key -> (cycles, MACs)
+        keys = [None if t else _cycles_key(op) for op, t in zip(ops, transfer, strict=True)]
+        for op, key in zip(ops, keys, strict=True):
+            if key is not None and key not in timed:
+                timed[key] = (compute_op_cycles(op, hw), op.gemm.macs if op.gemm else 0)
+        timed[None] = (None, 0)
+        timing = list(map(timed.__getitem__, keys))
+        self.cycles: list[int | None] = [c for c, _ in timing]      # None: a transfer
+        self.macs: list[int] = [m for _, m in timing]
         # SRAM regions: their buffer and bytes, how many reads they serve, and which regions
         # each op reads
         self.region: list[tuple[str, int]] = []
