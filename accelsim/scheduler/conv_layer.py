@@ -76,35 +76,36 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
-    loads: list[int] = []
-    convs: list[int] = []
-    stores: list[int] = []
+    inputs = [n * (b - a) * w * c for a, b in (rows_read(conv, r0, r1, h) for r0, r1 in parts)]   # elements
+    loads: list[int] = []                                   # bytes
+    convs: list[int] = []                                   # 1/p cycles
+    stores: list[int] = []                                  # bytes
     conv_cycles: dict[tuple[int, int], int] = {}            # (rows, filters) -> cycles
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
-        for i, rows in enumerate(parts):
-            a, b = rows_read(conv, *rows, h)
-            x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
+        for i, (r0, r1) in enumerate(parts):
+            x = inputs[i] if tiling.row_parts > 1 or not loads else 0
             loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
-            size = (rows[1] - rows[0], f)
-            if size not in conv_cycles:
+            size = (r1 - r0, f)
+            cycles = conv_cycles.get(size)
+            if cycles is None:
                 gemm = gemm_of(conv, ((0, 0, 0, 0), (n, size[0], wo, f)), workload)
-                conv_cycles[size] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
-            convs.append(conv_cycles[size])
-            stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
-
-    def memory(moved: int) -> int:
-        return latency + moved * q if rate and moved else 0
-
+                cycles = conv_cycles[size] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+            convs.append(cycles)
+            stores.append(n * (r1 - r0) * wo * f * eb)
     barrier = hw.barrier_cycles * p
     if not pipelined:
-        total = sum(memory(ld) + cv + memory(st) + 3 * barrier for ld, cv, st in zip(loads, convs, stores,
-                                                                                    strict=True))
+        total = sum(convs) + 3 * barrier * len(convs)
+        if rate:
+            total += sum(latency + moved * q for moved in (*loads, *stores) if moved)
         return -(-total // p)
-    total = 0
-    for s in range(len(convs) + 2):
-        moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
-        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + barrier
+    # stage s: the conv of tile s, the loads of tile s+1, the store of tile s-1 (tiles 1-based)
+    total = barrier * (len(convs) + 2)
+    if not rate:
+        return -(-(total + sum(convs)) // p)
+    moved_per_stage = [ld + st for ld, st in zip([*loads, 0, 0], [0, 0, *stores], strict=True)]
+    for cv, moved in zip([0, *convs, 0], moved_per_stage, strict=True):
+        total += max(cv, latency + moved * q) if moved else cv
     return -(-total // p)
 
 
