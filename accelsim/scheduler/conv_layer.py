@@ -90,7 +90,8 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
             cycles = conv_cycles.get(size)
             if cycles is None:
                 gemm = gemm_of(conv, ((0, 0, 0, 0), (n, size[0], wo, f)), workload)
-                cycles = conv_cycles[size] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+                cycles = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+                conv_cycles[size] = cycles
             convs.append(cycles)
             stores.append(n * (r1 - r0) * wo * f * eb)
     barrier = hw.barrier_cycles * p

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
-from accelsim.schedule import DRAM, Op, OpKind, Schedule
+from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
@@ -89,6 +89,41 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
     return tile_stages(t, pipelined)[2] + 1
 
 
+def _tensors(layer: Layer) -> tuple[str, ...]:
+    """Every tensor a layer's ops can name: its ops' inputs, outputs and weights."""
+    names: list[str] = []
+    for op in (layer.op, layer.add) if layer.add else (layer.op,):
+        names += [*op.inputs, op.output]
+        if isinstance(op, Conv | Gemm):
+            names.append(op.weight)
+    return tuple(names)
+
+
+def _unnamed(op: Conv | Gemm | Add | Pool) -> Conv | Gemm | Add | Pool:
+    """The op with its own and its tensors' names blanked: what its tiles depend on besides shapes."""
+    if isinstance(op, Add):
+        return replace(op, name="", inputs=("", ""), output="")
+    return replace(op, name="", input="", output="")
+
+
+def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: str, layer: str,
+             shift: int) -> list[Op]:
+    """`ops` of another layer of the same shape: ids and deps re-prefixed, tensors renamed,
+    stages shifted by `shift`."""
+    cut = len(prefix)
+    regions: dict[Region, Region] = {}
+
+    def region(r: Region) -> Region:
+        out = regions.get(r)
+        if out is None:
+            out = regions[r] = Region(tensors[r.tensor], r.start, r.stop, r.space)
+        return out
+
+    return [Op(new_prefix + op.id[cut:], op.kind, op.stage + shift, tuple(map(region, op.reads)),
+               tuple(map(region, op.writes)), tuple(new_prefix + d[cut:] for d in op.deps), op.gemm,
+               op.window, op.offsets, layer, op.tile) for op in ops]
+
+
 @dataclass(frozen=True)
 class _Planner:
     """Builds each layer's ops: tiling chosen to fit SRAM, or the row parts `splits` (every
@@ -101,9 +136,14 @@ class _Planner:
     parts: dict[str, int] = field(default_factory=dict)
     splits: int | None = None
     single: bool = False
+    # layer shape key -> (layer, its first stage, ops, stages, plan) of the first layer of that shape
+    built: dict[tuple, tuple[Layer, int, list[Op], int, LayerPlan]] = field(default_factory=dict)
+
+    def prefix(self, name: str) -> str:
+        return "" if self.single else f"{name}/"
 
     def builder(self, name: str, first: int) -> Builder:
-        return Builder(self.workload, name, "" if self.single else f"{name}/", first)
+        return Builder(self.workload, name, self.prefix(name), first)
 
     def fixed(self, name: str) -> int | None:
         """The row parts fixed for layer `name` (by `parts`, else `splits`), or None."""
@@ -146,7 +186,26 @@ class _Planner:
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
-        """The ops of one layer, the stages they take, and how it was planned."""
+        """The ops of one layer, the stages they take, and how it was planned: planned and
+        built once per layer shape (ops, tensor shapes, which tensors are the same, fixed
+        parts), renamed for the other layers of that shape."""
+        names = _tensors(layer)
+        shapes = self.workload.tensors
+        key = (tuple(_unnamed(op) for op in (layer.op, layer.add) if op is not None),
+               tuple(shapes[t].shape for t in names), tuple(map(names.index, names)), self.fixed(layer.name))
+        seen = self.built.get(key)
+        if seen is not None:
+            like, at, ops, stages, plan = seen
+            tensors = dict(zip(_tensors(like), names, strict=True))
+            return (_renamed(ops, self.prefix(like.name), tensors, self.prefix(layer.name), layer.name,
+                             first - at), stages, [replace(plan, name=layer.name)])
+        ops, stages, plans = self._layer_ops(layer, first)
+        if len(plans) == 1 and plans[0].name == layer.name and not plans[0].note:
+            self.built[key] = (layer, first, ops, stages, plans[0])
+        return ops, stages, plans
+
+    def _layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """`layer_ops`, built."""
         wl, op, pipelined = self.workload, layer.op, self.pipelined
         if layer.add is not None:
             assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
@@ -165,7 +224,7 @@ class _Planner:
                 if found:
                     ops, stages, n = found
                     return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
-            apart = replace(self, single=False)
+            apart = replace(self, single=False, built={})
             conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(op), first)
             add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
             why = "does not fit SRAM in any number of parts; conv and add run apart"
