@@ -123,7 +123,8 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
     """The fewest filter chunks that fit, then the row parts with the least estimated cycles
     (run pipelined or not, as the schedule will);
     when not even one output row fits, one row per part and the fewest column parts.
-    Worked out once per conv shape, tensor shapes, machine and pipelining."""
+    Worked out once per conv shape, tensor shapes, machine and pipelining (the tilings that
+    fit once per SRAM size)."""
     shapes = (workload.tensors[conv.input].shape, workload.tensors[conv.output].shape)
     try:
         return _choose_tiling(replace(conv, name="conv", input="x", output="y"), *shapes, hw, pipelined)
@@ -135,9 +136,21 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
 def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
                    pipelined: bool) -> Tiling:
     """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`."""
+    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes)
+    if len(candidates) == 1:
+        return candidates[0]
     workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
-    eb = hw.element_bytes
-    sram_bytes = hw.sram_capacity()
+    return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+
+
+@lru_cache(maxsize=4096)
+def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+             sram: tuple[tuple[str, int], ...], eb: int) -> tuple[Tiling, ...]:
+    """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`)
+    and the element bytes `eb` only: the fewest filter chunks that fit, with the row-part
+    candidates that fit; else the one tiling of the fewest column parts."""
+    workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+    sram_bytes = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1
 
@@ -152,15 +165,13 @@ def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, 
 
         fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
         if fewest is not None:
-            candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
-            return min(candidates,
-                       key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+            return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
         tiling = next((t for c in range(2, wo + 1) if fits(t := Tiling(filter_parts, ho, c))), None)
         if tiling is not None:
-            return tiling
+            return (tiling,)
     need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho, wo), eb)
     over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
                      if need[b] > sram_bytes[b])
