@@ -124,6 +124,12 @@ def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: st
                op.window, op.offsets, layer, op.tile) for op in ops]
 
 
+# layer key (`_Planner.layer_ops`) -> (tensors, id prefix, first stage, ops, stages, plan) of
+# the first layer built with that key; cleared when it reaches _BUILT_MOST keys
+_BUILT: dict[tuple, tuple[tuple[str, ...], str, int, list[Op], int, LayerPlan]] = {}
+_BUILT_MOST = 1024
+
+
 @dataclass(frozen=True)
 class _Planner:
     """Builds each layer's ops: tiling chosen to fit SRAM, or the row parts `splits` (every
@@ -136,8 +142,6 @@ class _Planner:
     parts: dict[str, int] = field(default_factory=dict)
     splits: int | None = None
     single: bool = False
-    # layer shape key -> (layer, its first stage, ops, stages, plan) of the first layer of that shape
-    built: dict[tuple, tuple[Layer, int, list[Op], int, LayerPlan]] = field(default_factory=dict)
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -187,21 +191,30 @@ class _Planner:
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """The ops of one layer, the stages they take, and how it was planned: planned and
-        built once per layer shape (ops, tensor shapes, which tensors are the same, fixed
-        parts), renamed for the other layers of that shape."""
+        built once per layer key (ops, tensor shapes, which tensors are the same, fixed parts,
+        SRAM buffer and element bytes, pipelining, scale, and a lone conv's tiling; nothing
+        else of the machine shapes the ops), renamed for other layers of that key."""
         names = _tensors(layer)
-        shapes = self.workload.tensors
-        key = (tuple(_unnamed(op) for op in (layer.op, layer.add) if op is not None),
-               tuple(shapes[t].shape for t in names), tuple(map(names.index, names)), self.fixed(layer.name))
-        seen = self.built.get(key)
+        wl, hw = self.workload, self.hw
+        op = layer.op
+        tiling = None
+        if layer.add is None and isinstance(op, Conv | Gemm):
+            tiling = choose_tiling(op if isinstance(op, Conv) else _as_conv(op, wl), wl, hw, self.pipelined)
+        key = (tuple(_unnamed(o) for o in (op, layer.add) if o is not None),
+               tuple(wl.tensors[t].shape for t in names), tuple(map(names.index, names)),
+               self.fixed(layer.name), tiling, tuple(hw.sram_capacity().items()), hw.element_bytes,
+               self.pipelined, self.scale)
+        seen = _BUILT.get(key)
         if seen is not None:
-            like, at, ops, stages, plan = seen
-            tensors = dict(zip(_tensors(like), names, strict=True))
-            return (_renamed(ops, self.prefix(like.name), tensors, self.prefix(layer.name), layer.name,
-                             first - at), stages, [replace(plan, name=layer.name)])
+            like, prefix, at, ops, stages, plan = seen
+            tensors = dict(zip(like, names, strict=True))
+            return (_renamed(ops, prefix, tensors, self.prefix(layer.name), layer.name, first - at), stages,
+                    [replace(plan, name=layer.name)])
         ops, stages, plans = self._layer_ops(layer, first)
         if len(plans) == 1 and plans[0].name == layer.name and not plans[0].note:
-            self.built[key] = (layer, first, ops, stages, plans[0])
+            if len(_BUILT) >= _BUILT_MOST:
+                _BUILT.clear()
+            _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
         return ops, stages, plans
 
     def _layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
@@ -224,7 +237,7 @@ class _Planner:
                 if found:
                     ops, stages, n = found
                     return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
-            apart = replace(self, single=False, built={})
+            apart = replace(self, single=False)
             conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(op), first)
             add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
             why = "does not fit SRAM in any number of parts; conv and add run apart"
