@@ -108,15 +108,18 @@ def _unnamed(op: Conv | Gemm | Add | Pool) -> Conv | Gemm | Add | Pool:
 
 def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: str, layer: str,
              shift: int) -> list[Op]:
-    """`ops` of another layer of the same shape: ids and deps re-prefixed, tensors renamed,
-    stages shifted by `shift`."""
+    """`ops` of another layer of the same key: ids and deps re-prefixed, tensors renamed,
+    stages shifted by `shift` (the same ops when nothing changes)."""
+    if shift == 0 and prefix == new_prefix and all(op.layer == layer for op in ops[:1]) and all(
+            a == b for a, b in tensors.items()):
+        return list(ops)
     cut = len(prefix)
-    regions: dict[Region, Region] = {}
+    regions: dict[int, Region] = {}          # id of a region of `ops` -> renamed
 
     def region(r: Region) -> Region:
-        out = regions.get(r)
+        out = regions.get(id(r))
         if out is None:
-            out = regions[r] = Region(tensors[r.tensor], r.start, r.stop, r.space)
+            out = regions[id(r)] = Region(tensors[r.tensor], r.start, r.stop, r.space)
         return out
 
     return [Op(new_prefix + op.id[cut:], op.kind, op.stage + shift, tuple(map(region, op.reads)),
