@@ -76,24 +76,22 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
-    inputs = [n * (b - a) * w * c for a, b in (rows_read(conv, r0, r1, h) for r0, r1 in parts)]   # elements
+    inputs = [n * (b - a) * w * c * eb for a, b in (rows_read(conv, r0, r1, h) for r0, r1 in parts)]  # bytes
+    heights = [r1 - r0 for r0, r1 in parts]
     loads: list[int] = []                                   # bytes
     convs: list[int] = []                                   # 1/p cycles
     stores: list[int] = []                                  # bytes
-    conv_cycles: dict[tuple[int, int], int] = {}            # (rows, filters) -> cycles
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
-        for i, (r0, r1) in enumerate(parts):
-            x = inputs[i] if tiling.row_parts > 1 or not loads else 0
-            loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
-            size = (r1 - r0, f)
-            cycles = conv_cycles.get(size)
-            if cycles is None:
-                gemm = gemm_of(conv, ((0, 0, 0, 0), (n, size[0], wo, f)), workload)
-                cycles = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
-                conv_cycles[size] = cycles
-            convs.append(cycles)
-            stores.append(n * (r1 - r0) * wo * f * eb)
+        cycles = {}                                         # rows -> 1/p cycles
+        for rows in set(heights):
+            gemm = gemm_of(conv, ((0, 0, 0, 0), (n, rows, wo, f)), workload)
+            cycles[rows] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+        chunk_loads = inputs.copy() if tiling.row_parts > 1 or f0 == 0 else [0] * len(parts)
+        chunk_loads[0] += f * kh * kw * cin_g * eb
+        loads += chunk_loads
+        convs += [cycles[rows] for rows in heights]
+        stores += [n * rows * wo * f * eb for rows in heights]
     barrier = hw.barrier_cycles * p
     if not pipelined:
         total = sum(convs) + 3 * barrier * len(convs)
@@ -105,8 +103,8 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     if not rate:
         return -(-(total + sum(convs)) // p)
     moved_per_stage = [ld + st for ld, st in zip([*loads, 0, 0], [0, 0, *stores], strict=True)]
-    for cv, moved in zip([0, *convs, 0], moved_per_stage, strict=True):
-        total += max(cv, latency + moved * q) if moved else cv
+    total += sum(max(cv, latency + moved * q) if moved else cv
+                 for cv, moved in zip([0, *convs, 0], moved_per_stage, strict=True))
     return -(-total // p)
 
 
