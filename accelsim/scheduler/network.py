@@ -109,10 +109,13 @@ def _unnamed(op: Conv | Gemm | Add | Pool) -> Conv | Gemm | Add | Pool:
 def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: str, layer: str,
              shift: int) -> list[Op]:
     """`ops` of another layer of the same key: ids and deps re-prefixed, tensors renamed,
-    stages shifted by `shift` (the same ops when nothing changes)."""
-    if shift == 0 and prefix == new_prefix and all(op.layer == layer for op in ops[:1]) and all(
+    stages shifted by `shift` (the same ops, or their regions and ids when only stages move)."""
+    if prefix == new_prefix and all(op.layer == layer for op in ops[:1]) and all(
             a == b for a, b in tensors.items()):
-        return list(ops)
+        if shift == 0:
+            return list(ops)
+        return [Op(op.id, op.kind, op.stage + shift, op.reads, op.writes, op.deps, op.gemm, op.window,
+                   op.offsets, layer, op.tile) for op in ops]
     cut = len(prefix)
     regions: dict[int, Region] = {}          # id of a region of `ops` -> renamed
 
