@@ -61,7 +61,9 @@ class Region:
                                                           strict=True))
 
     def moved(self, space: str) -> Region:
-        """The same box held in another memory space."""
+        """The same box held in another memory space (itself when already there)."""
+        if space == self.space:
+            return self
         return Region(self.tensor, self.start, self.stop, space)
 
     @property

@@ -76,35 +76,35 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
-    loads: list[int] = []
-    convs: list[int] = []
-    stores: list[int] = []
-    conv_cycles: dict[tuple[int, int], int] = {}            # (rows, filters) -> cycles
+    inputs = [n * (b - a) * w * c * eb for a, b in (rows_read(conv, r0, r1, h) for r0, r1 in parts)]  # bytes
+    heights = [r1 - r0 for r0, r1 in parts]
+    loads: list[int] = []                                   # bytes
+    convs: list[int] = []                                   # 1/p cycles
+    stores: list[int] = []                                  # bytes
     for f0 in range(0, conv.cout, chunk):
         f = min(chunk, conv.cout - f0)
-        for i, rows in enumerate(parts):
-            a, b = rows_read(conv, *rows, h)
-            x = n * (b - a) * w * c if tiling.row_parts > 1 or not loads else 0
-            loads.append((x + (f * kh * kw * cin_g if i == 0 else 0)) * eb)
-            size = (rows[1] - rows[0], f)
-            if size not in conv_cycles:
-                gemm = gemm_of(conv, ((0, 0, 0, 0), (n, size[0], wo, f)), workload)
-                conv_cycles[size] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
-            convs.append(conv_cycles[size])
-            stores.append(n * (rows[1] - rows[0]) * wo * f * eb)
-
-    def memory(moved: int) -> int:
-        return latency + moved * q if rate and moved else 0
-
+        cycles = {}                                         # rows -> 1/p cycles
+        for rows in set(heights):
+            gemm = gemm_of(conv, ((0, 0, 0, 0), (n, rows, wo, f)), workload)
+            cycles[rows] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+        chunk_loads = inputs.copy() if tiling.row_parts > 1 or f0 == 0 else [0] * len(parts)
+        chunk_loads[0] += f * kh * kw * cin_g * eb
+        loads += chunk_loads
+        convs += [cycles[rows] for rows in heights]
+        stores += [n * rows * wo * f * eb for rows in heights]
     barrier = hw.barrier_cycles * p
     if not pipelined:
-        total = sum(memory(ld) + cv + memory(st) + 3 * barrier for ld, cv, st in zip(loads, convs, stores,
-                                                                                    strict=True))
+        total = sum(convs) + 3 * barrier * len(convs)
+        if rate:
+            total += sum(latency + moved * q for moved in (*loads, *stores) if moved)
         return -(-total // p)
-    total = 0
-    for s in range(len(convs) + 2):
-        moved = (loads[s] if s < len(loads) else 0) + (stores[s - 2] if s >= 2 else 0)
-        total += max(convs[s - 1] if 1 <= s <= len(convs) else 0, memory(moved)) + barrier
+    # stage s: the conv of tile s, the loads of tile s+1, the store of tile s-1 (tiles 1-based)
+    total = barrier * (len(convs) + 2)
+    if not rate:
+        return -(-(total + sum(convs)) // p)
+    moved_per_stage = [ld + st for ld, st in zip([*loads, 0, 0], [0, 0, *stores], strict=True)]
+    total += sum(max(cv, latency + moved * q) if moved else cv
+                 for cv, moved in zip([0, *convs, 0], moved_per_stage, strict=True))
     return -(-total // p)
 
 
@@ -121,7 +121,8 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
     """The fewest filter chunks that fit, then the row parts with the least estimated cycles
     (run pipelined or not, as the schedule will);
     when not even one output row fits, one row per part and the fewest column parts.
-    Worked out once per conv shape, tensor shapes, machine and pipelining."""
+    Worked out once per conv shape, tensor shapes, machine and pipelining (the tilings that
+    fit once per SRAM size)."""
     shapes = (workload.tensors[conv.input].shape, workload.tensors[conv.output].shape)
     try:
         return _choose_tiling(replace(conv, name="conv", input="x", output="y"), *shapes, hw, pipelined)
@@ -133,9 +134,21 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
 def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
                    pipelined: bool) -> Tiling:
     """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`."""
+    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes)
+    if len(candidates) == 1:
+        return candidates[0]
     workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
-    eb = hw.element_bytes
-    sram_bytes = hw.sram_capacity()
+    return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+
+
+@lru_cache(maxsize=4096)
+def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+             sram: tuple[tuple[str, int], ...], eb: int) -> tuple[Tiling, ...]:
+    """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`)
+    and the element bytes `eb` only: the fewest filter chunks that fit, with the row-part
+    candidates that fit; else the one tiling of the fewest column parts."""
+    workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+    sram_bytes = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1
 
@@ -150,15 +163,13 @@ def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, 
 
         fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
         if fewest is not None:
-            candidates = [t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r))]
-            return min(candidates,
-                       key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+            return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
         tiling = next((t for c in range(2, wo + 1) if fits(t := Tiling(filter_parts, ho, c))), None)
         if tiling is not None:
-            return tiling
+            return (tiling,)
     need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho, wo), eb)
     over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
                      if need[b] > sram_bytes[b])

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
-from accelsim.schedule import DRAM, Op, OpKind, Schedule
+from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
@@ -89,6 +89,53 @@ def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, co
     return tile_stages(t, pipelined)[2] + 1
 
 
+def _tensors(layer: Layer) -> tuple[str, ...]:
+    """Every tensor a layer's ops can name: its ops' inputs, outputs and weights."""
+    names: list[str] = []
+    for op in (layer.op, layer.add) if layer.add else (layer.op,):
+        names += [*op.inputs, op.output]
+        if isinstance(op, Conv | Gemm):
+            names.append(op.weight)
+    return tuple(names)
+
+
+def _unnamed(op: Conv | Gemm | Add | Pool) -> Conv | Gemm | Add | Pool:
+    """The op with its own and its tensors' names blanked: what its tiles depend on besides shapes."""
+    if isinstance(op, Add):
+        return replace(op, name="", inputs=("", ""), output="")
+    return replace(op, name="", input="", output="")
+
+
+def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: str, layer: str,
+             shift: int) -> list[Op]:
+    """`ops` of another layer of the same key: ids and deps re-prefixed, tensors renamed,
+    stages shifted by `shift` (the same ops, or their regions and ids when only stages move)."""
+    if prefix == new_prefix and all(op.layer == layer for op in ops[:1]) and all(
+            a == b for a, b in tensors.items()):
+        if shift == 0:
+            return list(ops)
+        return [Op(op.id, op.kind, op.stage + shift, op.reads, op.writes, op.deps, op.gemm, op.window,
+                   op.offsets, layer, op.tile) for op in ops]
+    cut = len(prefix)
+    regions: dict[int, Region] = {}          # id of a region of `ops` -> renamed
+
+    def region(r: Region) -> Region:
+        out = regions.get(id(r))
+        if out is None:
+            out = regions[id(r)] = Region(tensors[r.tensor], r.start, r.stop, r.space)
+        return out
+
+    return [Op(new_prefix + op.id[cut:], op.kind, op.stage + shift, tuple(map(region, op.reads)),
+               tuple(map(region, op.writes)), tuple(new_prefix + d[cut:] for d in op.deps), op.gemm,
+               op.window, op.offsets, layer, op.tile) for op in ops]
+
+
+# layer key (`_Planner.layer_ops`) -> (tensors, id prefix, first stage, ops, stages, plan) of
+# the first layer built with that key; cleared when it reaches _BUILT_MOST keys
+_BUILT: dict[tuple, tuple[tuple[str, ...], str, int, list[Op], int, LayerPlan]] = {}
+_BUILT_MOST = 1024
+
+
 @dataclass(frozen=True)
 class _Planner:
     """Builds each layer's ops: tiling chosen to fit SRAM, or the row parts `splits` (every
@@ -102,8 +149,11 @@ class _Planner:
     splits: int | None = None
     single: bool = False
 
+    def prefix(self, name: str) -> str:
+        return "" if self.single else f"{name}/"
+
     def builder(self, name: str, first: int) -> Builder:
-        return Builder(self.workload, name, "" if self.single else f"{name}/", first)
+        return Builder(self.workload, name, self.prefix(name), first)
 
     def fixed(self, name: str) -> int | None:
         """The row parts fixed for layer `name` (by `parts`, else `splits`), or None."""
@@ -146,7 +196,35 @@ class _Planner:
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
-        """The ops of one layer, the stages they take, and how it was planned."""
+        """The ops of one layer, the stages they take, and how it was planned: planned and
+        built once per layer key (ops, tensor shapes, which tensors are the same, fixed parts,
+        SRAM buffer and element bytes, pipelining, scale, and a lone conv's tiling; nothing
+        else of the machine shapes the ops), renamed for other layers of that key."""
+        names = _tensors(layer)
+        wl, hw = self.workload, self.hw
+        op = layer.op
+        tiling = None
+        if layer.add is None and isinstance(op, Conv | Gemm):
+            tiling = choose_tiling(op if isinstance(op, Conv) else _as_conv(op, wl), wl, hw, self.pipelined)
+        key = (tuple(_unnamed(o) for o in (op, layer.add) if o is not None),
+               tuple(wl.tensors[t].shape for t in names), tuple(map(names.index, names)),
+               self.fixed(layer.name), tiling, tuple(hw.sram_capacity().items()), hw.element_bytes,
+               self.pipelined, self.scale)
+        seen = _BUILT.get(key)
+        if seen is not None:
+            like, prefix, at, ops, stages, plan = seen
+            tensors = dict(zip(like, names, strict=True))
+            return (_renamed(ops, prefix, tensors, self.prefix(layer.name), layer.name, first - at), stages,
+                    [replace(plan, name=layer.name)])
+        ops, stages, plans = self._layer_ops(layer, first)
+        if len(plans) == 1 and plans[0].name == layer.name and not plans[0].note:
+            if len(_BUILT) >= _BUILT_MOST:
+                _BUILT.clear()
+            _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
+        return ops, stages, plans
+
+    def _layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """`layer_ops`, built."""
         wl, op, pipelined = self.workload, layer.op, self.pipelined
         if layer.add is not None:
             assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
