@@ -78,13 +78,4 @@ class Steps:
         self.now = cycle = heapq.heappop(self.cycles)
         for step, arg in self.due.pop(cycle):
             step(arg)
-        queue, popleft = self._queue, self._queue.popleft
-        while queue:
-            step, arg = popleft()
-            step(arg)
-        cycles, due = self.cycles, self.due
-        while cycles:
-            if cycles[0] in due:
-                Timeout(self.env, cycles[0] - cycle).callbacks.append(self._fire)  # type: ignore[union-attr]
-                return
-            heapq.heappop(cycles)           # all its steps were cancelled
+        self.run()
