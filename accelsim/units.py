@@ -31,7 +31,6 @@ TABLE: tuple[Unit, ...] = (
 UNITS: tuple[str, ...] = tuple(u.name for u in TABLE)
 BY_NAME: dict[str, Unit] = {u.name: u for u in TABLE}
 UNIT_OF_KIND: dict[str, str] = {kind: u.name for u in TABLE for kind in u.kinds}
-TRANSFER_KINDS: tuple[str, ...] = tuple(k for u in TABLE if u.moves_data for k in u.kinds)
 COMPUTE_UNITS: tuple[str, ...] = tuple(u.name for u in TABLE if not u.moves_data)
 DIAGRAM_ROWS: tuple[str, ...] = ("DMA in", *COMPUTE_UNITS, "DMA out")
 
