@@ -115,7 +115,6 @@ class Schedule:
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
-    _ancestors: list[frozenset[int]] | None = field(init=False, repr=False, compare=False, default=None)
     _same_stage: tuple[list[tuple[int, ...]], list[int]] | None = field(init=False, repr=False, compare=False,
                                                                         default=None)
     _matched: tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]] | None = field(
@@ -162,24 +161,6 @@ class Schedule:
         for i, op in enumerate(self.ops):
             groups[op.stage].append(i)
         return groups
-
-    def same_stage_ancestors(self) -> list[frozenset[int]]:
-        """Per op (by index), the ops of its own stage it waits for, directly or through
-        other dependencies (memory grows with the square of a same-stage chain's length;
-        `ordered_before` does without)."""
-        if self._ancestors is not None:
-            return self._ancestors
-        anc: list[frozenset[int]] = []
-        for op in self.ops:
-            mine: set[int] = set()
-            for d in op.deps:
-                j = self._index[d]
-                if self.ops[j].stage == op.stage:
-                    mine.add(j)
-                    mine |= anc[j]
-            anc.append(frozenset(mine))
-        object.__setattr__(self, "_ancestors", anc)
-        return anc
 
     def _stage_deps(self) -> tuple[list[tuple[int, ...]], list[int]]:
         """Per op (by index): its dependencies of its own stage, and the lowest index among

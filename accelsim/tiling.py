@@ -32,9 +32,13 @@ def window_span(out_start: int, out_stop: int, size: int, k: int, stride: int, p
                 dilation: int = 1) -> tuple[int, int]:
     """`window_padded` clipped to `[0, size)`: empty (start == stop) when those outputs read
     padding only."""
-    first, stop = window_padded(out_start, out_stop, k, stride, pad, dilation)
-    start = min(max(first, 0), size)
-    return start, max(min(stop, size), start)
+    return _clipped(window_padded(out_start, out_stop, k, stride, pad, dilation), size)
+
+
+def _clipped(span: tuple[int, int], size: int) -> tuple[int, int]:
+    """`[start, stop)` cut to `[0, size)`; empty (start == stop) when nothing is left."""
+    start = min(max(span[0], 0), size)
+    return start, max(min(span[1], size), start)
 
 
 def rows_read(op: Conv | Pool, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
@@ -120,7 +124,7 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
     rows = window_padded(h0, h1, op.kh, op.stride, op.pad, dilation)
     cols = window_padded(w0, w1, op.kw, op.stride, op.pad, dilation)
     padded = (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
-    r, c = rows_read(op, h0, h1, shape[1]), cols_read(op, w0, w1, shape[2])
+    r, c = _clipped(rows, shape[1]), _clipped(cols, shape[2])
     inputs = ((op.input, ((n0, r[0], c[0], ch[0]), (n1, r[1], c[1], ch[1]))),)
     if isinstance(op, Pool):
         return Tile(op, out, inputs, padded, window=op.kh * op.kw)

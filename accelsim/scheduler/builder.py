@@ -59,16 +59,19 @@ class Builder:
         return op_id
 
     def overflow(self, capacity: dict[str, int], element_bytes: int) -> tuple[str, int, int, int] | None:
-        """Like `overflow` for these ops alone, counted directly as they were built: each SRAM
-        region lives from its writer's stage through its last reader's (`Schedule.lifetime`)."""
+        """(buffer, bytes needed, bytes it holds, first stage at that peak) for the first SRAM
+        buffer that these ops' live regions exceed, None when all fit; counted directly as the
+        ops were built: each region lives from its writer's stage through its last reader's, or
+        to the last stage when nothing reads it (the rule of `Schedule.lifetime`)."""
         end = max((op.stage for op in self.ops), default=0)
         live = live_bytes(((r.space, r.elements * element_bytes, first, end if last is None else last)
                            for r, first, last in self._lives), end + 1)
         return _first_over(live, capacity)
 
     def load(self, name: str, stage: int, region: Region, space: str, tile: int | None = None) -> Region:
-        self.op(name, "load", stage, [region.moved(DRAM)], [region.moved(space)], tile=tile)
-        return region.moved(space)
+        held = region.moved(space)
+        self.op(name, "load", stage, [region.moved(DRAM)], [held], tile=tile)
+        return held
 
     def store(self, name: str, stage: int, region: Region, dep: str, tile: int | None = None) -> None:
         self.op(name, "store", stage, [region], [region.moved(DRAM)], [dep], tile=tile)

@@ -130,6 +130,11 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
         raise ScheduleError(f"conv {conv.name!r}: {exc}") from None
 
 
+def _shapes_only(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Workload:
+    """A workload of just the tensors a conv named conv reads (x) and writes (y)."""
+    return Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+
+
 @lru_cache(maxsize=4096)
 def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
                    pipelined: bool) -> Tiling:
@@ -137,7 +142,7 @@ def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, 
     candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes)
     if len(candidates) == 1:
         return candidates[0]
-    workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+    workload = _shapes_only(in_shape, out_shape)
     return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
 
 
@@ -147,7 +152,7 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`)
     and the element bytes `eb` only: the fewest filter chunks that fit, with the row-part
     candidates that fit; else the one tiling of the fewest column parts."""
-    workload = Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+    workload = _shapes_only(in_shape, out_shape)
     sram_bytes = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1

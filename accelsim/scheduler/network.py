@@ -54,10 +54,14 @@ def _fits(b: Builder, hw: Hardware) -> bool:
     return b.overflow(hw.sram_capacity(), hw.element_bytes) is None
 
 
-def _too_big(name: str, n: int, b: Builder, hw: Hardware) -> ScheduleError:
+def _fixed_fits(name: str, n: int, b: Builder, hw: Hardware) -> None:
+    """ScheduleError naming the buffer, bytes and stage when layer `name`'s ops in the `n` row
+    parts it was asked for do not fit SRAM."""
     over = b.overflow(hw.sram_capacity(), hw.element_bytes)
-    space, need, have, at = over if over else ("?", 0, 0, 0)
-    return ScheduleError(f"layer {name!r} in {n} row parts needs {need:,} bytes in SRAM buffer {space!r} "
+    if over is None:
+        return
+    space, need, have, at = over
+    raise ScheduleError(f"layer {name!r} in {n} row parts needs {need:,} bytes in SRAM buffer {space!r} "
                          f"in stage {at}, but it holds {have:,}; use more splits (or --parts LAYER=N) "
                          "or a larger buffer")
 
@@ -168,8 +172,7 @@ class _Planner:
             n = min(fixed, counts[-1])
             b = self.builder(name, first)
             stages = build(b, n)
-            if not _fits(b, self.hw):
-                raise _too_big(name, n, b, self.hw)
+            _fixed_fits(name, n, b, self.hw)
             return b.ops, stages, n
         for n in counts:
             b = self.builder(name, first)
@@ -230,14 +233,15 @@ class _Planner:
             assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
             block = ConvAddBlock(op, layer.add, layer.residual)
             rows = wl.tensors[op.output].shape[1]
-            for chunks in self._filter_chunks(op):
+            chunk_counts = self._filter_chunks(op)
+            for chunks in chunk_counts:
                 # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
                 counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
                 try:
                     found = self.fit(layer.name, first,
                                      lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
                 except ScheduleError:
-                    if chunks == self._filter_chunks(op)[-1]:
+                    if chunks == chunk_counts[-1]:
                         raise
                     continue
                 if found:
@@ -264,7 +268,7 @@ class _Planner:
             stages = conv_layer_ops(b, conv, tiling, pipelined)
             if not _fits(b, self.hw):
                 if fixed is not None:
-                    raise _too_big(layer.name, tiling.row_parts, b, self.hw)
+                    _fixed_fits(layer.name, tiling.row_parts, b, self.hw)
                 tiling = chosen                       # a scaled tiling that does not fit: keep the chosen
                 b = self.builder(layer.name, first)
                 stages = conv_layer_ops(b, conv, tiling, pipelined)
