@@ -224,7 +224,7 @@ def layers(result: Result, width: float = 11.0) -> Figure:
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.set_xlabel("cycles")
     ax.xaxis.set_major_formatter(THOUSANDS)
-    ax.legend(loc="lower right", fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)   # clear of the bars
     ax.set_title(f"{result.workload}: {result.schedule}, cycles per layer ({result.total_cycles:,} in all)",
                  fontsize=10)
     return fig

@@ -101,7 +101,7 @@ def test_layers_chart_splits_each_layers_cycles(net):
     n = len(layers)
     for k, d in enumerate(layers):                         # compute + memory + barrier = the layer's split
         assert widths[k] + widths[n + k] + widths[2 * n + k] == sum(d.time_split.values())
-    assert [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()] == [
+    assert [t.get_text().split(" (")[0] for t in fig.legends[0].get_texts()] == [
         "compute", "memory stall", "barrier wait"]
 
 
