@@ -58,15 +58,22 @@ class Builder:
                 self._lives.append(entry)
         return op_id
 
+    def live(self, element_bytes: int) -> dict[str, list[int]]:
+        """Per SRAM buffer, the bytes live in each stage, counted directly as the ops were
+        built: each region lives from its writer's stage through its last reader's, or to the
+        last stage when nothing reads it (the rule of `Schedule.lifetime`)."""
+        end = max((op.stage for op in self.ops), default=0)
+        return live_bytes(((r.space, r.elements * element_bytes, first, end if last is None else last)
+                           for r, first, last in self._lives), end + 1)
+
+    def peaks(self, element_bytes: int) -> dict[str, int]:
+        """Per SRAM buffer these ops use, the most bytes live in one stage."""
+        return {space: max(per_stage) for space, per_stage in self.live(element_bytes).items()}
+
     def overflow(self, capacity: dict[str, int], element_bytes: int) -> tuple[str, int, int, int] | None:
         """(buffer, bytes needed, bytes it holds, first stage at that peak) for the first SRAM
-        buffer that these ops' live regions exceed, None when all fit; counted directly as the
-        ops were built: each region lives from its writer's stage through its last reader's, or
-        to the last stage when nothing reads it (the rule of `Schedule.lifetime`)."""
-        end = max((op.stage for op in self.ops), default=0)
-        live = live_bytes(((r.space, r.elements * element_bytes, first, end if last is None else last)
-                           for r, first, last in self._lives), end + 1)
-        return _first_over(live, capacity)
+        buffer that these ops' live regions exceed, None when all fit."""
+        return _first_over(self.live(element_bytes), capacity)
 
     def load(self, name: str, stage: int, region: Region, space: str, tile: int | None = None) -> Region:
         held = region.moved(space)

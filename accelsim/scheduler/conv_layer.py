@@ -1,12 +1,13 @@
 """Lone conv layers (no fused add), tiled to fit SRAM and software-pipelined.
 
-A layer is cut into tiles: its filters into `filter_parts` chunks (so a chunk of
-weights fits the weight buffer, two at a time when there is more than one) and
-its output rows into `row_parts` parts (so two tiles' inputs, halo rows
-included, fit the ifmap buffer and two tiles' outputs the ofmap buffer). Of the
-tilings that fit, the fewest filter chunks are taken, and the number of row
-parts whose estimated time (`estimate_cycles`) is least; when not even one
-output row fits, one row per part and the fewest output-column parts that fit
+A layer is cut into tiles: its filters into `filter_parts` chunks and its output
+rows into `row_parts` parts, so that the ops built for the tiling fit SRAM as
+`Builder.overflow` counts them (pipelined, two tiles' inputs, halo rows
+included, and outputs are in flight, and two weight chunks when there are
+several; unpipelined, one of each). Of the tilings that fit, the fewest filter
+chunks are taken, and the number of row parts whose estimated time
+(`estimate_cycles`) is least; when not even one output row fits, one row per
+part and the fewest output-column parts that fit
 (each reading its columns' horizontal halo). The tiles run filter chunk by
 filter chunk; tile t loads its input rows in stage
 t, converts in stage t+1 and stores in stage t+2, and a chunk's weights load
@@ -24,8 +25,8 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
 from accelsim.scheduler.builder import Builder
-from accelsim.scheduler.partition import split_rows
-from accelsim.tiling import cols_read, gemm_of, rows_read
+from accelsim.scheduler.partition import fewest_finer, split_rows
+from accelsim.tiling import gemm_of, rows_read
 from accelsim.workload import Conv, Tensor, Workload
 
 
@@ -40,24 +41,6 @@ class Tiling:
     @property
     def tiles(self) -> int:
         return self.filter_parts * self.row_parts * self.col_parts
-
-
-def _bytes_needed(conv: Conv, workload: Workload, tiling: Tiling, eb: int) -> dict[str, int]:
-    """Most bytes each buffer holds at once under `tiling` (two tiles in flight when tiled)."""
-    n, h, w, c = workload.tensors[conv.input].shape
-    _, ho, wo, _ = workload.tensors[conv.output].shape
-    chunk = -(-conv.cout // tiling.filter_parts)
-    parts, cols = split_rows(ho, tiling.row_parts), split_rows(wo, tiling.col_parts)
-    in_rows = max(b - a for a, b in (rows_read(conv, *p, h) for p in parts))
-    in_cols = max(b - a for a, b in (cols_read(conv, *p, w) for p in cols))
-    out_rows, out_cols = max(b - a for a, b in parts), max(b - a for a, b in cols)
-    _, kh, kw, cin_g = conv.weight_shape
-    double_in = 2 if tiling.row_parts * tiling.col_parts > 1 else 1
-    double_out = 2 if tiling.tiles > 1 else 1
-    double_w = 2 if tiling.filter_parts > 1 else 1
-    return {"ifmap": double_in * n * in_rows * in_cols * c * eb,
-            "ofmap": double_out * n * out_rows * out_cols * chunk * eb,
-            "weight": double_w * chunk * kh * kw * cin_g * eb}
 
 
 def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware,
@@ -130,54 +113,67 @@ def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool 
         raise ScheduleError(f"conv {conv.name!r}: {exc}") from None
 
 
-def _shapes_only(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Workload:
-    """A workload of just the tensors a conv named conv reads (x) and writes (y)."""
-    return Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape)}, ())
+def _shapes_only(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Workload:
+    """A workload of just the tensors a conv named conv reads (x, its weights) and writes (y)."""
+    return Workload("tiling", {"x": Tensor("x", in_shape), "y": Tensor("y", out_shape),
+                               conv.weight: Tensor(conv.weight, conv.weight_shape)}, ())
 
 
 @lru_cache(maxsize=4096)
 def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
                    pipelined: bool) -> Tiling:
     """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`."""
-    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes)
+    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes,
+                          pipelined)
     if len(candidates) == 1:
         return candidates[0]
-    workload = _shapes_only(in_shape, out_shape)
+    workload = _shapes_only(conv, in_shape, out_shape)
     return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
 
 
 @lru_cache(maxsize=4096)
 def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
-             sram: tuple[tuple[str, int], ...], eb: int) -> tuple[Tiling, ...]:
-    """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`)
-    and the element bytes `eb` only: the fewest filter chunks that fit, with the row-part
-    candidates that fit; else the one tiling of the fewest column parts."""
-    workload = _shapes_only(in_shape, out_shape)
-    sram_bytes = dict(sram)
+             sram: tuple[tuple[str, int], ...], eb: int, pipelined: bool) -> tuple[Tiling, ...]:
+    """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`),
+    the element bytes `eb` and pipelining only: the fewest filter chunks that fit, with the
+    row-part candidates that fit; else the one tiling of the fewest column parts. A tiling fits
+    when the ops `conv_layer_ops` makes of it fit (`Builder.overflow`, the one SRAM count)."""
+    workload = _shapes_only(conv, in_shape, out_shape)
+    capacity = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     max_filter_parts = conv.cout if conv.groups == 1 else 1
 
+    def peaks(tiling: Tiling) -> dict[str, int]:
+        """Most bytes each buffer holds at once when the layer runs in `tiling`."""
+        b = Builder(workload, "conv", "", 0)
+        conv_layer_ops(b, conv, tiling, pipelined)
+        return b.peaks(eb)
+
     def fits(tiling: Tiling) -> bool:
-        need = _bytes_needed(conv, workload, tiling, eb)
-        return all(need[b] <= sram_bytes[b] for b in need)
+        return all(need <= capacity[space] for space, need in peaks(tiling).items())
 
-    for filter_parts in range(1, max_filter_parts + 1):
-        need = _bytes_needed(conv, workload, Tiling(filter_parts, 1), eb)
-        if need["weight"] > sram_bytes["weight"]:
-            continue
+    def weights_fit(filter_parts: int) -> bool:         # the same whatever the row parts
+        return peaks(Tiling(filter_parts, 1)).get("weight", 0) <= capacity["weight"]
 
-        fewest = next((r for r in range(1, ho + 1) if fits(Tiling(filter_parts, r))), None)
-        if fewest is not None:
-            return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
+    first = 1 if weights_fit(1) else fewest_finer(weights_fit, max_filter_parts)
+    for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
+        def rows_fit(r: int, f: int = filter_parts) -> bool:
+            return fits(Tiling(f, r))
+
+        one, finer = rows_fit(1), fewest_finer(rows_fit, ho)
+        if finer is not None or one:
+            fewest = 1 if one else finer
+            assert fewest is not None
+            return tuple(Tiling(filter_parts, r) for r in _row_part_candidates(fewest, ho)
+                         if (r == 1 and one) or (finer is not None and r >= finer))
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
         tiling = next((t for c in range(2, wo + 1) if fits(t := Tiling(filter_parts, ho, c))), None)
         if tiling is not None:
             return (tiling,)
-    need = _bytes_needed(conv, workload, Tiling(max_filter_parts, ho, wo), eb)
-    over = ", ".join(f"{b} needs {need[b]:,} of {sram_bytes[b]:,} bytes" for b in need
-                     if need[b] > sram_bytes[b])
+    need = peaks(Tiling(max_filter_parts, ho, wo))
+    over = ", ".join(f"{b} needs {need[b]:,} of {capacity[b]:,} bytes" for b in need if need[b] > capacity[b])
     raise ScheduleError(f"even one output pixel per tile does not fit SRAM ({over})")
 
 

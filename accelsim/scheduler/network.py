@@ -34,7 +34,7 @@ from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
-from accelsim.scheduler.partition import split_rows
+from accelsim.scheduler.partition import fewest_finer, split_rows
 from accelsim.workload import Add, Conv, Gemm, Pool, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
@@ -187,15 +187,19 @@ class _Planner:
             return b.ops, stages, n
         return None
 
-    def _filter_chunks(self, conv: Conv) -> range:
+    def _filter_chunks(self, block: ConvAddBlock) -> range:
         """Filter chunk counts worth trying for a fused conv: from the fewest whose weights fit
-        the weight buffer (two chunks in flight when there are several) to twice that."""
-        per_filter = conv.kh * conv.kw * conv.cin // conv.groups * self.hw.element_bytes
-        room = self.hw.sram.weight.size_bytes
-        if conv.groups > 1 or conv.cout * per_filter <= room:
+        the weight buffer (counted on the block's ops) to twice that."""
+        conv, room = block.conv, self.hw.sram.weight.size_bytes
+
+        def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
+            b = self.builder(block.conv.name, 0)
+            convadd_ops(b, block, 1, self.pipelined, chunks)
+            return b.peaks(self.hw.element_bytes).get("weight", 0) <= room
+
+        if conv.groups > 1 or weights_fit(1):
             return range(1, 2)
-        fewest = next((c for c in range(2, conv.cout + 1) if 2 * -(-conv.cout // c) * per_filter <= room),
-                      conv.cout + 1)
+        fewest = fewest_finer(weights_fit, conv.cout) or conv.cout + 1
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
@@ -233,7 +237,7 @@ class _Planner:
             assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
             block = ConvAddBlock(op, layer.add, layer.residual)
             rows = wl.tensors[op.output].shape[1]
-            chunk_counts = self._filter_chunks(op)
+            chunk_counts = self._filter_chunks(block)
             for chunks in chunk_counts:
                 # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
                 counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)

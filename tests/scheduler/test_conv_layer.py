@@ -110,3 +110,41 @@ def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout,
         assert peak <= machine.buffer(space).size_bytes
     _, ho, wo, _ = wl.tensors["y"].shape
     assert coverage(schedule) == {(r, c, f): 1 for r in range(ho) for c in range(wo) for f in range(cout)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 16), cin=st.integers(1, 16), cout=st.integers(1, 12), k=st.sampled_from([1, 3, 5]),
+       stride=st.integers(1, 2), pipelined=st.booleans(), ifmap=st.integers(1, 40), ofmap=st.integers(1, 40),
+       weight=st.integers(1, 40))
+def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout, k, stride, pipelined, ifmap,
+                                                                      ofmap, weight):
+    """The search for the fewest parts (doubling, then bisecting) finds what trying every filter
+    chunk count and every row-part count in turn finds, counting each tiling's built ops."""
+    from accelsim.scheduler.builder import Builder
+    from accelsim.scheduler.conv_layer import _fitting, _row_part_candidates, conv_layer_ops
+
+    wl = conv_layer(h=h, w=h, cin=cin, cout=cout, k=k, stride=stride, pad=k // 2)
+    conv, eb = wl.ops[0], 1
+    sram = {"ifmap": ifmap * cin * h, "weight": weight * k * k * cin, "ofmap": ofmap * cout * h}
+    ho = wl.tensors["y"].shape[1]
+
+    def fits(t):
+        b = Builder(wl, "c", "", 0)
+        conv_layer_ops(b, conv, t, pipelined)
+        return b.overflow(sram, eb) is None
+
+    scan = None
+    for f in range(1, cout + 1):
+        counts = [r for r in range(1, ho + 1) if fits(Tiling(f, r))]
+        if counts:
+            scan = tuple(Tiling(f, r) for r in _row_part_candidates(counts[0], ho) if r in counts)
+            break
+    try:
+        found = _fitting(conv, wl.tensors["x"].shape, wl.tensors["y"].shape, tuple(sram.items()), eb,
+                         pipelined)
+    except ScheduleError:
+        found = None
+    if scan is not None:
+        assert found == scan
+    else:
+        assert found is None or found[0].col_parts > 1

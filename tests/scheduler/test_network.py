@@ -202,3 +202,16 @@ def test_splits_set_the_row_parts_of_every_layer(hw):
                             .writes[0].tensor].shape[1]
         assert len(parts) == min(7, height), layer          # layer4 (7 rows): one row each; fc: 1
     assert len(rows_of) == len(plans)
+
+
+@pytest.mark.parametrize(("kind", "chunks"), [("fused", 2), ("pipelined", 4)])
+def test_a_convadd_splits_its_filters_as_the_weights_it_holds_at_once_require(kind, chunks):
+    """Weights of 8 filters (3x3x8 each) in a buffer of 4: unpipelined, one chunk is held at a
+    time, so 2 chunks of 4 fit; pipelined, the next chunk loads while the last is in use, so
+    two chunks of at most 2 filters: 4 chunks."""
+    machine = hw_with(sram__weight__size_bytes=4 * 3 * 3 * 8 * load_hw(DEFAULT_HW).element_bytes)
+    wl = workload_from_dict(convadd_data(h=8, w=8, cin=8, cout=8))
+    schedule, plans, _ = network_schedule(wl, machine, kind, splits=1)
+    assert [p.kind for p in plans] == ["convadd"]
+    assert sum(op.id.startswith("load_w") for op in schedule.ops) == chunks
+    assert schedule.peak_stage_bytes(machine.element_bytes)["weight"][0] <= machine.sram.weight.size_bytes
