@@ -257,30 +257,31 @@ def union(intervals) -> list[tuple[int, int]]:
 
 
 def busy_cycles(intervals: list[tuple[int, int]]) -> int:
-    """Length of the union of `[start, end)` intervals, in cycles."""
-    return sum(b - a for a, b in union(intervals))
+    """Length of the union of `[start, end)` intervals, in cycles (one sorted sweep)."""
+    busy = lo = hi = 0
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if start <= hi:
+            if end > hi:
+                hi = end
+        else:
+            busy += hi - lo
+            lo, hi = start, end
+    return busy + hi - lo
 
 
 def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: tuple[OpRecord, ...],
                  dram_read: int, dram_write: int, sram_peak: dict[str, int],
                  unit_names: tuple[str, ...], sync: str = "barrier") -> Result:
-    spans: dict[str, list[tuple[str, int, int]]] = {name: [] for name in unit_names}
-    for span in map(attrgetter("unit", "start", "end"), records):    # one pass over the records
-        if span[0] in spans:
-            spans[span[0]].append(span)
+    """The Result of a run whose ops ran as `records` say (busy cycles per unit from them)."""
+    spans: dict[str, list[tuple[int, int]]] = {name: [] for name in unit_names}
+    for unit, start, end in map(attrgetter("unit", "start", "end"), records):
+        if unit in spans:
+            spans[unit].append((start, end))
     units = {}
-    for name in unit_names:             # busy_cycles, with the (unit, start, end) at hand
-        busy = lo = hi = 0
-        for _, start, end in sorted(spans[name]):
-            if end <= start:
-                continue
-            if start <= hi:
-                if end > hi:
-                    hi = end
-            else:
-                busy += hi - lo
-                lo, hi = start, end
-        busy += hi - lo
+    for name in unit_names:
+        busy = busy_cycles(spans[name])
         units[name] = UnitStats(busy, busy / total_cycles if total_cycles else 0.0)
     macs = sum(map(attrgetter("macs"), records))    # each op's GEMM MACs, 0 without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,

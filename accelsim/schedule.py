@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
 from accelsim.cost import Gemm
@@ -31,6 +31,7 @@ from accelsim.units import UNIT_OF_KIND, moves_data
 OpKind = Literal["load", "store", "conv", "add", "pool"]
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
+NO_DEPS: list[int] = []                 # the dep indices of every op without deps (never changed)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,19 @@ class Region:
         return f"{self.tensor}{fmt(self.box)}@{self.space}"
 
 
+class OpFacts(NamedTuple):
+    """`Op.facts`: its unit, its SRAM writes as (buffer, elements), the DRAM elements it moves
+    (a transfer; 0 otherwise), what its compute cycles depend on (its kind, window, GEMM sizes,
+    and the space and elements of each region it reads and writes; None for a transfer: ops
+    alike in these take as long) and its MACs."""
+
+    unit: str
+    writes: tuple[tuple[str, int], ...]
+    moves: int
+    cycles_key: tuple | None
+    macs: int
+
+
 @dataclass(frozen=True)
 class Op:
     """One operation on one unit. `gemm` is set for conv ops only; `window` is the
@@ -92,10 +106,36 @@ class Op:
     offsets: tuple[int, ...] = ()
     layer: str = ""                      # the workload layer it belongs to ("" when not known)
     tile: int | None = None              # its tile of that layer, 1-based (None: shared, e.g. weights)
+    _facts: OpFacts | None = field(init=False, default=None, repr=False, compare=False)
 
     @property
     def unit(self) -> str:
         return UNIT_OF_KIND[self.kind]
+
+    @property
+    def facts(self) -> OpFacts:
+        """What running it needs to know of it beyond its id, stage and deps, worked out on
+        first use (`keep_facts` hands them to a copy that only renames or re-stages it)."""
+        facts = self._facts
+        if facts is None:
+            unit = UNIT_OF_KIND[self.kind]
+            writes = tuple([(r.space, r.elements) for r in self.writes if r.space != DRAM])
+            if moves_data(unit):
+                facts = OpFacts(unit, writes, sum([r.elements for r in self.reads]), None, 0)
+            else:
+                g = self.gemm
+                key = (self.kind, self.window, None if g is None else (g.m, g.k, g.n, g.groups),
+                       len(self.reads), *[x for r in self.reads + self.writes for x in (r.space, r.elements)])
+                facts = OpFacts(unit, writes, 0, key, 0 if g is None else g.macs)
+            object.__setattr__(self, "_facts", facts)
+        return facts
+
+    def keep_facts(self, copy: Op) -> Op:
+        """`copy`, told this op's `facts` (for a copy whose kind, GEMM, window and regions'
+        spaces and sizes are this op's: renamed or re-staged ops of a layer reused for
+        another layer of the same shape)."""
+        object.__setattr__(copy, "_facts", self.facts)
+        return copy
 
     def sram_writes(self) -> tuple[Region, ...]:
         return tuple(r for r in self.writes if r.space != DRAM)
@@ -120,9 +160,11 @@ class Schedule:
     _matched: tuple[dict[tuple[int, Region], list[int]], list[tuple[int, str]]] | None = field(
         init=False, repr=False, compare=False, default=None)
     num_stages: int = field(init=False, repr=False, compare=False)
+    dep_indices: list[list[int]] = field(init=False, repr=False, compare=False)  # per op, its deps' indices
 
     def __post_init__(self) -> None:
         index: dict[str, int] = {}
+        deps: list[list[int]] = []
         for i, op in enumerate(self.ops):
             if op.id in index:
                 raise ScheduleError(f"op {op.id!r}: id used twice")
@@ -134,14 +176,21 @@ class Schedule:
                 if region.space not in SPACES:
                     raise ScheduleError(f"op {op.id!r}: {region} is in unknown memory space "
                                         f"{region.space!r}; expected one of {', '.join(SPACES)}")
-            for dep in op.deps:
-                if dep not in index:
-                    raise ScheduleError(f"op {op.id!r}: depends on {dep!r}, which is not an earlier op")
-                if self.ops[index[dep]].stage > op.stage:
-                    raise ScheduleError(f"op {op.id!r} (stage {op.stage}) depends on {dep!r} "
-                                        f"of later stage {self.ops[index[dep]].stage}")
+            mine = NO_DEPS
+            if op.deps:
+                mine = []
+                for dep in op.deps:
+                    j = index.get(dep)
+                    if j is None:
+                        raise ScheduleError(f"op {op.id!r}: depends on {dep!r}, which is not an earlier op")
+                    if self.ops[j].stage > op.stage:
+                        raise ScheduleError(f"op {op.id!r} (stage {op.stage}) depends on {dep!r} "
+                                            f"of later stage {self.ops[j].stage}")
+                    mine.append(j)
+            deps.append(mine)
             index[op.id] = i
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "dep_indices", deps)
         object.__setattr__(self, "num_stages", 1 + max((op.stage for op in self.ops), default=-1))
 
     @property
@@ -170,7 +219,7 @@ class Schedule:
         deps: list[tuple[int, ...]] = []
         low: list[int] = []
         for i, op in enumerate(self.ops):
-            mine = tuple(j for j in (self._index[d] for d in op.deps) if self.ops[j].stage == op.stage)
+            mine = tuple(j for j in self.dep_indices[i] if self.ops[j].stage == op.stage)
             deps.append(mine)
             low.append(min((low[j] for j in mine), default=i))
         object.__setattr__(self, "_same_stage", (deps, low))
@@ -297,7 +346,7 @@ class Schedule:
         """Per op (by index), the ops it must wait for when only data orders them: its
         explicit deps, the writer of every SRAM region it reads, and every earlier op
         that wrote a DRAM region overlapping one it reads."""
-        deps = [{self._index[d] for d in op.deps} for op in self.ops]
+        deps = [set(d) for d in self.dep_indices]
         for (writer, _), readers in self._readers().items():
             for r in readers:
                 deps[r].add(writer)

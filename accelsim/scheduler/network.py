@@ -118,8 +118,8 @@ def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: st
             a == b for a, b in tensors.items()):
         if shift == 0:
             return list(ops)
-        return [Op(op.id, op.kind, op.stage + shift, op.reads, op.writes, op.deps, op.gemm, op.window,
-                   op.offsets, layer, op.tile) for op in ops]
+        return [op.keep_facts(Op(op.id, op.kind, op.stage + shift, op.reads, op.writes, op.deps, op.gemm,
+                                 op.window, op.offsets, layer, op.tile)) for op in ops]
     cut = len(prefix)
     regions: dict[int, Region] = {}          # id of a region of `ops` -> renamed
 
@@ -129,9 +129,10 @@ def _renamed(ops: list[Op], prefix: str, tensors: dict[str, str], new_prefix: st
             out = regions[id(r)] = Region(tensors[r.tensor], r.start, r.stop, r.space)
         return out
 
-    return [Op(new_prefix + op.id[cut:], op.kind, op.stage + shift, tuple(map(region, op.reads)),
-               tuple(map(region, op.writes)), tuple(new_prefix + d[cut:] for d in op.deps), op.gemm,
-               op.window, op.offsets, layer, op.tile) for op in ops]
+    return [op.keep_facts(Op(new_prefix + op.id[cut:], op.kind, op.stage + shift,
+                             tuple(map(region, op.reads)), tuple(map(region, op.writes)),
+                             tuple(new_prefix + d[cut:] for d in op.deps), op.gemm, op.window, op.offsets,
+                             layer, op.tile)) for op in ops]
 
 
 # layer key (`_Planner.layer_ops`) -> (tensors, id prefix, first stage, ops, stages, plan) of
