@@ -226,7 +226,7 @@ def _scalesim(args: argparse.Namespace) -> None:
 def _load(args: argparse.Namespace) -> tuple[Hardware, Workload]:
     """The hardware and workload named on the command line."""
     hw = load_hw(args.hw)
-    if args.workload.endswith(".onnx"):
+    if Path(args.workload).suffix.lower() == ".onnx":
         from accelsim.importers.onnx import load_onnx
 
         workload, skipped = load_onnx(args.workload, args.skip_unsupported)
