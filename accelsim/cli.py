@@ -12,7 +12,7 @@ import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
-from accelsim import shipped
+from accelsim import atomic, shipped
 from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
 from accelsim.hw import Hardware, load_hw
@@ -266,10 +266,7 @@ def _schedule(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
     text = dump_schedule(make_schedule(hw, workload, options=_options(args)), hw)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ScheduleError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+        atomic.write_text(args.output, text)
     else:
         sys.stdout.write(text)
 
@@ -380,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:               # Ctrl-C: files are written whole or not at all (atomic.py)
+        print("accelsim: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:                 # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
