@@ -12,6 +12,7 @@ import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
+from accelsim import atomic, shipped
 from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
 from accelsim.hw import Hardware, load_hw
@@ -22,7 +23,8 @@ from accelsim.schedule import Schedule
 from accelsim.simulation import compare_schedules, make_schedule, simulate
 from accelsim.workload import Workload, load_workload
 
-DEFAULT_HW = Path(__file__).resolve().parent.parent / "hwconfigs" / "default.yaml"
+DEFAULT_HW = "default"
+"""`scalesim --hw` without a value: the shipped hwconfigs/default.yaml."""
 
 
 def _layer_parts(text: str) -> tuple[str, int]:
@@ -52,9 +54,12 @@ def _positive(text: str) -> int:
 
 
 def _workload_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("hw", metavar="HW.yaml", help="hardware config (see hwconfigs/)")
+    parser.add_argument("hw", metavar="HW.yaml",
+                        help="hardware config: a file, or a shipped config's name "
+                             "(default; see accelsim list)")
     parser.add_argument("workload", metavar="WORKLOAD.yaml",
-                        help="workload trace (see traces/), or an ONNX model (.onnx)")
+                        help="workload trace: a file or a shipped trace's name (resnet50; see "
+                             "accelsim list), or an ONNX model (.onnx)")
     parser.add_argument("--skip-unsupported", action="store_true",
                         help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
 
@@ -183,15 +188,22 @@ def _parser() -> argparse.ArgumentParser:
                         description="Read a SCALE-Sim topology CSV (conv or GEMM form) and print, per "
                                     "layer, the compute cycles SCALE-Sim 3.0.0 reports and accelsim's "
                                     "own simulated cycles with memory.")
-    ss.add_argument("topology", metavar="TOPOLOGY.csv", help="SCALE-Sim topology file")
+    ss.add_argument("topology", metavar="TOPOLOGY.csv",
+                    help="SCALE-Sim topology: a file, or a shipped one's name (resnet50; see accelsim list)")
     ss.add_argument("--config", metavar="FILE.cfg", help="SCALE-Sim config: array, dataflow, SRAM sizes, "
                                                          "bandwidth (applied to --hw)")
     ss.add_argument("--hw", metavar="HW.yaml", default=str(DEFAULT_HW),
-                    help="accelsim hardware for everything else (default hwconfigs/default.yaml)")
+                    help="accelsim hardware for everything else: a file or a shipped config's name "
+                         "(default: default, hwconfigs/default.yaml)")
     ss.add_argument("--rows", type=_positive, metavar="R", help="systolic array rows (overrides the config)")
     ss.add_argument("--cols", type=_positive, metavar="C", help="systolic array cols (overrides the config)")
     ss.add_argument("--dataflow", choices=("os", "ws", "is"), help="dataflow (overrides the config)")
     ss.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("list", help="list the hardware configs, traces and topologies that ship",
+                   description="List the hardware configs, workload traces and SCALE-Sim topologies "
+                               "that ship with accelsim, each with its description. Any command "
+                               "takes their names in place of a file path.")
     return parser
 
 
@@ -214,7 +226,7 @@ def _scalesim(args: argparse.Namespace) -> None:
 def _load(args: argparse.Namespace) -> tuple[Hardware, Workload]:
     """The hardware and workload named on the command line."""
     hw = load_hw(args.hw)
-    if args.workload.endswith(".onnx"):
+    if Path(args.workload).suffix.lower() == ".onnx":
         from accelsim.importers.onnx import load_onnx
 
         workload, skipped = load_onnx(args.workload, args.skip_unsupported)
@@ -254,10 +266,7 @@ def _schedule(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
     text = dump_schedule(make_schedule(hw, workload, options=_options(args)), hw)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ScheduleError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+        atomic.write_text(args.output, text)
     else:
         sys.stdout.write(text)
 
@@ -364,10 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate,
-         "plot": _plot, "trace": _trace}[args.command](args)
+         "plot": _plot, "trace": _trace, "list": lambda _: print(shipped.listing())}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:               # Ctrl-C: files are written whole or not at all (atomic.py)
+        print("accelsim: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:                 # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

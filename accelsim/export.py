@@ -10,6 +10,7 @@ from typing import Any
 
 from vcd import VCDWriter
 
+from accelsim import atomic
 from accelsim.errors import ConfigError
 from accelsim.options import TRACE_FORMATS as FORMATS
 from accelsim.result import Result, union
@@ -140,7 +141,4 @@ def write(result: Result, fmt: str, path: str | Path) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown trace format {fmt!r}: expected one of {', '.join(FORMATS)}")
     text = perfetto_text(result) if fmt == "perfetto" else vcd_text(result)
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    atomic.write_text(path, text)

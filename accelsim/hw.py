@@ -13,6 +13,7 @@ from typing import Literal
 
 from accelsim.cost import exact
 from accelsim.schema import STRICT, Name, NonNegInt, PosInt, PosNumber, build
+from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
 
 Dataflow = Literal["os", "ws", "is"]
@@ -125,8 +126,9 @@ class Hardware:
 
 
 def load_hw(path: str | Path) -> Hardware:
-    """Read and validate a hardware YAML file; ConfigError lists every problem."""
-    return build(Hardware, read_yaml(path))
+    """Read and validate a hardware YAML file, or the shipped config of that name (`default`);
+    ConfigError lists every problem."""
+    return build(Hardware, read_yaml(resolve(path, "hw")))
 
 
 def hw_from_dict(data: dict, source: str = "<hw>") -> Hardware:

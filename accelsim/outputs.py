@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accelsim import export, plots
+from accelsim import atomic, export, plots
 from accelsim.errors import ConfigError
 from accelsim.result import Result
 
@@ -13,14 +13,15 @@ from accelsim.result import Result
 def write_outputs(directory: str | Path, result: Result, report: str,
                   serial_cycles: int | None = None) -> list[str]:
     """Write report.txt, result.json, pipeline.png/.svg, utilization.png, layers.png,
-    roofline.png, trace.json (Perfetto) and trace.vcd; return the file names written."""
+    roofline.png, trace.json (Perfetto) and trace.vcd, each whole or not at all; return the
+    file names written."""
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "report.txt").write_text(report + "\n", encoding="utf-8")
-        (out / "result.json").write_text(result.to_json() + "\n", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    atomic.write_text(out / "report.txt", report + "\n")
+    atomic.write_text(out / "result.json", result.to_json() + "\n")
     names = ["report.txt", "result.json"]
     for name in ("pipeline.png", "pipeline.svg"):
         plots.save(plots.pipeline(result, serial_cycles), out / name)

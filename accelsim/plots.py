@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from accelsim import atomic
 from accelsim.errors import ConfigError
 from accelsim.options import PLOT_KINDS as KINDS
 from accelsim.result import Result
@@ -285,14 +286,16 @@ def figure(result: Result, kind: str, **options) -> Figure:
 
 
 def save(fig: Figure, path: str | Path) -> None:
-    """Write PNG (150 dpi) or SVG, by suffix, with no timestamps (same run, same bytes)."""
+    """Write PNG (150 dpi) or SVG, by suffix (any case), with no timestamps (same run, same
+    bytes), whole or not at all."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise ConfigError(f"{path}: write a .png or .svg picture")
     meta = {"Software": "accelsim"} if suffix == ".png" else {"Date": None, "Creator": "accelsim"}
     try:
-        with matplotlib.rc_context({"svg.hashsalt": "accelsim"}):   # fixed SVG ids: same bytes each run
-            fig.savefig(path, dpi=150, metadata=meta)
+        # a fixed SVG hash salt: the same ids, so the same bytes, each run
+        with matplotlib.rc_context({"svg.hashsalt": "accelsim"}), atomic.replacing(path) as temp:
+            fig.savefig(temp, format=suffix[1:], dpi=150, metadata=meta)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from accelsim.graph import topological_order
 from accelsim.schema import STRICT, Name, NonNegInt, PosInt, problems, raise_all
+from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
 
 Shape = tuple[PosInt, PosInt, PosInt, PosInt]
@@ -314,8 +315,8 @@ def workload_from_document(doc: YamlDocument) -> Workload:
 
 
 def load_workload(path: str | Path) -> Workload:
-    """Read and validate a workload trace YAML file."""
-    return workload_from_document(read_yaml(path))
+    """Read and validate a workload trace YAML file, or the shipped trace of that name (`resnet50`)."""
+    return workload_from_document(read_yaml(resolve(path, "workload")))
 
 
 def workload_from_dict(data: dict, source: str = "<workload>") -> Workload:

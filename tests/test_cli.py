@@ -4,8 +4,10 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 
 from accelsim.cli import main
 from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT
@@ -325,6 +327,47 @@ def test_run_out_writes_report_pictures_and_traces_together(capsys, tmp_path):
     assert json.loads((tmp_path / "run" / "result.json").read_text())["total_cycles"] == 127_754
     assert "stage 1 | conv1" in out and "barrier (10 cycles)" in out
     assert err.startswith(f"accelsim: wrote 9 files to {tmp_path / 'run'}")
+
+
+def test_ctrl_c_mid_run_prints_one_line_and_exits_130(capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("accelsim.cli.compare_schedules", interrupted)
+    code, out, err = run(capsys, "run", DEFAULT_HW, BLOCK, "--out", tmp_path / "run")
+    assert (code, out, err) == (130, "", "accelsim: interrupted\n")
+    assert not (tmp_path / "run").exists()
+
+
+def half_then_interrupt(self, path, *args, **kwargs):
+    """Figure.savefig or Path.write_text interrupted half-way through its bytes."""
+    if isinstance(self, Figure):
+        Path(path).write_bytes(b"\x89PNG\r\n\x1a\n half a picture")
+    else:
+        with open(self, "w") as f:
+            f.write(path[: len(path) // 2])
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("args", [["plot", "-o", "p.png"], ["trace", "-o", "t.json"],
+                                  ["schedule", "-o", "s.yaml"]])
+def test_ctrl_c_mid_write_leaves_no_half_written_file(capsys, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    Path("old.png").write_bytes(b"an older picture")
+    monkeypatch.setattr(Figure, "savefig", half_then_interrupt)
+    monkeypatch.setattr(Path, "write_text", half_then_interrupt)
+    code, out, err = run(capsys, args[0], DEFAULT_HW, BLOCK, *args[1:])
+    assert (code, out, err) == (130, "", "accelsim: interrupted\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["old.png"]
+    code, _, _ = run(capsys, "plot", DEFAULT_HW, BLOCK, "-o", "old.png")     # a file being replaced
+    assert code == 130 and Path("old.png").read_bytes() == b"an older picture"
+
+
+def test_ctrl_c_during_run_out_keeps_the_files_already_whole(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(Figure, "savefig", half_then_interrupt)
+    code, out, err = run(capsys, "run", DEFAULT_HW, BLOCK, "--out", tmp_path / "run", "--json")
+    assert code == 130 and err == "accelsim: interrupted\n" and json.loads(out)["total_cycles"] == 127_754
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["report.txt", "result.json"]
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["total_cycles"] == 127_754
 
 
 def test_functional_seed_must_not_be_negative(capsys):

@@ -33,6 +33,7 @@ from pathlib import Path
 from accelsim.cost import Gemm
 from accelsim.errors import ConfigError
 from accelsim.hw import Dataflow, Hardware, hw_from_dict
+from accelsim.shipped import resolve
 from accelsim.workload import Workload, workload_from_dict
 
 CONV_COLUMNS = ("Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width",
@@ -85,7 +86,9 @@ def _fields(row: list[str]) -> list[str]:
 
 
 def read_topology(path: str | Path) -> list[ScaleSimLayer]:
-    """Read a SCALE-Sim topology CSV, conv or GEMM form (told apart by the header)."""
+    """Read a SCALE-Sim topology CSV, conv or GEMM form (told apart by the header), or the
+    shipped topology of that name (`resnet50`: traces/scalesim/resnet50.csv)."""
+    path = resolve(path, "topology")
     source = str(path)
     try:
         with open(path, newline="", encoding="utf-8") as f:

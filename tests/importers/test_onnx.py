@@ -106,6 +106,15 @@ def test_cli_runs_an_onnx_file_and_lists_what_it_skipped(tmp_path, capsys):
     assert out.startswith("tiny_resnet on default")
 
 
+def test_cli_reads_a_model_by_its_suffix_in_any_case(tmp_path, capsys):
+    from accelsim.cli import main
+    path = tmp_path / "model.ONNX"
+    onnx.save(residual_model(), str(path))
+    assert main(["run", str(DEFAULT_HW), str(path), "--schedule", "pipelined"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.startswith("tiny_resnet on default")   # not read as YAML
+
+
 def small_model(nodes, inputs, inits, out):
     outputs = [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)]
     graph = helper.make_graph(nodes, "m", inputs, outputs, inits)
