@@ -20,6 +20,7 @@ whenever DRAM idles. Finish times between whole cycles are exact fractions
 
 from __future__ import annotations
 
+import bisect
 import collections
 import heapq
 import itertools
@@ -153,3 +154,60 @@ class FluidDram:
             self._wake = 0
             self._advance()
             self._reschedule()
+
+
+class PriorityDram(FluidDram):
+    """The same DRAM served by strict priority instead of equal shares: the streaming transfer
+    of lowest `rank[arg]` takes the whole bandwidth (preempting any other) until its last byte
+    has gone; the next one starts at that exact (fractional) moment.
+
+    With a fixed ranking, each transfer's completion is monotone in the release times: if
+    every transfer ranked at or ahead of `j` starts streaming no later than in another run,
+    `j` completes no later than the first moment by which all of them had completed in that
+    run, whatever that run's service order (docs/model.md, "Sync by data"). Units stay
+    1 / q byte (`k` is always 1): one stream at a time takes whole units per cycle."""
+
+    def __init__(self, steps: Steps, bytes_per_cycle: Fraction, latency_cycles: int, rank: list[int]):
+        super().__init__(steps, bytes_per_cycle, latency_cycles)
+        self._rank = rank
+        self._ranks: list[int] = []         # per streaming transfer, in rank order
+
+    def stream(self, nbytes: int, step: Step, arg: int) -> None:
+        if self._left:
+            self._advance()
+        if not self._left:
+            self._last_update = now = self.steps.now
+            self._record(now, 1, True)
+        rank = self._rank[arg]
+        at = bisect.bisect(self._ranks, rank)
+        self._ranks.insert(at, rank)
+        self._left.insert(at, nbytes * self._q)
+        self._owners.insert(at, (step, arg))
+        self._reschedule()
+
+    def _advance(self) -> None:
+        """Serve the streams in rank order with every unit DRAM could move since the last
+        update; those whose last byte has gone finish (signalled now)."""
+        last, now, left = self._last_update, self.steps.now, self._left
+        self._last_update = now
+        budget = (now - last) * self._p
+        done = 0
+        while done < len(left) and left[done] <= budget:
+            budget -= left[done]
+            self.steps.soon(*self._owners[done])
+            done += 1
+        if done:
+            del left[:done], self._owners[:done], self._ranks[:done]
+        if left:
+            left[0] -= budget
+        else:                               # idle since the last byte, `budget` units ago
+            self._record(now * self._p - budget, self._p, False)
+
+    def _reschedule(self) -> None:
+        if self._wake:
+            self.steps.cancel(self._wake, self._on_timer, self._version)
+            self._wake = 0
+        self._version += 1
+        if self._left:
+            self._wake = self.steps.now - (-self._left[0] // self._p)
+            self.steps.at(self._wake - self.steps.now, self._on_timer, self._version)

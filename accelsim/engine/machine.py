@@ -4,13 +4,22 @@ Units and SRAM buffers are Pools (conv and add: one op at a time; dma: one
 per engine; SRAM: bytes), DRAM is a FluidDram. An op moves through steps,
 plain method calls: it *begins* when its stage opens (barrier sync) or at
 cycle 0 (deps sync) and waits for its dependencies; once they have all
-*finished* it is *ready*: it waits for its turn (deps sync: SRAM is reserved
-strictly in issue order), reserves its SRAM bytes, then its unit, *starts*,
-and *ends* after its formula's cycles or its DRAM transfer (latency, then
-streaming); it then releases its unit and the SRAM regions it was the last
-reader of, and is *finished*, which may make its dependents ready and close
-its stage (the next one opens `barrier_cycles` later). Ties are broken by
-issue order.
+*finished* it is *ready*: it waits for its turn to reserve SRAM (deps sync),
+reserves its SRAM bytes, waits for its turn on its unit (deps sync), takes
+its unit, *starts*, and *ends* after its formula's cycles or its DRAM
+transfer (latency, then streaming); it then releases its unit and the SRAM
+regions it was the last reader of, and is *finished*, which may make its
+dependents ready and close its stage (the next one opens `barrier_cycles`
+later). Ties are broken by issue order.
+
+Sync by deps keeps an `Order` taken from a reference run (`deps_order`: the
+shorter of the barrier run and a greedy one): SRAM is reserved, and each unit
+taken, in the order the reference did, and DRAM serves transfers by strict
+priority in the order they ended there (`PriorityDram`). Then no op starts or
+ends later than in the reference, so sync by deps is never slower than
+barriers (the argument: docs/model.md, "Sync by data"). Greedy issue has no
+such bound: a transfer that starts early takes a DMA engine and bandwidth
+from one a critical op waits for.
 
 Time advances by SimPy timeouts, one per cycle at which something is due (an
 op's end, a transfer's latency, a DRAM finish, a barrier): 1.4 to 1.7 per op
@@ -18,7 +27,7 @@ with timed DRAM on the shipped traces, about 0.4 with ideal memory (the old
 process-per-op engine used 3 to 7). Work within a cycle runs as `Steps`, in
 the order SimPy ran that engine's events (an op's finish and a dependent's
 readiness each come one step later, as they came one event later), so every
-op starts and ends on the same cycle as it did.
+op of a barrier run starts and ends on the same cycle as it did.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import itertools
 
 import simpy
 
-from accelsim.engine.dram import FluidDram
+from accelsim.engine.dram import FluidDram, PriorityDram
 from accelsim.engine.plan import Plan
 from accelsim.engine.pool import Pool
 from accelsim.engine.steps import Steps
@@ -46,10 +55,23 @@ SYNC_MODES = ("barrier", "deps")
 UNIT_WAITS = {u: f"unit {u}" for u in UNITS}
 
 
-class _Run:
-    """State of one simulation; used once. Ops are referred to by index (issue order)."""
+@dataclasses.dataclass(frozen=True)
+class Order:
+    """The order in which a run did things, by op index: `reserved`, the ops that reserve
+    SRAM, in the order they got all their bytes; `started`, every op in the order it got its
+    unit; `ended`, every op in the order it ended."""
 
-    def __init__(self, hw: Hardware, schedule: Schedule, sync: str = "barrier"):
+    reserved: tuple[int, ...]
+    started: tuple[int, ...]
+    ended: tuple[int, ...]
+
+
+class _Run:
+    """State of one simulation; used once. Ops are referred to by index (issue order).
+    Sync by deps keeps `order` (a reference run's, `deps_order`); without one it is greedy:
+    SRAM reserved in issue order, units first come first served, DRAM shared equally."""
+
+    def __init__(self, hw: Hardware, schedule: Schedule, sync: str = "barrier", order: Order | None = None):
         if sync not in SYNC_MODES:
             raise SimulationError(f"unknown sync mode {sync!r}: expected one of {', '.join(SYNC_MODES)}")
         self.hw, self.schedule, self.sync = hw, schedule, sync
@@ -58,23 +80,52 @@ class _Run:
         self.steps = steps = Steps(self.env)
         units = {u: Pool(steps, u, count, track=False) for u, count in engines(hw).items()}
         self.sram = {b: Pool(steps, b, hw.buffer(b).size_bytes) for b in SRAM_BUFFERS}
-        self.dram = None if hw.ideal_memory else FluidDram(steps, hw.dram.bytes_per_cycle,
-                                                          hw.dram.latency_cycles)
-        self.latency = 0 if self.dram is None else self.dram.latency_cycles
         n = len(schedule.ops)
+        if hw.ideal_memory:
+            self.dram: FluidDram | None = None
+        elif order is None:
+            self.dram = FluidDram(steps, hw.dram.bytes_per_cycle, hw.dram.latency_cycles)
+        else:                                   # transfers served in the order they ended there
+            rank = [0] * n
+            for r, i in enumerate(order.ended):
+                rank[i] = r
+            self.dram = PriorityDram(steps, hw.dram.bytes_per_cycle, hw.dram.latency_cycles, rank)
+        self.latency = 0 if self.dram is None else self.dram.latency_cycles
         self.unit = [units[u] for u in plan.unit]
         self.deps, self.reserves, self.cycles = plan.deps, plan.reserves, plan.cycles
         self.nbytes, self.reads, self.region = plan.nbytes, plan.reads, plan.region
         self.unread = list(plan.readers)        # per SRAM region: reads left before its release
-        # sync by deps: ops reserve SRAM strictly in issue order, so no op runs so far ahead
-        # that it holds the space an earlier op needs (which could deadlock)
-        self.allocating = [i for i in range(n) if plan.reserves[i]] if sync == "deps" else []
+        # what the run did, in order (a reference run's order is what sync by deps keeps)
+        self.reserved_order: list[int] = []
+        self.started_order: list[int] = []
+        self.ended_order: list[int] = []
+        # sync by deps: ops reserve SRAM strictly in the order the reference run reserved it,
+        # and take each unit strictly in the order they took it there (`deps_order`); greedy:
+        # SRAM in issue order, so that no op runs so far ahead that it holds the space an
+        # earlier op needs (which could deadlock)
+        if order is not None:
+            self.allocating = list(order.reserved)
+        else:
+            self.allocating = [i for i in range(n) if plan.reserves[i]] if sync == "deps" else []
         self.needs_turn = [False] * n
         for i in self.allocating:
             self.needs_turn[i] = True
         self.next_turn = dict(itertools.pairwise(self.allocating))
         self.turn_taken = [False] * n           # its turn has come
         self.turn_waiting = [False] * n         # it waits for its turn
+        self.firsts: list[int] = []             # per unit, the first op to take it
+        self.next_on_unit: dict[int, int] = {}  # op -> the next op to take its unit
+        self.unit_turn = [order is None] * n    # its turn to take its unit has come
+        self.unit_waiting = [False] * n         # it waits for that turn
+        if order is not None:
+            last: dict[str, int] = {}
+            for i in order.started:
+                u = plan.unit[i]
+                if u in last:
+                    self.next_on_unit[last[u]] = i
+                else:
+                    self.firsts.append(i)
+                last[u] = i
         # stages (sync by deps: all ops as one), and each op's progress
         if sync == "deps":
             self.groups = [list(range(n))] if n else []
@@ -133,6 +184,11 @@ class _Run:
         if self.turn_waiting[i]:
             self._ready(i)
 
+    def _unit_turn(self, i: int) -> None:
+        self.unit_turn[i] = True
+        if self.unit_waiting[i]:
+            self._take_unit(i)
+
     def _ready(self, i: int) -> None:
         """Once its dependencies have finished: wait for its turn, then reserve its SRAM bytes
         buffer by buffer, then its unit (space first: an op waiting for space holds no unit).
@@ -152,8 +208,19 @@ class _Run:
                     self.waiting[i] = f"{nbytes} bytes of SRAM {buffer}"
                     return
             self.reserved[i] = k
+            self.reserved_order.append(i)
         if i in self.next_turn:
             self.steps.soon(self._turn, self.next_turn[i])
+        if not self.unit_turn[i]:
+            self.unit_waiting[i] = True
+            self.waiting[i] = f"its turn on unit {self.unit[i].name}"
+            return
+        self._take_unit(i)
+
+    def _take_unit(self, i: int) -> None:
+        """Its unit (first come first served); sync by deps: the next op's turn on it."""
+        if i in self.next_on_unit:
+            self.steps.soon(self._unit_turn, self.next_on_unit[i])
         unit = self.unit[i]
         if unit.level < unit.capacity and not unit.waiting:     # unit.acquire(1), inline
             unit.level += 1
@@ -171,6 +238,7 @@ class _Run:
             del self.waiting[i]
         steps = self.steps
         self.start[i] = now = steps.now
+        self.started_order.append(i)
         delay = self.cycles[i]
         if delay is not None:
             step = self._end
@@ -200,6 +268,7 @@ class _Run:
 
     def _end(self, i: int) -> None:
         self.end[i] = self.steps.now
+        self.ended_order.append(i)
         unit = self.unit[i]
         if unit.waiting:
             unit.release(1)
@@ -233,9 +302,12 @@ class _Run:
 
     # -- the run -----------------------------------------------------------------------------
 
-    def result(self) -> Result:
+    def run(self) -> Order:
+        """Run every op; the order in which they reserved, started and ended."""
         if self.allocating:
             self.steps.soon(self._turn, self.allocating[0])
+        for i in self.firsts:
+            self.steps.soon(self._unit_turn, i)
         self._open(0)
         self.steps.run()
         self.env.run()
@@ -244,6 +316,10 @@ class _Run:
                               for i, why in sorted(self.waiting.items())[:5])
             raise SimulationError(f"schedule {self.schedule.name!r} deadlocked at cycle "
                                   f"{self.steps.now}: {stuck}")
+        return Order(tuple(self.reserved_order), tuple(self.started_order), tuple(self.ended_order))
+
+    def result(self) -> Result:
+        self.run()
         plan = self.plan
         records = _records(plan.id, plan.kind, plan.unit, plan.stage, self.start, self.end,
                            plan.nbytes, plan.macs, plan.layer, plan.tile)
@@ -269,11 +345,37 @@ def run_schedule(hw: Hardware, schedule: Schedule, sync: str = "barrier") -> Res
     """Execute `schedule` on `hw` and return its Result.
 
     `sync`: "barrier" (every stage waits for the previous one) or "deps" (ops wait for
-    their data dependencies only; stages and barriers are ignored)."""
+    their data dependencies only; stages and barriers are ignored, and the issue order is
+    `deps_order`'s: never slower than with barriers)."""
     with gc_paused():
-        result = _Run(hw, schedule, sync).result()
+        order = deps_order(hw, schedule) if sync == "deps" else None
+        result = _Run(hw, schedule, sync, order).result()
         _promote()
     return result
+
+
+def deps_order(hw: Hardware, schedule: Schedule) -> Order:
+    """The order sync by deps keeps: that of the shorter of two reference runs, the barrier
+    run and the greedy one (data dependencies only, every unit first come first served, SRAM
+    reserved in issue order, DRAM shared equally); the barrier run's on a tie. A reference
+    counts only if it ran and started every op after its data (a barrier run of a schedule
+    whose stages do not order some data need not); the greedy run's error if none does.
+    Kept, either order never deadlocks: every op starts by its cycle in the reference."""
+    greedy = _Run(hw, schedule, "deps")
+    barrier = _Run(hw, schedule)
+    try:
+        by_barrier = barrier.run()
+    except SimulationError:
+        return greedy.run()
+    data_first = all(barrier.end[d] <= start for start, deps in zip(barrier.start, greedy.deps, strict=True)
+                     for d in deps)
+    try:
+        by_greedy = greedy.run()
+    except SimulationError:
+        if data_first:
+            return by_barrier
+        raise
+    return by_barrier if data_first and barrier.steps.now <= greedy.steps.now else by_greedy
 
 
 def _promote() -> None:

@@ -5,6 +5,8 @@ generator process per op with a `Fraction` DRAM model (commit c88abb5), by runni
 this module there: `python -m tests.engine.test_engine_timelines --write`. The
 callback engine must reproduce it exactly: per run, the total cycles, every op's
 start and end (cycles), and digests of the DRAM activity and SRAM occupancy histories.
+The sync-by-deps runs were rewritten by the engine of issue 12, when sync by deps began to
+keep a reference run's issue order (docs/model.md, "Sync by data").
 """
 
 from __future__ import annotations

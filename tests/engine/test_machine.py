@@ -141,6 +141,23 @@ def test_sync_by_deps_waits_for_dram_written_by_an_earlier_op():
     assert result.total_cycles == 334
 
 
+def test_sync_by_deps_keeps_no_order_from_a_barrier_run_that_read_data_before_it_was_stored():
+    # One stage, one DMA engine: with barriers the load (ready at once) reads c from DRAM before
+    # the store writes it: load 0-104, conv 0-126, store 126-230, barrier: 240. Its order (load
+    # before store on the DMA) kept, the load would wait for the store and the store for the
+    # load's turn. Greedy: conv 0-126, store 126-230, load 230-334.
+    c = region("c", "ofmap", 64)
+    ops = (
+        Op("conv", "conv", 0, (), (c,), (), CONV),
+        Op("store", "store", 0, (c,), (c.moved(DRAM),), ("conv",)),
+        Op("load", "load", 0, (c.moved(DRAM),), (region("c", "ifmap", 64),)),
+    )
+    h, schedule = hw(dma__engines=1), Schedule("hand", "t", 1, ops)
+    assert timeline(run_schedule(h, schedule))[2] == ("load", "dma", 0, 104)
+    result = run_schedule(h, schedule, sync="deps")
+    assert timeline(result)[1:] == [("store", "dma", 126, 230), ("load", "dma", 230, 334)]
+
+
 def test_unknown_sync_mode():
     with pytest.raises(SimulationError, match="unknown sync mode 'lazy'"):
         run_schedule(hw(), Schedule("hand", "t", 1, ()), sync="lazy")
