@@ -89,3 +89,12 @@ def test_scalesim_mode_reports_one_less_per_group():
 def test_unknown_fold_convention_is_an_error():
     with pytest.raises(ValueError, match="unknown fold convention 'lazy'"):
         systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", "lazy")
+
+
+def test_overlapped_os_is_limited_by_the_output_drain():
+    # MobileNetV2 features.2 expand conv, one tile on 32x32 OS: M=1568 pixels, K=16, N=96:
+    # 49 x 3 = 147 folds of T=16. Each column's 32 outputs of a fold leave one per cycle, so
+    # folds are max(16, 32) = 32 cycles apart: 16 + 62 + 146 x 32 = 4750 cycles, no fewer
+    # than the 150,528 outputs / 32 columns = 4704 cycles they take to leave (was 147 x 16 + 62 = 2414).
+    assert systolic_cycles(Gemm(1568, 16, 96), 32, 32, "os") == 4750
+    assert 4750 >= 1568 * 96 // 32
