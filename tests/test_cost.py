@@ -3,8 +3,18 @@
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accelsim.cost import Gemm, add_cycles, stream_cycles, systolic_cycles, systolic_folds, transfer_cycles
+from accelsim.cost import (
+    Gemm,
+    add_cycles,
+    ceil_div,
+    stream_cycles,
+    systolic_cycles,
+    systolic_folds,
+    transfer_cycles,
+)
 
 
 @pytest.mark.parametrize("folds", ["overlapped", "serialized"])
@@ -98,3 +108,16 @@ def test_overlapped_os_is_limited_by_the_output_drain():
     # than the 150,528 outputs / 32 columns = 4704 cycles they take to leave (was 147 x 16 + 62 = 2414).
     assert systolic_cycles(Gemm(1568, 16, 96), 32, 32, "os") == 4750
     assert 4750 >= 1568 * 96 // 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(m=st.integers(1, 5000), k=st.integers(1, 5000), n=st.integers(1, 2000), groups=st.integers(1, 64),
+       rows=st.integers(1, 256), cols=st.integers(1, 256), dataflow=st.sampled_from(["os", "ws", "is"]),
+       folds=st.sampled_from(["overlapped", "serialized"]))
+def test_no_gemm_beats_the_pes_or_the_output_ports(m, k, n, groups, rows, cols, dataflow, folds):
+    # R x C PEs do at most R x C MACs a cycle, and outputs leave through C ports (OS: a bus per
+    # column; WS/IS: the bottom edge), one per port per cycle, so no count is below either bound.
+    gemm = Gemm(m, k, n, groups)
+    cycles = systolic_cycles(gemm, rows, cols, dataflow, folds)
+    assert cycles >= ceil_div(gemm.macs, rows * cols)
+    assert cycles >= ceil_div(groups * m * n, cols)
