@@ -1,4 +1,4 @@
-"""SCALE-Sim 3.0.0's compute cycles of the whole ResNet-50 (53 convs + FC), three ways.
+"""SCALE-Sim 3.0.0's compute cycles of the whole ResNet-50 (53 convs + FC), two ways.
 
     python tools/resnet50_scalesim_totals.py [--rows 32 --cols 32]
     python tools/resnet50_scalesim_totals.py --run-scalesim [--venv .scalesim-venv] [--jobs 2]
@@ -8,10 +8,11 @@ each stage's first block) and v1 (resnet50_v1.csv: stride 2 in that block's firs
 each followed by its FC layer (resnet50_fc.csv), in OS, WS and IS, the total of:
 
 - "closed form": `accelsim.cost.systolic_cycles(..., folds="scalesim")` per layer;
-- "golden": SCALE-Sim's own per-layer figures in tests/data/scalesim_compute_cycles.csv
-  (a layer whose shape no golden run covers counts as missing: "-");
-- "SCALE-Sim" (with --run-scalesim): SCALE-Sim run on the whole topology, from its own
-  venv (tools/scalesim_runner.py; made on first use, needs network for pip).
+- "SCALE-Sim": SCALE-Sim's own figure per layer: from tests/data/scalesim_compute_cycles.csv
+  (its golden runs of every distinct v1.5 shape) and, with --run-scalesim, from running
+  SCALE-Sim on each shape the golden file lacks (v1's strided 1x1 and stride-1 3x3 convs),
+  one layer per run, from its own venv (tools/scalesim_runner.py: made on first use, pip
+  needs network). Without --run-scalesim a total with a missing layer shows "-".
 """
 
 from __future__ import annotations
@@ -47,54 +48,55 @@ def closed_form(files: list[list[ScaleSimLayer]], rows: int, cols: int, dataflow
                for layers in files for layer in layers)
 
 
-def golden(files: list[list[ScaleSimLayer]], rows: int, cols: int, dataflow: str) -> int | None:
-    """The sum of SCALE-Sim's golden per-layer figures, or None if a layer's shape has none."""
+def key(layer: ScaleSimLayer, rows: int, cols: int, dataflow: str) -> tuple[str, ...]:
+    return (*(str(getattr(layer, k)) for k in SHAPE), str(rows), str(cols), dataflow)
+
+
+def golden() -> dict[tuple[str, ...], int]:
+    """SCALE-Sim's golden compute cycles by layer shape, array and dataflow."""
     with open(GOLDEN) as f:
-        runs = {tuple(str(r[k]) for k in SHAPE): int(r["compute_cycles"])
-                for r in csv.DictReader(line for line in f if not line.startswith("#"))
-                if (int(r["rows"]), int(r["cols"]), r["dataflow"]) == (rows, cols, dataflow)}
-    keys = [tuple(str(getattr(layer, k)) for k in SHAPE) for layers in files for layer in layers]
-    return sum(runs[k] for k in keys) if all(k in runs for k in keys) else None
+        return {(*(r[k] for k in SHAPE), r["rows"], r["cols"], r["dataflow"]): int(r["compute_cycles"])
+                for r in csv.DictReader(line for line in f if not line.startswith("#"))}
 
 
-def _run(job: tuple[list[ScaleSimLayer], int, int, str], python: Path, workdir: Path) -> int:
-    layers, rows, cols, dataflow = job
-    result = runner.run(python, layers, rows, cols, dataflow, workdir)
-    return sum(row["compute_cycles"] for row in result.rows)
+def _run(layer: ScaleSimLayer, rows: int, cols: int, dataflow: str, python: Path, workdir: Path) -> int:
+    return runner.run(python, [layer], rows, cols, dataflow, workdir).rows[0]["compute_cycles"]
 
 
-def scalesim(rows: int, cols: int, venv: Path, jobs: int) -> dict[tuple[str, str], int]:
-    """SCALE-Sim's own totals, (version, dataflow) -> cycles, one run per topology file."""
+def run_missing(known: dict[tuple[str, ...], int], rows: int, cols: int, venv: Path,
+                jobs: int) -> dict[tuple[str, ...], int]:
+    """SCALE-Sim's compute cycles of every layer shape of the networks that `known` lacks."""
+    missing = {key(ly, rows, cols, df): (ly, df) for version in NETWORKS for files in network(version)
+               for ly in files for df in DATAFLOWS if key(ly, rows, cols, df) not in known}
+    if not missing:
+        return {}
     python = runner.ensure_venv(venv)
-    plan = [(version, df, i, layers) for version in NETWORKS for df in DATAFLOWS
-            for i, layers in enumerate(network(version))]
-    totals: dict[tuple[str, str], int] = {}
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(jobs) as pool:
-        futures = [(v, df, pool.submit(_run, (layers, rows, cols, df), python, Path(tmp) / f"{v}_{df}_{i}"))
-                   for v, df, i, layers in plan]
-        for version, df, future in futures:
-            totals[version, df] = totals.get((version, df), 0) + future.result()
-    return totals
+        futures = {k: pool.submit(_run, ly, rows, cols, df, python, Path(tmp) / f"run{i}")
+                   for i, (k, (ly, df)) in enumerate(missing.items())}
+        return {k: f.result() for k, f in futures.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=32)
     parser.add_argument("--cols", type=int, default=32)
-    parser.add_argument("--run-scalesim", action="store_true", help="also run SCALE-Sim on each topology")
+    parser.add_argument("--run-scalesim", action="store_true",
+                        help="run SCALE-Sim on the layer shapes the golden file lacks")
     parser.add_argument("--venv", type=Path, default=runner.DEFAULT_VENV)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    ran = scalesim(args.rows, args.cols, args.venv, args.jobs) if args.run_scalesim else {}
+    known = golden()
+    if args.run_scalesim:
+        known |= run_missing(known, args.rows, args.cols, args.venv, args.jobs)
     print(f"ResNet-50, 53 convs + FC, {args.rows}x{args.cols}: SCALE-Sim 3.0.0 compute cycles")
-    print(f"{'version':8} {'dataflow':8} {'closed form':>12} {'golden':>12} {'SCALE-Sim':>12}")
+    print(f"{'version':8} {'dataflow':8} {'closed form':>12} {'SCALE-Sim':>12}")
     for version in NETWORKS:
         files = network(version)
         for df in DATAFLOWS:
-            g = golden(files, args.rows, args.cols, df)
-            s = ran.get((version, df))
-            print(f"{version:8} {df:8} {closed_form(files, args.rows, args.cols, df):>12,} "
-                  f"{'-' if g is None else format(g, ','):>12} {'-' if s is None else format(s, ','):>12}")
+            keys = [key(ly, args.rows, args.cols, df) for layers in files for ly in layers]
+            theirs = f"{sum(known[k] for k in keys):,}" if all(k in known for k in keys) else "-"
+            print(f"{version:8} {df:8} {closed_form(files, args.rows, args.cols, df):>12,} {theirs:>12}")
 
 
 if __name__ == "__main__":
