@@ -46,7 +46,9 @@ Fold schedules (`folds`):
 - "overlapped": folds start at a constant interval, the smallest at which the
   register-level run has no hazard (two values for one register, port or bus
   in one cycle; a register overwritten while still needed; operands of
-  different folds meeting), found by running two folds at each candidate.
+  different folds meeting), found by bisection running two folds at each
+  candidate (a hazard-free interval stays so when widened); the whole run at
+  that interval is checked again.
 
 A hazard in a run raises `Hazard`; so a schedule the model accepts is one the
 hardware described above can execute, and its result is checked against numpy.
