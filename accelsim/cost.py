@@ -9,13 +9,18 @@ the `folds` convention of `systolic_cycles`:
   starts: `T + R + C - 2` cycles per fold in OS, `T + 2R + C - 2` in WS and IS
   (R more to load the stationary operand). SCALE-Sim's model.
 - "scalesim": "serialized" minus one per layer, what SCALE-Sim 3.0.0 reports.
-- "overlapped": an array with double-buffered stationary registers (WS, IS) or
-  shadow accumulators (OS) starts streaming the next fold as soon as the last
-  operand of the current one has entered, so fill and drain are paid once per
-  GEMM: `folds * T + R + C - 2` in OS, and `R + T + (folds - 1) * max(T, R) +
-  R + C - 2` in WS and IS (the first fold's operands load first; each next
-  fold's R-cycle load hides behind T cycles of streaming, and stalls the array
-  when T < R).
+- "overlapped": folds follow one another as closely as the array allows, so
+  fill and drain are paid once per GEMM: `L + T + R + C - 2 + (folds - 1) *
+  max(T, R)`, L = 0 in OS and R in WS and IS (the first fold's stationary
+  operand loads first). A fold streams for T cycles, and a next fold cannot
+  start less than R cycles after the last: in WS and IS that is the R-cycle
+  load of its stationary operand into the double-buffered (shadow) registers;
+  in OS it is the drain, each column's R outputs of a fold leaving on one
+  output bus, one per cycle.
+
+Both conventions are the cycle counts of the register-level model in
+`accelsim.reference.systolic` (tests/reference/test_systolic.py), which also
+says where a count starts and ends.
 """
 
 from __future__ import annotations
@@ -74,9 +79,8 @@ def systolic_cycles(gemm: Gemm, rows: int, cols: int, dataflow: str, folds: str 
     n = systolic_folds(gemm, rows, cols, dataflow)
     fill = rows + cols - 2
     if folds == "overlapped":
-        if dataflow == "os":
-            return gemm.groups * n * t + fill
-        return rows + t + (gemm.groups * n - 1) * max(t, rows) + fill
+        load = 0 if dataflow == "os" else rows
+        return load + t + fill + (gemm.groups * n - 1) * max(t, rows)
     per_fold = t + fill if dataflow == "os" else t + rows + fill
     if folds == "serialized":
         return gemm.groups * n * per_fold

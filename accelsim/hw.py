@@ -26,8 +26,9 @@ SRAM_BUFFERS = ("ifmap", "weight", "ofmap")
 class SystolicArray:
     """The conv unit: `rows` x `cols` processing elements in one dataflow.
 
-    `folds`: "overlapped" (double-buffered stationary operands: the next fold streams
-    while the last drains), or "serialized" (every fold fills and drains the array,
+    `folds`: "overlapped" (double-buffered stationary operands, outputs draining on each
+    column's bus: the next fold streams while the last drains, at most one fold per
+    max(T, R) cycles), or "serialized" (every fold fills and drains the array,
     as SCALE-Sim counts). See accelsim/cost.py.
     """
 

@@ -6,7 +6,7 @@
 SCALE-Sim runs from its own venv (made on first use, see tools/scalesim_runner.py)
 on the ResNet-50 layers whose names start with --layers (all 53 with --layers ''),
 with 1024 kB SRAMs and CALC bandwidth; its CPU time is its child process's user +
-system time. accelsim simulates the same layers with memory (the `layer` schedule:
+system time. accelsim simulates the same layers with memory (each layer a one-layer network:
 tiled, DMA over shared DRAM, pipelined) on the same array and SRAM sizes (read
 from the same .cfg; DRAM from hwconfigs/default.yaml); its CPU time is the best
 of --repeat runs of all the layers. Both compute-cycle counts are printed too.

@@ -3,8 +3,18 @@
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accelsim.cost import Gemm, add_cycles, stream_cycles, systolic_cycles, systolic_folds, transfer_cycles
+from accelsim.cost import (
+    Gemm,
+    add_cycles,
+    ceil_div,
+    stream_cycles,
+    systolic_cycles,
+    systolic_folds,
+    transfer_cycles,
+)
 
 
 @pytest.mark.parametrize("folds", ["overlapped", "serialized"])
@@ -89,3 +99,25 @@ def test_scalesim_mode_reports_one_less_per_group():
 def test_unknown_fold_convention_is_an_error():
     with pytest.raises(ValueError, match="unknown fold convention 'lazy'"):
         systolic_cycles(Gemm(16, 36, 10), 8, 8, "os", "lazy")
+
+
+def test_overlapped_os_is_limited_by_the_output_drain():
+    # MobileNetV2 features.2 expand conv, one tile on 32x32 OS: M=1568 pixels, K=16, N=96:
+    # 49 x 3 = 147 folds of T=16. Each column's 32 outputs of a fold leave one per cycle, so
+    # folds are max(16, 32) = 32 cycles apart: 16 + 62 + 146 x 32 = 4750 cycles, no fewer
+    # than the 150,528 outputs / 32 columns = 4704 cycles they take to leave (was 147 x 16 + 62 = 2414).
+    assert systolic_cycles(Gemm(1568, 16, 96), 32, 32, "os") == 4750
+    assert 4750 >= 1568 * 96 // 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(m=st.integers(1, 5000), k=st.integers(1, 5000), n=st.integers(1, 2000), groups=st.integers(1, 64),
+       rows=st.integers(1, 256), cols=st.integers(1, 256), dataflow=st.sampled_from(["os", "ws", "is"]),
+       folds=st.sampled_from(["overlapped", "serialized"]))
+def test_no_gemm_beats_the_pes_or_the_output_ports(m, k, n, groups, rows, cols, dataflow, folds):
+    # R x C PEs do at most R x C MACs a cycle, and outputs leave through C ports (OS: a bus per
+    # column; WS/IS: the bottom edge), one per port per cycle, so no count is below either bound.
+    gemm = Gemm(m, k, n, groups)
+    cycles = systolic_cycles(gemm, rows, cols, dataflow, folds)
+    assert cycles >= ceil_div(gemm.macs, rows * cols)
+    assert cycles >= ceil_div(groups * m * n, cols)

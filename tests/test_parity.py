@@ -5,8 +5,12 @@ SCALE-Sim in its own venv; its header records the version and command.
 """
 
 import csv
+import dataclasses
+
+import pytest
 
 from accelsim import load_hw
+from accelsim.cost import systolic_cycles
 from accelsim.importers.scalesim import ScaleSimLayer, read_topology, with_array
 from accelsim.parity import layer_parity, scalesim_compute_cycles
 from tests.helpers import DEFAULT_HW, ROOT
@@ -69,3 +73,21 @@ def test_layer_parity_of_a_small_layer_by_hand():
     assert (parity.name, parity.compute_cycles, parity.cycles, parity.tiles) == ("k1_small", 64, 304, 1)
     assert (parity.dram_read_bytes, parity.dram_write_bytes) == (48 + 15, 80)
     assert parity.utilization == 16 * 3 * 5 / (32 * 32 * 304)
+
+
+@pytest.mark.parametrize(("topology", "dataflow", "cycles"), [
+    ("resnet50.csv", "os", 5_259_378), ("resnet50.csv", "ws", 6_463_792), ("resnet50.csv", "is", 6_695_674),
+    ("resnet50_v1.csv", "os", 4_975_482)])
+def test_whole_resnet50_on_32x32_matches_scalesim(topology, dataflow, cycles):
+    # SCALE-Sim 3.0.0's compute cycles of torchvision's ResNet-50 (53 convs, then the FC), as issue 12
+    # records them: v1.5 (stride in the 3x3) and v1 (stride in the 1x1). The closed form adds up to
+    # them; for v1.5 so do the golden per-layer runs (every layer's shape is one of them).
+    layers = read_topology(ROOT / "traces" / "scalesim" / topology) + read_topology(
+        ROOT / "traces" / "scalesim" / "resnet50_fc.csv")
+    assert len(layers) == 53 + 1
+    closed_form = sum(systolic_cycles(ly.scalesim_gemm(), 32, 32, dataflow, "scalesim") for ly in layers)
+    assert closed_form == cycles
+    if topology == "resnet50.csv":
+        runs = {dataclasses.replace(layer_of(r), name=""): int(r["compute_cycles"]) for r in golden_rows()
+                if (r["rows"], r["cols"], r["dataflow"]) == ("32", "32", dataflow)}
+        assert sum(runs[dataclasses.replace(ly, name="")] for ly in layers) == cycles

@@ -6,7 +6,9 @@ this module there: `python -m tests.engine.test_engine_timelines --write`. The
 callback engine must reproduce it exactly: per run, the total cycles, every op's
 start and end (cycles), and digests of the DRAM activity and SRAM occupancy histories.
 The sync-by-deps runs were rewritten by the engine of issue 12, when sync by deps began to
-keep a reference run's issue order (docs/model.md, "Sync by data").
+keep a reference run's issue order (docs/model.md, "Sync by data"), and the mobilenetv2
+entries when OS folds became limited by the output drain (`accelsim.cost.systolic_cycles`,
+issue 12); the others are c88abb5's.
 """
 
 from __future__ import annotations
