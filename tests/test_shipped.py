@@ -35,7 +35,7 @@ def test_the_shipped_directories_are_the_top_level_ones():
     assert (PACKAGE / "shipped" / "traces").resolve() == ROOT / "traces"
     assert shipped.names("hw") == ["default", "ideal_memory"]
     assert shipped.names("workload") == ["mobilenetv2", "resnet18", "resnet50", "resnet50_convadd"]
-    assert shipped.names("topology") == ["resnet50", "resnet50_fc", "shapes"]
+    assert shipped.names("topology") == ["resnet50", "resnet50_fc", "resnet50_v1", "shapes"]
 
 
 def test_package_data_declares_every_shipped_file():
