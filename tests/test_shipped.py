@@ -42,7 +42,7 @@ def test_package_data_declares_every_shipped_file():
     globs = package_data()
     patterns = ("hwconfigs/*.yaml", "traces/*.yaml", "traces/scalesim/*.csv")
     files = [p.relative_to(ROOT).as_posix() for pattern in patterns for p in ROOT.glob(pattern)]
-    assert len(files) == 9
+    assert len(files) == 10
     assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
 
 
@@ -109,7 +109,7 @@ def test_list_shows_every_shipped_file_with_its_description(capsys):
     assert lines[1] == "  default       accelsim default machine: a small int8 inference ASIC at 1 GHz."
     assert [line.split()[0] for line in lines if line.startswith("  ")] == [
         "default", "ideal_memory", "mobilenetv2", "resnet18", "resnet50", "resnet50_convadd",
-        "resnet50", "resnet50_fc", "shapes"]
+        "resnet50", "resnet50_fc", "resnet50_v1", "shapes"]
 
 
 def test_an_installed_layout_runs_from_any_directory(tmp_path):
