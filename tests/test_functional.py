@@ -11,7 +11,8 @@ from accelsim import load_hw, load_workload
 from accelsim.functional import check, conv_valid, pool_valid, random_inputs, reference
 from accelsim.schedule_file import read_schedule
 from accelsim.simulation import make_schedule
-from tests.helpers import DEFAULT_HW, ROOT, convadd, identity_block
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, convadd, identity_block
+from tests.helpers import hw as hw_with
 
 SCHEDULES = ROOT / "tests" / "data" / "schedules"
 
@@ -88,6 +89,23 @@ def test_dilated_conv_parts_load_only_rows_their_windows_read_and_are_bit_exact(
     found = check(schedule, wl, "int8", seed=splits, element_bytes=1, capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == (("c0", "x1") if kind == "serial" else ("x1",))
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_adds_and_pools_split_by_channel_compute_the_reference(kind, dtype):
+    # 100 B of ifmap holds no pixel of both 64-channel inputs: the add and the pool run in
+    # channel parts (tests/scheduler/test_network.py derives how many)
+    small = hw_with(sram__ifmap__size_bytes=100)
+    wl = add_then_pool(h=4, w=4)
+    schedule = make_schedule(small, wl, kind)
+    for layer in ("sum", "pool"):
+        widths = [op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops
+                  if op.layer == layer and op.unit == "add"]
+        assert max(widths) < 64 and len(widths) > 1
+    found = check(schedule, wl, dtype, seed=5, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches
+    assert found.compared == ("s", "p")
 
 
 @pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
