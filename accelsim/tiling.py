@@ -2,12 +2,13 @@
 
 Given a workload op and a box of its output (NHWC elements, `[start, stop)` per
 axis), `tile` returns the box each input tensor must supply (for a conv or pool:
-the window's halo rows and columns under stride, dilation and padding, clipped
-to the tensor since padding is never stored; for a grouped conv: the input
-channels of the output channels' groups), the weight box, the GEMM the conv unit
-runs, and the bytes each moves. The scheduler, the schedule-file reader, the
-validator, functional execution and the views all ask it, so a halo is counted
-one way everywhere.
+the window's halo rows and columns under stride, dilation and padding, from the
+first row (column) of the tensor some window reads to the last, since padding is
+never stored and under dilation the padding can cut a window between the rows it
+reads; for a grouped conv: the input channels of the output channels' groups),
+the weight box, the GEMM the conv unit runs, and the bytes each moves. The
+scheduler, the schedule-file reader, the validator, functional execution and the
+views all ask it, so a halo is counted one way everywhere.
 """
 
 from __future__ import annotations
@@ -30,9 +31,25 @@ def window_padded(out_start: int, out_stop: int, k: int, stride: int, pad: int,
 
 def window_span(out_start: int, out_stop: int, size: int, k: int, stride: int, pad: int,
                 dilation: int = 1) -> tuple[int, int]:
-    """`window_padded` clipped to `[0, size)`: empty (start == stop) when those outputs read
-    padding only."""
-    return _clipped(window_padded(out_start, out_stop, k, stride, pad, dilation), size)
+    """Input positions `[start, stop)` inside `[0, size)` that outputs `[out_start, out_stop)`
+    read: from the first position some window's tap reads to the last. Exact where the padding
+    cuts the window under dilation or a stride longer than the window (a position in a gap
+    between taps is not read, so it is no edge of the span); empty (start == stop) when those
+    outputs read padding only."""
+    padded = window_padded(out_start, out_stop, k, stride, pad, dilation)
+    if padded[0] >= 0 and padded[1] <= size:           # nothing cut: the end taps are read
+        return padded
+    first, last = size, -1
+    for j in range(k):                                 # tap j of output r reads r*stride + tap
+        tap = j * dilation - pad
+        lo = max(out_start, -(tap // stride))          # the first output whose tap j is >= 0
+        hi = min(out_stop - 1, (size - 1 - tap) // stride)   # the last whose tap j is < size
+        if lo <= hi:
+            first, last = min(first, lo * stride + tap), max(last, hi * stride + tap)
+    if last < 0:
+        start = _clipped(padded, size)[0]
+        return start, start
+    return first, last + 1
 
 
 def _clipped(span: tuple[int, int], size: int) -> tuple[int, int]:
@@ -64,7 +81,8 @@ class Tile:
     """What computing output box `out` of workload op `op` takes; boxes in elements.
 
     `inputs` holds, per input tensor in `op.inputs` order, the box it must supply
-    (clipped; empty when the outputs read padding only); `padded` is a window op's
+    (for a window op the tightest box of the tensor's positions its windows read; empty
+    when the outputs read padding only); `padded` is a window op's
     input box before clipping (None for add and gemm); `weight` the weight tensor and
     box (conv, gemm); `gemm` what the conv unit runs (conv, gemm); `window` the input
     elements reduced into each output (kh x kw for a pool, 1 otherwise)."""
@@ -124,7 +142,8 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
     rows = window_padded(h0, h1, op.kh, op.stride, op.pad, dilation)
     cols = window_padded(w0, w1, op.kw, op.stride, op.pad, dilation)
     padded = (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
-    r, c = _clipped(rows, shape[1]), _clipped(cols, shape[2])
+    r = window_span(h0, h1, shape[1], op.kh, op.stride, op.pad, dilation)
+    c = window_span(w0, w1, shape[2], op.kw, op.stride, op.pad, dilation)
     inputs = ((op.input, ((n0, r[0], c[0], ch[0]), (n1, r[1], c[1], ch[1]))),)
     if isinstance(op, Pool):
         return Tile(op, out, inputs, padded, window=op.kh * op.kw)

@@ -63,3 +63,10 @@ def identity_block(**shape):
     data["ops"][1]["inputs"] = ["c0", "x0"]
     del data["tensors"]["r0"]
     return workload_from_dict(data)
+
+
+def add_then_pool(h=2, w=2, c=64):
+    """s = a + b, then a 2x2 stride-2 average pool of s: element-wise ops only."""
+    return workload_from_dict({"name": "add_pool", "tensors": {"a": [1, h, w, c], "b": [1, h, w, c]}, "ops": [
+        {"name": "sum", "kind": "add", "inputs": ["a", "b"], "output": "s"},
+        {"name": "pool", "kind": "avgpool", "input": "s", "output": "p", "kh": 2, "kw": 2, "stride": 2}]})

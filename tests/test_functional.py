@@ -11,7 +11,8 @@ from accelsim import load_hw, load_workload
 from accelsim.functional import check, conv_valid, pool_valid, random_inputs, reference
 from accelsim.schedule_file import read_schedule
 from accelsim.simulation import make_schedule
-from tests.helpers import DEFAULT_HW, ROOT, convadd, identity_block
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, convadd, identity_block
+from tests.helpers import hw as hw_with
 
 SCHEDULES = ROOT / "tests" / "data" / "schedules"
 
@@ -68,6 +69,43 @@ def test_pipelined_convadd_is_bit_exact_for_every_split(stride, splits):
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == ("x1",)
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+@pytest.mark.parametrize("splits", [1, 2, 3, 7])
+def test_dilated_conv_parts_load_only_rows_their_windows_read_and_are_bit_exact(kind, splits):
+    # 3x3, dilation 2, pad 1 on 9 rows: 7 output rows, output row r reads rows r-1, r+1, r+3;
+    # the first part's window skips row 0 (between the padding row -1 and row 1), the last
+    # part's skips row 8 (between row 7 and the padding row 9)
+    hw = load_hw(DEFAULT_HW)
+    wl = convadd(h=9, w=9, cin=4, cout=4, k=3, pad=1, dilation=2)
+    schedule = make_schedule(hw, wl, kind, splits)
+    rows = [(r.start[1], r.stop[1]) for op in schedule.ops if op.kind == "load"
+            for r in op.reads if r.tensor == "x0"]
+    if splits == 7:
+        assert rows[0] == (1, 4) and rows[-1] == (5, 8)
+    else:
+        assert rows[0][0] == 0 and rows[-1][1] == 9
+    found = check(schedule, wl, "int8", seed=splits, element_bytes=1, capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    assert found.compared == (("c0", "x1") if kind == "serial" else ("x1",))
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_adds_and_pools_split_by_channel_compute_the_reference(kind, dtype):
+    # 100 B of ifmap holds no pixel of both 64-channel inputs: the add and the pool run in
+    # channel parts (tests/scheduler/test_network.py derives how many)
+    small = hw_with(sram__ifmap__size_bytes=100)
+    wl = add_then_pool(h=4, w=4)
+    schedule = make_schedule(small, wl, kind)
+    for layer in ("sum", "pool"):
+        widths = [op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops
+                  if op.layer == layer and op.unit == "add"]
+        assert max(widths) < 64 and len(widths) > 1
+    found = check(schedule, wl, dtype, seed=5, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches
+    assert found.compared == ("s", "p")
 
 
 @pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])

@@ -1,8 +1,11 @@
 """The tile model: input boxes with halos, channel groups, weights, GEMMs and bytes, by hand."""
 
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from accelsim import workload_from_dict
 from accelsim.cost import Gemm
-from accelsim.tiling import rows_read, tile, window_padded
+from accelsim.tiling import cols_read, rows_read, tile, window_padded
 from tests.helpers import convadd, convadd_data
 
 
@@ -30,6 +33,58 @@ def test_halo_with_dilation():
     conv = convadd(h=20, w=20, k=3, pad=2, dilation=2).ops[0]
     # output rows [5, 10): first = 5 - 2 = 3, last = 9 - 2 + 2*2 = 11 -> [3, 12)
     assert rows_read(conv, 5, 10, 20) == (3, 12)
+
+
+def test_a_dilated_window_cut_by_the_padding_loads_no_row_between_its_taps():
+    # 3x3, dilation 2, pad 1 on 8 rows: 6 output rows; output row r reads rows r-1, r+1, r+3
+    conv = convadd(h=8, w=8, k=3, pad=1, dilation=2).ops[0]
+    assert rows_read(conv, 0, 1, 8) == (1, 4)       # rows -1 (padding), 1, 3: row 0 is not read
+    assert rows_read(conv, 0, 2, 8) == (0, 5)       # output row 1 reads rows 0, 2, 4
+    assert rows_read(conv, 5, 6, 8) == (4, 7)       # rows 4, 6, 8 (padding): row 7 is not read
+    assert cols_read(conv, 5, 6, 8) == (4, 7)
+    wl = convadd(h=8, w=8, cin=4, cout=4, k=3, pad=1, dilation=2)
+    t = tile(wl.ops[0], ((0, 0, 5, 0), (1, 1, 6, 4)), wl)
+    assert t.inputs[0][1] == ((0, 1, 4, 0), (1, 4, 7, 4))
+    assert t.padded == ((0, -1, 4, 0), (1, 4, 9, 4))  # the window itself is unchanged
+
+
+def test_a_stride_longer_than_the_window_skips_the_rows_between():
+    # 1x1, stride 2, pad 1 on 8 rows: output row r reads row 2r - 1
+    conv = convadd(h=8, w=8, k=1, stride=2, pad=1).ops[0]
+    assert rows_read(conv, 0, 1, 8) == (0, 0)       # row -1 only: padding, nothing loaded
+    assert rows_read(conv, 0, 2, 8) == (1, 2)       # rows -1 and 1
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.data(), st.integers(1, 5), st.integers(1, 5), st.integers(1, 4), st.integers(1, 4),
+       st.integers(0, 5), st.integers(1, 16), st.integers(1, 16))
+def test_the_box_a_tile_loads_spans_exactly_the_rows_and_columns_its_windows_read(
+        data, kh, kw, stride, dilation, pad, h, w):
+    """Brute force: every tap of every output of the part, kept where it lies in the tensor;
+    the box is their first to last row (column), empty when all lie in the padding."""
+    ho = (h + 2 * pad - dilation * (kh - 1) - 1) // stride + 1
+    wo = (w + 2 * pad - dilation * (kw - 1) - 1) // stride + 1
+    assume(ho >= 1 and wo >= 1)
+    wl = workload_from_dict({"name": "t", "tensors": {"x": [1, h, w, 2]}, "ops": [
+        {"name": "conv", "kind": "conv", "input": "x", "output": "y", "kh": kh, "kw": kw, "stride": stride,
+         "pad": pad, "dilation": dilation, "cin": 2, "cout": 3}]})
+    conv = wl.ops[0]
+    a = data.draw(st.integers(0, ho - 1))
+    b = data.draw(st.integers(a + 1, ho))
+    c = data.draw(st.integers(0, wo - 1))
+    d = data.draw(st.integers(c + 1, wo))
+
+    def exact(lo, hi, k, size):
+        read = {r * stride - pad + j * dilation for r in range(lo, hi) for j in range(k)} & set(range(size))
+        return (min(read), max(read) + 1) if read else None
+
+    def agrees(span, want):
+        return span[0] == span[1] if want is None else span == want
+
+    rows, cols = exact(a, b, kh, h), exact(c, d, kw, w)
+    assert agrees(rows_read(conv, a, b, h), rows) and agrees(cols_read(conv, c, d, w), cols)
+    (_, r0, c0, ch0), (_, r1, c1, ch1) = tile(conv, ((0, a, c, 0), (1, b, d, 3)), wl).input_box("x")
+    assert agrees((r0, r1), rows) and agrees((c0, c1), cols) and (ch0, ch1) == (0, 2)
 
 
 def test_a_conv_tile_reads_its_halo_and_pads_nothing():

@@ -9,7 +9,7 @@ import pytest
 from accelsim import load_hw, load_workload
 from accelsim.placement import place
 from accelsim.schedule import DRAM, Region, Schedule
-from accelsim.schedule_file import read_schedule, schedule_from_text
+from accelsim.schedule_file import dump_schedule, read_schedule, schedule_from_text
 from accelsim.simulation import make_schedule
 from accelsim.validate import validate
 from tests.helpers import DEFAULT_HW, ROOT, convadd, hw
@@ -71,6 +71,20 @@ def test_the_schedulers_own_schedules_are_valid(trace, kind):
     wl = load_workload(ROOT / "traces" / f"{trace}.yaml")
     schedule = place(make_schedule(hardware, wl, kind), hardware.element_bytes, hardware.sram_capacity())
     assert validate(schedule, hardware, wl) == []
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+def test_a_dilated_conv_that_skips_rows_its_windows_do_not_read_is_valid(kind):
+    # 3x3, dilation 2, pad 1, one output row per part: the first part loads rows 1:4 (its
+    # window reads rows -1, 1, 3), not row 0; written as a file and read back, nothing is missing
+    hardware = load_hw(DEFAULT_HW)
+    wl = convadd(h=9, w=9, cin=4, cout=4, k=3, pad=1, dilation=2)
+    schedule = place(make_schedule(hardware, wl, kind, 7), hardware.element_bytes, hardware.sram_capacity())
+    text = dump_schedule(schedule, hardware)
+    assert "x0[0:1, 1:4, 0:9, 0:4]" in text and "x0[0:1, 0:4," not in text
+    file = schedule_from_text(text, hardware, wl)
+    assert file.problems == []
+    assert validate(file.schedule, hardware, wl, file.lines) == []
 
 
 def test_sram_live_in_a_stage_beyond_capacity_says_when_and_by_how_much():

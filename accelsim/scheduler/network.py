@@ -7,19 +7,23 @@ stays in SRAM between layers). Per layer:
 
 - a fused ConvAdd runs as the ConvAdd block schedule in N output-row parts: the
   fewest parts (at least min(4, rows) when pipelined) whose live regions fit
-  every SRAM buffer, and when its weights exceed the weight buffer, in filter
-  chunks too (the add then adds those channels of the residual); if nothing
-  fits, the conv and the add run as two layers and the plan says why;
+  every SRAM buffer, and when its weights exceed the weight buffer, or not even
+  one output row per part fits, in filter chunks too (the add then adds those
+  channels of the residual); if nothing fits, or only chunks that reload the
+  input for more DRAM bytes than running apart, the conv and the add run as two
+  layers and the plan says why;
 - a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
 - a gemm runs as the 1x1 conv it is;
-- an add or a pool runs on the add unit in the fewest row parts that fit.
+- an add or a pool runs on the add unit in the fewest row parts that fit (one
+  row per part in column parts when one row does not fit, and in channel parts
+  when one output pixel does not).
 
 Kinds: `serial` (nothing fused, no overlap between tiles), `fused` (ConvAdd
 fused, no overlap), `pipelined` (fused, and tile t+1 loads while tile t
 computes and tile t-1 stores).
 
-`splits` fixes the output-row parts of every layer (at most its rows; filter
-and column parts are still chosen to fit), `parts` those of named layers; a
+`splits` fixes the output-row parts of every layer (at most its rows; filter,
+column and channel parts are still chosen to fit), `parts` those of named layers; a
 fixed count that does not fit SRAM is an error naming the layer.
 """
 
@@ -54,6 +58,11 @@ def _fits(b: Builder, hw: Hardware) -> bool:
     return b.overflow(hw.sram_capacity(), hw.element_bytes) is None
 
 
+def _dram_bytes(ops: list[Op], hw: Hardware) -> int:
+    """Bytes the ops move between DRAM and SRAM."""
+    return sum(op.facts.moves for op in ops) * hw.element_bytes
+
+
 def _fixed_fits(name: str, n: int, b: Builder, hw: Hardware) -> None:
     """ScheduleError naming the buffer, bytes and stage when layer `name`'s ops in the `n` row
     parts it was asked for do not fit SRAM."""
@@ -72,16 +81,20 @@ def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
                 cout=gemm.out_features)
 
 
-def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, col_parts: int = 1) -> int:
+def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, col_parts: int = 1,
+                     chan_parts: int = 1) -> int:
     """An add or pool on the add unit, in `parts` output-row parts (times `col_parts` column
-    parts); returns the stages used."""
-    _, rows_out, cols_out, _ = b.workload.tensors[op.output].shape
-    tiles = [(rows, cols) for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
+    parts, times `chan_parts` channel parts, channel part by channel part: each channel is
+    added or pooled on its own); returns the stages used."""
+    _, rows_out, cols_out, chans = b.workload.tensors[op.output].shape
+    tiles = [(chan, rows, cols) for chan in split_rows(chans, chan_parts)
+             for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
     kind: OpKind = "pool" if isinstance(op, Pool) else "add"
     t = 0
-    for t, (rows, cols) in enumerate(tiles, start=1):
+    for t, (chan, rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
-        out = b.region(op.output, "ofmap", rows, cols=cols if col_parts > 1 else None)
+        out = b.region(op.output, "ofmap", rows, chan if chan_parts > 1 else None,
+                       cols=cols if col_parts > 1 else None)
         part = b.tile(op, out)
         reads, deps = [], []
         for i, tensor in enumerate(op.inputs):
@@ -203,6 +216,25 @@ class _Planner:
         fewest = fewest_finer(weights_fit, conv.cout) or conv.cout + 1
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
+    def _more_filter_chunks(self, name: str, block: ConvAddBlock, tried: int) -> int | None:
+        """The fewest filter chunks, more than `tried`, with which a fused conv fits SRAM in its
+        finest row split (its fixed row parts, else one row per part): each chunk holds fewer
+        channels of the conv's output, the residual and the sum. None when no count does (the
+        input rows alone overflow: only splitting the input channels would help) or the conv
+        is grouped."""
+        conv, rows, fixed = block.conv, self.workload.tensors[block.conv.output].shape[1], self.fixed(name)
+        parts = rows if fixed is None else min(fixed, rows)
+        if conv.groups > 1 or tried >= conv.cout:
+            return None
+
+        def finest_fits(chunks: int) -> bool:
+            b = self.builder(conv.name, 0)
+            convadd_ops(b, block, parts, self.pipelined, chunks)
+            return _fits(b, self.hw)
+
+        chunks = fewest_finer(finest_fits, conv.cout)
+        return chunks if chunks is not None and chunks > tried else None
+
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """The ops of one layer, the stages they take, and how it was planned: planned and
         built once per layer key (ops, tensor shapes, which tensors are the same, fixed parts,
@@ -231,35 +263,65 @@ class _Planner:
             _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
         return ops, stages, plans
 
+    def _convadd_layer(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """A fused conv and add: in the filter chunks its weights need (`_filter_chunks`), the
+        fewest row parts that fit; when no row split fits in those, in the fewest more filter
+        chunks with which one does (`_more_filter_chunks`), unless that moves more DRAM bytes
+        than the conv and the add apart (each chunk loads the conv's input again; apart, the
+        conv's output is stored and loaded back); else the conv and the add run apart, and the
+        plan says why."""
+        op, add, pipelined = layer.op, layer.add, self.pipelined
+        assert isinstance(op, Conv) and add is not None and layer.residual is not None   # fused convs only
+        block = ConvAddBlock(op, add, layer.residual)
+        rows = self.workload.tensors[op.output].shape[1]
+        chunk_counts = self._filter_chunks(block)
+        refused = None                        # why the fixed row parts do not fit
+        why = "does not fit SRAM in any number of parts"
+        for chunks in (*chunk_counts, None):
+            more = chunks is None
+            if chunks is None:                # rows are not enough in those chunks: more chunks?
+                chunks = self._more_filter_chunks(layer.name, block, chunk_counts[-1])
+                if chunks is None:
+                    break
+            # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
+            counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
+            try:
+                found = self.fit(layer.name, first,
+                                 lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
+            except ScheduleError as exc:
+                found, refused = None, exc
+            if found is None:
+                continue
+            ops, stages, n = found
+            if more:
+                try:
+                    alone = _dram_bytes(self._apart(layer, first)[0], self.hw)
+                except ScheduleError:
+                    alone = None
+                if alone is not None and alone < _dram_bytes(ops, self.hw):
+                    why = (f"fits SRAM only in {chunks} filter chunks, each loading the input again: "
+                           f"{_dram_bytes(ops, self.hw):,} B to and from DRAM against {alone:,} B apart")
+                    break
+            return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
+        if refused is not None:
+            raise refused
+        ops, stages, (conv_plan, *add_plan) = self._apart(layer, first)
+        note = f"not fused with {add.name}: {why}; conv and add run apart"
+        return ops, stages, [replace(conv_plan, note=note), *add_plan]
+
+    def _apart(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """The conv and the add of a fused layer as two layers, one after the other."""
+        assert layer.add is not None
+        apart = replace(self, single=False)
+        conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(layer.op), first)
+        add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
+        return conv_ops + add_ops, conv_stages + add_stages, [*conv_plan, *add_plan]
+
     def _layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """`layer_ops`, built."""
         wl, op, pipelined = self.workload, layer.op, self.pipelined
         if layer.add is not None:
-            assert isinstance(op, Conv) and layer.residual is not None      # the fuse pass fuses convs only
-            block = ConvAddBlock(op, layer.add, layer.residual)
-            rows = wl.tensors[op.output].shape[1]
-            chunk_counts = self._filter_chunks(block)
-            for chunks in chunk_counts:
-                # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
-                counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
-                try:
-                    found = self.fit(layer.name, first,
-                                     lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
-                except ScheduleError:
-                    if chunks == chunk_counts[-1]:
-                        raise
-                    continue
-                if found:
-                    ops, stages, n = found
-                    return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
-            apart = replace(self, single=False)
-            conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(op), first)
-            add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
-            why = "does not fit SRAM in any number of parts; conv and add run apart"
-            return conv_ops + add_ops, conv_stages + add_stages, [
-                LayerPlan(conv_plan[0].name, "conv", conv_plan[0].tiles,
-                          f"not fused with {layer.add.name}: {why}"),
-                *add_plan]
+            return self._convadd_layer(layer, first)
         if isinstance(op, Conv | Gemm):
             conv = op if isinstance(op, Conv) else _as_conv(op, wl)
             chosen = choose_tiling(conv, wl, self.hw, pipelined)
@@ -278,19 +340,51 @@ class _Planner:
                 b = self.builder(layer.name, first)
                 stages = conv_layer_ops(b, conv, tiling, pipelined)
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
-        _, rows, cols, _ = wl.tensors[op.output].shape
-        found = self.fit(layer.name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined),
-                         range(1, rows + 1))
-        if found is None:                   # not even one row: one row per part, in column parts
-            found = self.fit(layer.name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c),
-                             range(2, cols + 1))
-            if found is None:
-                raise ScheduleError(f"{op.kind} {op.name!r}: even one output pixel per part does not "
-                                    "fit SRAM")
-            ops, stages, c = found
-            return ops, stages, [LayerPlan(layer.name, op.kind, rows * c)]
-        ops, stages, n = found
-        return ops, stages, [LayerPlan(layer.name, op.kind, n)]
+        return self._elementwise_layer(layer.name, op, first)
+
+    def _elementwise_layer(self, name: str, op: Add | Pool,
+                           first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """An add or pool in the fewest row parts that fit; when not even one row fits, one row
+        per part in the fewest column parts; when not even one output pixel fits (or the fixed
+        row parts do not), the fewest channel parts with which some such split fits, then the
+        fewest row (column) parts with that many channel parts."""
+        _, rows, cols, chans = self.workload.tensors[op.output].shape
+        pipelined, fixed = self.pipelined, self.fixed(name)
+
+        def spatial(k: int) -> tuple[list[Op], int, int] | None:
+            """(ops, stages, tiles) in `k` channel parts, row parts first, then column parts."""
+            found = self.fit(name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined, 1, k),
+                             range(1, rows + 1))
+            if found is not None:
+                return found[0], found[1], found[2] * k
+            if cols > 1:                  # not even one row: one row per part, in column parts
+                found = self.fit(name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c, k),
+                                 range(2, cols + 1))
+            return None if found is None else (found[0], found[1], rows * found[2] * k)
+
+        def finest_fits(k: int) -> bool:
+            """Whether the finest split left to choose fits in `k` channel parts: the fixed row
+            parts, else one output pixel per part."""
+            b = self.builder(name, first)
+            if fixed is not None:
+                _elementwise_ops(b, op, min(fixed, rows), pipelined, 1, k)
+            else:
+                _elementwise_ops(b, op, rows, pipelined, cols, k)
+            return _fits(b, self.hw)
+
+        try:
+            found, refused = spatial(1), None
+        except ScheduleError as exc:      # the fixed row parts do not fit in one channel part
+            found, refused = None, exc
+        if found is None:
+            k = fewest_finer(finest_fits, chans)
+            if k is None:
+                raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel of one "
+                                               "channel per part does not fit SRAM")
+            found = spatial(k)
+        assert found is not None          # the finest split fits in k channel parts
+        ops, stages, tiles = found
+        return ops, stages, [LayerPlan(name, op.kind, tiles)]
 
 
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,

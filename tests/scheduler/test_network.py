@@ -3,10 +3,12 @@
 import pytest
 
 from accelsim import ScheduleError, load_hw, load_workload, simulate, workload_from_dict
+from accelsim.placement import place
 from accelsim.schedule import DRAM
-from accelsim.scheduler.network import network_schedule
+from accelsim.scheduler.network import SCHEDULES, network_schedule
+from accelsim.validate import validate
 from accelsim.workload import Conv
-from tests.helpers import DEFAULT_HW, ROOT, convadd_data
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, convadd_data
 from tests.helpers import hw as hw_with
 
 
@@ -24,6 +26,10 @@ def trace(name):
 def test_sram_is_never_exceeded_and_every_layer_output_is_stored_once(hw, name, kind):
     wl = trace(name)
     schedule, plans, _ = network_schedule(wl, hw, kind)
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, hw)
+
+
+def assert_fits_and_stores_each_output_once(schedule, plans, wl, hw):
     for space, (need, _) in schedule.peak_stage_bytes(hw.element_bytes).items():
         assert need <= hw.buffer(space).size_bytes
     stored = {}
@@ -40,6 +46,81 @@ def test_sram_is_never_exceeded_and_every_layer_output_is_stored_once(hw, name, 
         for d in wl.tensors[tensor].shape:
             total *= d
         assert elements == total, tensor
+
+
+def kb48():
+    """The default machine with 48 KB (49,152 B) in each SRAM buffer."""
+    return hw_with(sram__ifmap__size_bytes=49_152, sram__weight__size_bytes=49_152,
+                   sram__ofmap__size_bytes=49_152)
+
+
+# The global average pool, in channel parts: ResNet-50 reads 7 x 7 x 2,048 = 100,352 B,
+# MobileNetV2 7 x 7 x 1,280 = 62,720 B, ResNet-18 7 x 7 x 512 = 25,088 B. Unpipelined one part
+# is in the ifmap at a time: 49 x ceil(2048/3) = 33,467 B fits, 49 x 1,024 = 50,176 B does not
+# (3 parts); 49 x 640 = 31,360 B fits (2 parts); ResNet-18's fits whole. Pipelined the next part
+# loads while the last is pooled, two in flight: 2 x 49 x 410 = 40,180 B fits, 2 x 49 x 512 =
+# 50,176 B does not (5 parts); 2 x 49 x 427 = 41,846 B fits, 2 x 49 x 640 = 62,720 B does not
+# (3 parts); one part has nothing loading beside it (ResNet-18: 1).
+@pytest.mark.parametrize(("name", "pool_parts"), [("resnet50", (3, 3, 5)), ("resnet18", (1, 1, 1)),
+                                                  ("mobilenetv2", (2, 2, 3))])
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_the_three_networks_schedule_on_48_kb_buffers_within_sram(name, pool_parts, kind):
+    machine, wl = kb48(), trace(name)
+    schedule, plans, _ = network_schedule(wl, machine, kind)
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, machine)
+    assert all(not p.note for p in plans)                        # every ConvAdd fused
+    pool = next(p for p in plans if p.kind == "avgpool")
+    assert pool.tiles == pool_parts[SCHEDULES.index(kind)]
+    widths = [op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops
+              if op.layer == "avgpool" and op.kind == "pool"]
+    channels = wl.tensors[next(op.output for op in wl.ops if op.name == "avgpool")].shape[3]
+    assert len(widths) == pool.tiles and sum(widths) == channels
+    assert max(widths) == -(-channels // pool.tiles)
+
+
+@pytest.mark.parametrize(("kind", "parts", "tiles"), [
+    ("serial", {}, (8, 3)), ("pipelined", {}, (12, 6)), ("serial", {"sum": 2, "pool": 1}, (6, 3))])
+def test_adds_and_pools_split_by_channel_when_one_pixel_does_not_fit(kind, parts, tiles):
+    """a + b (2 x 2 x 64 each), then a 2x2 average pool, with 100 B of ifmap. One pixel of the
+    add loads 2 x 64 B: unpipelined 2 x 32 B fits, so 2 channel parts of 4 pixels; pipelined two
+    tiles are in flight: 2 x 2 x 22 B = 88 B fits, 2 x 2 x 32 B does not: 3 channel parts. The
+    pool's one output pixel reads 4 x 64 B: 4 x 22 B = 88 B fits, 4 x 32 B does not (3 parts);
+    pipelined 2 x 4 x 11 B = 88 B fits, 2 x 4 x 13 B = 104 B does not (6 parts). With the row
+    parts fixed, channel parts are still chosen: the add in 2 one-row parts loads 2 x 2 pixels
+    of 22 B (3 channel parts)."""
+    small = hw_with(sram__ifmap__size_bytes=100)
+    wl = add_then_pool()
+    schedule, plans, _ = network_schedule(wl, small, kind, parts=parts)
+    assert [(p.name, p.tiles) for p in plans] == [("sum", tiles[0]), ("pool", tiles[1])]
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
+    placed = place(schedule, small.element_bytes, small.sram_capacity())
+    assert validate(placed, small, wl) == []
+
+
+def test_fixed_row_parts_that_no_channel_split_fits_are_an_error():
+    # one row of the add is 2 pixels: with 1 channel per part, 2 inputs x 2 B = 4 B > 3 B; the
+    # error names what the fixed parts need whole: 2 inputs x 2 pixels x 64 B = 256 B
+    small = hw_with(sram__ifmap__size_bytes=3)
+    with pytest.raises(ScheduleError, match=r"layer 'sum' in 2 row parts needs 256 bytes in SRAM buffer "
+                                            r"'ifmap' in stage 0, but it holds 3"):
+        network_schedule(add_then_pool(), small, "serial", parts={"sum": 2})
+    with pytest.raises(ScheduleError, match=r"add 'sum': even one output pixel of one channel per part "
+                                            r"does not fit SRAM"):
+        network_schedule(add_then_pool(), hw_with(sram__ifmap__size_bytes=1), "serial")
+
+
+def test_a_convadd_whose_rows_do_not_fit_splits_its_filters():
+    """1x1 conv, 8 -> 64 channels, over 4 rows of 8 pixels, with 600 B of ofmap: the conv output
+    and the sum of one row are 512 B each. Unpipelined one tile holds both (1,024 B): in 2
+    filter chunks 512 B fits, so 4 one-row parts x 2 chunks. Pipelined two tiles' of each are
+    live: 4 x 128 B fits in 4 chunks (3 chunks: 4 x 22 x 8 = 704 B does not): 16 tiles."""
+    small = hw_with(sram__ofmap__size_bytes=600)
+    wl = workload_from_dict(convadd_data(h=4, w=8, cin=8, cout=64, k=1, pad=0))
+    for kind, tiles, chunks in (("fused", 8, 2), ("pipelined", 16, 4)):
+        schedule, plans, _ = network_schedule(wl, small, kind)
+        assert [(p.kind, p.tiles, p.note) for p in plans] == [("convadd", tiles, "")]
+        assert sum(op.id.startswith("load_w") for op in schedule.ops) == chunks
+        assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
 
 
 def test_resnet50_pipelined_beats_serial(hw):
@@ -69,16 +150,33 @@ def test_convadds_whose_weights_exceed_the_buffer_fuse_in_filter_chunks(hw):
 
 
 def test_a_convadd_that_cannot_fit_runs_as_conv_and_add_and_says_why():
-    # fused, a tile holds its input rows and its residual rows in ifmap at once; apart,
-    # the conv holds only input rows: 14,000 B of ifmap fits the conv but not the ConvAdd
+    # fused, ifmap holds two tiles' input rows and two tiles' residual at once: in one-row parts,
+    # 2 x 3 rows x 2,048 B = 12,288 B of input, and in any number of filter chunks at least
+    # 2 x 64 B of residual (one channel): 12,416 B. Apart, the conv holds only input rows:
+    # 12,300 B of ifmap fits the conv but not the ConvAdd
     data = convadd_data(h=8, w=64, cin=32, cout=32, k=3)
     data["ops"].append({"name": "tap", "kind": "maxpool", "input": "x1", "output": "t", "kh": 1, "kw": 1})
-    small = hw_with(sram__ifmap__size_bytes=14_000)
+    small = hw_with(sram__ifmap__size_bytes=12_300)
     schedule, plans, _ = network_schedule(workload_from_dict(data), small, "pipelined")
     assert [(p.name, p.kind) for p in plans] == [("conv0", "conv"), ("add0", "add"), ("tap", "maxpool")]
     assert plans[0].note == ("not fused with add0: does not fit SRAM in any number of parts; "
                              "conv and add run apart")
     assert "conv0: not fused with add0" in schedule.notes[1]
+
+
+def test_a_convadd_runs_apart_when_its_filter_chunks_would_move_more_dram_bytes():
+    # 14,000 B of ifmap: fused in one-row parts, 2 x 6,144 B of input rows and two residual parts
+    # of 64 x ceil(32/3) = 704 B fit in 3 filter chunks. Each chunk loads the input rows again:
+    # 3 x 22 rows (halos included) x 2,048 B = 135,168 B, plus weights 9,216 B, residual 16,384 B
+    # and the stored sum 16,384 B: 177,152 B. Apart: input 45,056 B, weights, the conv output
+    # stored and loaded back (2 x 16,384 B), residual and sum: 119,808 B
+    data = convadd_data(h=8, w=64, cin=32, cout=32, k=3)
+    small = hw_with(sram__ifmap__size_bytes=14_000)
+    _, plans, _ = network_schedule(workload_from_dict(data), small, "pipelined")
+    assert [(p.name, p.kind) for p in plans] == [("conv0", "conv"), ("add0", "add")]
+    assert plans[0].note == ("not fused with add0: fits SRAM only in 3 filter chunks, each loading the "
+                             "input again: 177,152 B to and from DRAM against 119,808 B apart; conv and "
+                             "add run apart")
 
 
 def test_depthwise_layers_use_one_array_column(hw):
