@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim import load_workload, simulate
-from tests.helpers import BLOCK, IDEAL_HW, convadd, hw
+from tests.helpers import BLOCK, IDEAL_HW, ROOT, convadd, hw
 
 
 def durations(result, prefix, n):
@@ -143,3 +143,31 @@ def test_scheduling_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("machine", ["default", "ws8x8", "is128x128", "dram4"])
+@pytest.mark.parametrize("trace", ["resnet50", "resnet18", "mobilenetv2"])
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+def test_every_layer_takes_at_least_its_compute_memory_and_drain_bounds(machine, trace, kind):
+    """Per layer, from its first op's start to its last op's end: at least its MACs over the
+    array's PEs, its DRAM bytes over the DRAM bandwidth, and its conv outputs over the array's
+    columns (every output leaves the array through one of its C column ports, one per cycle);
+    and so each conv op alone."""
+    from accelsim import make_schedule, run_schedule
+    from tests.golden import machine as golden_machine
+
+    h = golden_machine(machine)
+    schedule = make_schedule(h, load_workload(ROOT / "traces" / f"{trace}.yaml"), kind)
+    result = run_schedule(h, schedule)
+    sa = h.systolic_array
+    outputs: dict[str, int] = {}
+    for op, record in zip(schedule.ops, result.ops, strict=True):
+        if op.kind == "conv":
+            outputs[op.layer] = outputs.get(op.layer, 0) + op.writes[0].elements
+            assert record.cycles * sa.cols >= op.writes[0].elements, op.id
+            assert record.cycles * sa.rows * sa.cols >= record.macs, op.id
+    for layer in result.layers():
+        assert layer.cycles * sa.rows * sa.cols >= layer.macs, layer.name
+        assert layer.cycles * h.dram.bytes_per_cycle >= layer.dram_bytes, layer.name
+        assert layer.cycles * sa.cols >= outputs.get(layer.name, 0), layer.name
+        assert layer.cycles >= layer.bound_cycles, layer.name
