@@ -152,9 +152,9 @@ def _window(a: dict, kind: str) -> tuple[int, int]:
 
 # -- handlers ---------------------------------------------------------------------------
 def conv(b: Builder, node, a: dict) -> None:
-    x = _one_activation(b, node)
     if len(node.input) < 2 or node.input[1] not in b.constants:
         raise Unmapped("its weights must be a constant initializer")
+    x = _one_activation(b, node)
     b.constant(node, 2, "bias")
     wshape = b.constants.shape(node.input[1])
     if len(wshape) != 4:
@@ -187,10 +187,12 @@ def gemm(b: Builder, node, a: dict) -> None:
         b.add(node, {"kind": "conv", "input": flat.tensor, "kh": h, "kw": w, "cin": c, "cout": n_out})
         b.notes.append(f"import: {node.name or node.output[0]} ({node.op_type}) over the {h}x{w}x{c} map "
                        f"flattened by {flat.node.name or flat.node.output[0]} ({flat.node.op_type}): "
-                       f"imported as a {h}x{w} conv without padding to {n_out} channels (the same MACs and bytes)")
+                       f"imported as a {h}x{w} conv, no padding, {n_out} channels (same MACs and bytes)")
         return
     xshape = b.shape(x)
     if len(xshape) != 2:
+        if len(xshape) == 4 and xshape[1] != k:
+            raise Unmapped(f"its weights expect {k} input features, its input {x!r} has shape {list(xshape)}")
         raise Unmapped(f"its input {x!r} has shape {list(xshape)}; only a [rows, features] input is mapped")
     rows, feats = xshape
     if a.get("transA", 0):
