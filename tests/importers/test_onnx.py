@@ -207,7 +207,8 @@ def test_the_zoo_resnet50_fuses_all_16_residual_sums_and_folds_its_batch_norms()
     from accelsim.scheduler.fusion import plan_fusion
     found = import_onnx(zoo("resnet50"), skip_unsupported=True)
     wl = found.workload
-    assert sum(isinstance(op, Conv) for op in wl.ops) == 53 and sum(isinstance(op, Add) for op in wl.ops) == 16
+    assert sum(isinstance(op, Conv) for op in wl.ops) == 53
+    assert sum(isinstance(op, Add) for op in wl.ops) == 16
     assert len(plan_fusion(wl).fused) == 16 and plan_fusion(wl).not_fused == {}
     assert "import: 53 BatchNormalization folded into the conv or gemm before it (exact; that op's cost is " \
            "unchanged): n1, n5, n8, n11 and 49 more" in found.notes
@@ -295,7 +296,8 @@ def test_weights_and_shapes_made_of_constants_are_folded_when_read():
 
 def test_arithmetic_on_constants_folds_with_numpy():
     """BatchNorm parameters computed as sqrt(var + eps) etc.; Reshape of a weight (Inception v1)."""
-    nodes = [node("Add", ["v", "eps"], ["v1"]), node("Sqrt", ["v1"], ["sd"]), node("Div", ["g", "sd"], ["sc"]),
+    nodes = [node("Add", ["v", "eps"], ["v1"]), node("Sqrt", ["v1"], ["sd"]),
+             node("Div", ["g", "sd"], ["sc"]),
              node("Reshape", ["wflat", "wshape"], ["w"]), conv_to("c"),
              node("Unsqueeze", ["sc", "axes12"], ["sc3"]), node("Mul", ["c", "sc3"], ["y"])]
     inits = [numpy_helper.from_array(np.full(4, 3.0, np.float32), "v"),
@@ -325,7 +327,8 @@ def test_batch_norm_folds_into_the_conv_before_it_but_not_after_a_relu_or_a_shar
     assert conv.relu and conv.output == "c"
     after_relu = [conv_to("c"), node("Relu", ["c"], ["r"]), bn("r", "y")]
     with pytest.raises(ConfigError, match=r"node 'y' \(BatchNormalization\): 'c' already has a fused "
-                                          r"activation; folding the scale and shift after it would not be exact"):
+                                          r"activation; folding the scale and shift after it would not "
+                                          r"be exact"):
         import_onnx(small_model(after_relu, [X], [w, *bn_inits(4)], "y"))
     shared = [conv_to("c"), bn("c", "b"), node("Add", ["b", "c"], ["y"])]
     with pytest.raises(ConfigError, match=r"node 'b' \(BatchNormalization\): 'c' is also read by another "
@@ -340,9 +343,9 @@ def test_a_per_channel_mul_folds_but_not_a_per_pixel_one_and_never_a_product_of_
                                           r"per-channel for 'c' \[1, 4, 6, 6\]"):
         import_onnx(small_model([conv_to("c"), node("Mul", ["c", "k"], ["y"])], [X], [w, pixel], "y"))
     square = [conv_to("c"), node("Mul", ["c", "c"], ["y"])]
-    with pytest.raises(ConfigError, match=r"node 'y' \(Mul\): multiplies 2 activations element-wise, which is "
-                                          r"not an accelsim op; --skip-unsupported cannot drop it: it "
-                                          r"combines 2 tensors"):
+    with pytest.raises(ConfigError, match=r"node 'y' \(Mul\): multiplies 2 activations element-wise, "
+                                          r"which is not an accelsim op; --skip-unsupported cannot drop "
+                                          r"it: it combines 2 tensors"):
         import_onnx(small_model(square, [X], [w], "y"), skip_unsupported=True)
 
 
@@ -374,7 +377,8 @@ def test_clip_is_fused_as_the_activation_of_the_op_before(opset, lo, hi, relu, n
         clip, inits = node("Clip", ["c"], ["y"], min=lo, max=hi), [w]
     else:
         clip = node("Clip", ["c", "lo", "hi"], ["y"])
-        inits = [w, numpy_helper.from_array(np.float32(lo), "lo"), numpy_helper.from_array(np.float32(hi), "hi")]
+        inits = [w, numpy_helper.from_array(np.float32(lo), "lo"),
+                 numpy_helper.from_array(np.float32(hi), "hi")]
     found = import_onnx(small_model([conv_to("c"), clip], [X], inits, "y", opset))
     (conv,) = found.workload.ops
     assert conv.relu is relu and any(n.startswith(note) for n in found.notes)
@@ -407,7 +411,7 @@ def test_opset_variants_of_dropout_squeeze_and_reshape(opset):
     inits = [w, weight("wf", 10, 4), const("axes", [2, 3]), const("flat", [1, 4]),
              numpy_helper.from_array(np.float32(0.5), "ratio")]
     found = import_onnx(small_model(nodes, [X], inits, "y", opset))
-    conv, fc = found.workload.ops
+    _, fc = found.workload.ops
     assert isinstance(fc, Gemm) and fc.input == "c" and found.workload.tensors["c"].shape == (1, 1, 1, 4)
     assert "import: 1 Dropout removed (the identity at inference): d" in found.notes
 
