@@ -388,13 +388,15 @@ _VECTOR = "runs on the vector (add) unit, which this importer does not map yet"
 
 OPS: dict[str, Entry] = {
     "Conv": Entry("conv", "systolic array: output elements x Cin/groups x kh x kw MACs", conv),
-    "Gemm": Entry("gemm (a conv with kh = H, kw = W after a flatten of H x W > 1)",
-                  "systolic array: rows x in x out MACs; bias, alpha and beta are free", gemm),
-    "MatMul": Entry("gemm (constant weights)", "systolic array: rows x in x out MACs", gemm),
-    "Add": Entry("add (of two activations); else a fold", "add unit: one pass over the output "
-                 "(fuses into ConvAdd after a conv); a per-channel constant is free", add),
-    "Sum": Entry("add (n inputs: a chain of n - 1 adds)", "add unit, as Add; a two-input Sum after a conv "
-                 "fuses into ConvAdd", add),
+    "Gemm": Entry("gemm; after a flatten of H x W > 1, a conv with kh = H, kw = W, no padding",
+                  "systolic array: rows x in x out MACs (the conv: the same MACs and bytes); bias, "
+                  "alpha and beta are free", gemm),
+    "MatMul": Entry("gemm (constant weights), as Gemm", "as Gemm", gemm),
+    "Add": Entry("add (of two activations); with a per-channel constant, a fold as `Mul`",
+                 "add unit: E output elements in `ceil(E / lanes)` cycles (fused into a ConvAdd after a "
+                 "conv); a fold is free", add),
+    "Sum": Entry("add (n inputs: a chain of n - 1 adds)", "add unit, as Add, per add of the chain; a "
+                 "two-input Sum after a conv fuses into a ConvAdd", add),
     "Mul": Entry(_FOLD + " (per-channel constant)", _FOLD_COST, affine),
     "Sub": Entry(_FOLD + " (per-channel constant)", _FOLD_COST, affine),
     "Div": Entry(_FOLD + " (per-channel constant divisor)", _FOLD_COST, affine),
@@ -403,8 +405,8 @@ OPS: dict[str, Entry] = {
                   activation),
     "Clip": Entry("the activation of the Conv, Add or Gemm before (0..max: its `relu`)",
                   "none (applied as outputs drain)", activation),
-    "MaxPool": Entry("maxpool", "add unit: one pass per window element", pool),
-    "AveragePool": Entry("avgpool", "add unit: one pass per window element", pool),
+    "MaxPool": Entry("maxpool", "add unit: output elements x kh x kw inputs, one per lane per cycle", pool),
+    "AveragePool": Entry("avgpool", "add unit, as MaxPool", pool),
     "GlobalAveragePool": Entry("avgpool over the whole map", "add unit, as AveragePool", global_pool),
     "GlobalMaxPool": Entry("maxpool over the whole map", "add unit, as MaxPool", global_pool),
     "Flatten": Entry("layout: free when H x W = 1; before a Gemm/MatMul, that Gemm becomes a conv",
@@ -421,6 +423,12 @@ OPS: dict[str, Entry] = {
     "LRN": Entry("refused", "", why=f"LRN {_VECTOR}"),
     "Softmax": Entry("refused", "", why=f"Softmax {_VECTOR}"),
 }
+
+
+def markdown_table() -> str:
+    """The table as docs/model.md shows it."""
+    rows = [f"| `{kind}` | {e.becomes} | {e.cost or e.why} |" for kind, e in OPS.items()]
+    return "\n".join(["| ONNX op | becomes | cost (or why refused) |", "| --- | --- | --- |", *rows])
 
 
 def refuse(source: str, node, why: str) -> ConfigError:

@@ -218,6 +218,19 @@ def test_the_zoo_resnet50_fuses_all_16_residual_sums_and_folds_its_batch_norms()
     assert wl.ops[0].name == "n0" and wl.ops[0].relu           # the model's own names; BN, then Relu fused
 
 
+def test_the_zoo_resnet50_is_the_shipped_resnet50_trace_op_for_op():
+    """The same network written two ways: every op's kind and parameters (all but names) agree."""
+    from dataclasses import asdict
+
+    from accelsim import load_workload
+
+    def params(op):
+        return {k: v for k, v in asdict(op).items() if k not in ("name", "input", "inputs", "output")}
+
+    zoo_ops = import_onnx(zoo("resnet50"), skip_unsupported=True).workload.ops
+    assert [params(op) for op in zoo_ops] == [params(op) for op in load_workload("resnet50").ops]
+
+
 def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
     wl = import_onnx(zoo("vgg19"), skip_unsupported=True).workload
     fc6 = next(op for op in wl.ops if op.name == "n38")
@@ -428,3 +441,9 @@ def test_an_opset_older_than_7_is_refused():
     with pytest.raises(ConfigError, match=r"<onnx>: ONNX opset 6 is not supported; accelsim reads opsets 7 "
                                           r"to 21"):
         import_onnx(small_model([conv_to("y")], [X], [weight("w", 4, 3, 3, 3)], "y", 6))
+
+
+def test_docs_show_the_importers_table_as_it_is():
+    from accelsim.importers.onnx_ops import markdown_table
+    from tests.helpers import ROOT
+    assert markdown_table() in (ROOT / "docs" / "model.md").read_text()
