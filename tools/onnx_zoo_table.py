@@ -28,7 +28,7 @@ from accelsim.importers.onnx import import_onnx  # noqa: E402
 from accelsim.scheduler.fusion import plan_fusion  # noqa: E402
 
 ZOO = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
-HEAD = ("model", "layers", "GMACs", "serial cycles", "pipelined cycles", "speedup", "DRAM bytes",
+HEAD = ("model", "layers (ops)", "GMACs", "serial cycles", "pipelined cycles", "speedup", "DRAM bytes",
         "array util", "fused adds", "dropped", "wall s")
 
 
