@@ -54,6 +54,7 @@ class Builder:
     consumers: dict[str, list]                   # ONNX tensor -> nodes that read it
     graph_outputs: set[str]
     ops: list[dict] = field(default_factory=list)
+    writer: dict[str, dict] = field(default_factory=dict)      # tensor -> the op dict that writes it
     alias: dict[str, str] = field(default_factory=dict)        # ONNX tensor -> tensor it stands for
     aliases_of: dict[str, list[str]] = field(default_factory=dict)
     absorbed: set[int] = field(default_factory=set)            # id() of nodes folded or passed through
@@ -88,8 +89,8 @@ class Builder:
         return self.constants.array(t)
 
     def producer(self, t: str) -> dict | None:
-        target = self.resolve(t)
-        return next((op for op in reversed(self.ops) if op["output"] == target), None)
+        """The op dict that writes the tensor `t` stands for (None: a graph input)."""
+        return self.writer.get(self.resolve(t))
 
     def live_uses(self, t: str) -> int:
         """How many not-yet-absorbed nodes (and graph outputs) read the tensor `t` stands for."""
@@ -102,6 +103,7 @@ class Builder:
     def add(self, node, op: dict, output: str | None = None) -> dict:
         op = {"name": node.name or node.output[0], "output": output or node.output[0], **op}
         self.ops.append(op)
+        self.writer[op["output"]] = op
         return op
 
     def pass_through(self, node, out: str, to: str) -> None:
@@ -251,6 +253,8 @@ def batchnorm(b: Builder, node, a: dict) -> None:
         raise Unmapped("its scale, bias, mean and variance must be constants")
     if a.get("training_mode", 0):
         raise Unmapped("training_mode=1 is not supported (inference only)")
+    if a.get("spatial", 1) == 0:                          # opset < 9: per-element statistics
+        raise Unmapped("spatial=0 (a scale per element, not per channel) is not supported")
     _check_extra_outputs(b, node)
     _fold_affine(b, node, x, "scale and shift")
 
@@ -337,16 +341,20 @@ def global_pool(b: Builder, node, a: dict) -> None:
 def layout(b: Builder, node, a: dict) -> None:
     """Flatten, Reshape, Squeeze, Unsqueeze of an activation: free when the NHWC layout does not
     change; a flatten of H x W > 1 waits for its Gemm/MatMul (which becomes a conv)."""
+    for i in range(1, len(node.input)):
+        b.constant(node, i, "shape" if node.op_type == "Reshape" else "axes")
     x = _one_activation(b, node)
-    if node.input[0] != x:
-        raise Unmapped("its data input must be the activation")
     src, out = b.shape(x), b.shape(node.output[0])
     if x in b.flattened and src == out:
         b.flattened[node.output[0]] = b.flattened.pop(x)
         b.absorbed.add(id(node))
         return
-    if src == out or (len(src) in (2, 4) and len(out) in (2, 4) and nhwc(src) == nhwc(out) and
-                      x not in b.flattened):
+    def vector(shape: tuple[int, ...]) -> bool:      # one axis > 1 at most: the same memory any way
+        return sum(d > 1 for d in shape) <= 1
+
+    if src == out or (x not in b.flattened and (
+            (len(src) in (2, 4) and len(out) in (2, 4) and nhwc(src) == nhwc(out)) or
+            (vector(src) and vector(out) and math.prod(src) == math.prod(out)))):
         b.pass_through(node, node.output[0], x)
         return
     if len(src) == 4 and src[2] * src[3] > 1 and out == (src[0], src[1] * src[2] * src[3]) and \

@@ -405,6 +405,11 @@ def test_gemm_with_and_without_trans_b_and_matmul_count_rows_times_in_times_out(
         (fc,) = import_onnx(small_model(nodes, [v], [weight("w", *wshape)], "y")).workload.ops
         assert isinstance(fc, Gemm) and fc.out_features == 7
         assert fc.macs((2, 1, 1, 5)) == 2 * 5 * 7
+    row = helper.make_tensor_value_info("v", TensorProto.FLOAT, [1, 5])
+    one_row = [node("Reshape", ["v", "col"], ["c"]), node("Gemm", ["c", "w"], ["y"], transA=1)]
+    inits = [weight("w", 5, 7), const("col", [5, 1])]
+    (fc,) = import_onnx(small_model(one_row, [row], inits, "y")).workload.ops
+    assert isinstance(fc, Gemm) and fc.input == "v" and fc.out_features == 7
     col = helper.make_tensor_value_info("v", TensorProto.FLOAT, [5, 2])
     with pytest.raises(ConfigError, match=r"node 'y' \(Gemm\): transA=1 with 2 rows is not supported"):
         import_onnx(small_model([node("Gemm", ["v", "w"], ["y"], transA=1)], [col], [weight("w", 5, 7)], "y"))
