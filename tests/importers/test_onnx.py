@@ -312,7 +312,8 @@ def test_arithmetic_on_constants_folds_with_numpy():
     nodes = [node("Add", ["v", "eps"], ["v1"]), node("Sqrt", ["v1"], ["sd"]),
              node("Div", ["g", "sd"], ["sc"]),
              node("Reshape", ["wflat", "wshape"], ["w"]), conv_to("c"),
-             node("Unsqueeze", ["sc", "axes12"], ["sc3"]), node("Mul", ["c", "sc3"], ["y"])]
+             node("Unsqueeze", ["sc", "axes12"], ["sc3"]), node("Mul", ["c", "sc3"], ["m"]),
+             node("Add", ["sc3", "m"], ["y"])]
     inits = [numpy_helper.from_array(np.full(4, 3.0, np.float32), "v"),
              numpy_helper.from_array(np.ones(1, np.float32), "eps"),
              numpy_helper.from_array(np.full(4, 4.0, np.float32), "g"),
@@ -320,7 +321,9 @@ def test_arithmetic_on_constants_folds_with_numpy():
              const("axes12", [1, 2])]
     found = import_onnx(small_model(nodes, [X], inits, "y"))
     assert [op.name for op in found.workload.ops] == ["c"]
-    assert "import: 1 Mul folded into the conv or gemm before it (exact; that op's cost is unchanged): y" \
+    assert "import: 1 Mul folded into the conv or gemm before it (exact; that op's cost is unchanged): m" \
+        in found.notes
+    assert "import: 1 Add folded into the conv or gemm before it (exact; that op's cost is unchanged): y" \
         in found.notes
 
 
