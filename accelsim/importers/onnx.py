@@ -125,11 +125,16 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
         notes.append(f"import: opset {version} is newer than {OPSETS[1]}, the last accelsim was checked "
                      "against")
 
-    shapes = _infer(model, list(graph.node), constants, source)
-    try:
-        nodes, folded = fold(list(graph.node), constants, shapes, _attrs)
-    except FoldError as exc:
-        raise refuse(source, exc.node, str(exc)) from None
+    nodes, folded = list(graph.node), []
+    while True:        # fold, infer shapes, again while a fold made a new shape static (`Shape`)
+        shapes = _infer(model, nodes, constants, source)
+        try:
+            nodes, more = fold(nodes, constants, shapes, _attrs)
+        except FoldError as exc:
+            raise refuse(source, exc.node, str(exc)) from None
+        folded += more
+        if not more:
+            break
     if folded:
         kinds: dict[str, int] = {}
         for line in folded:
@@ -137,7 +142,6 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
             kinds[kind] = kinds.get(kind, 0) + 1
         notes.append(f"import: {len(folded)} nodes of constants evaluated when read ("
                      + ", ".join(f"{k} x{n}" for k, n in kinds.items()) + ")")
-    shapes = _infer(model, nodes, constants, source)
 
     consumers: dict[str, list] = {}
     for node in nodes:

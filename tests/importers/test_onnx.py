@@ -455,3 +455,13 @@ def test_docs_show_the_importers_table_as_it_is():
     from accelsim.importers.onnx_ops import markdown_table
     from tests.helpers import ROOT
     assert markdown_table() in (ROOT / "docs" / "model.md").read_text()
+
+
+def test_a_shape_known_only_after_a_fold_is_folded_on_the_next_pass():
+    """Reshape to a shape computed from constants, then Shape of its output: two fold passes."""
+    nodes = [node("Mul", ["half", "two"], ["target"]), node("Reshape", ["x", "target"], ["r"]),
+             node("Shape", ["r"], ["s"]), node("Reshape", ["r", "s"], ["r2"]), conv_to("y", x="r2")]
+    inits = [const("half", [1, 3, 4, 8]), const("two", [1, 1, 2, 1]), weight("w", 4, 3, 3, 3)]
+    found = import_onnx(small_model(nodes, [X], inits, "y"))
+    assert "import: 2 nodes of constants evaluated when read (Mul x1, Shape x1)" in found.notes
+    assert found.workload.ops[0].input == "x"
