@@ -61,7 +61,8 @@ def _workload_args(parser: argparse.ArgumentParser) -> None:
                         help="workload trace: a file or a shipped trace's name (resnet50; see "
                              "accelsim list), or an ONNX model (.onnx)")
     parser.add_argument("--skip-unsupported", action="store_true",
-                        help="ONNX: drop nodes accelsim does not model (listed on stderr) instead of failing")
+                        help="ONNX: drop one-input nodes accelsim does not model (listed on stderr and in "
+                             "the result's notes) instead of failing; never one that combines tensors")
 
 
 def _cycle_range(text: str) -> tuple[int, int]:
@@ -225,17 +226,26 @@ def _scalesim(args: argparse.Namespace) -> None:
 
 def _load(args: argparse.Namespace) -> tuple[Hardware, Workload]:
     """The hardware and workload named on the command line."""
-    hw = load_hw(args.hw)
-    if Path(args.workload).suffix.lower() == ".onnx":
-        from accelsim.importers.onnx import load_onnx
+    hw, workload, _ = _load_noted(args)
+    return hw, workload
 
-        workload, skipped = load_onnx(args.workload, args.skip_unsupported)
-        if skipped:
-            print(f"accelsim: skipped {len(skipped)} unsupported ONNX nodes: {', '.join(skipped)}",
-                  file=sys.stderr)
+
+def _load_noted(args: argparse.Namespace) -> tuple[Hardware, Workload, tuple[str, ...]]:
+    """The hardware and workload named on the command line, and what the import wants a reader
+    to know (ONNX: folds, skipped nodes; listed in the result's notes)."""
+    hw = load_hw(args.hw)
+    notes: tuple[str, ...] = ()
+    if Path(args.workload).suffix.lower() == ".onnx":
+        from accelsim.importers.onnx import import_onnx
+
+        found = import_onnx(args.workload, args.skip_unsupported)
+        workload, notes = found.workload, found.notes
+        if found.skipped:
+            print(f"accelsim: skipped {len(found.skipped)} unsupported ONNX nodes: "
+                  f"{', '.join(found.skipped)}", file=sys.stderr)
     else:
         workload = load_workload(args.workload)
-    return hw, workload
+    return hw, workload, notes
 
 
 def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, workload: Workload,
@@ -298,7 +308,7 @@ def _report(workload: Workload, hw: Hardware, results: list[Result], failed: dic
 
 
 def _run(args: argparse.Namespace) -> None:
-    hw, workload = _load(args)
+    hw, workload, import_notes = _load_noted(args)
     options = _options(args)
     if args.schedule_file:
         schedule = _checked_schedule(args.schedule_file, hw, workload)
@@ -313,6 +323,7 @@ def _run(args: argparse.Namespace) -> None:
         results, failed = compare_schedules(hw, workload, options=options)
         if not results or ("pipelined" in failed and (args.json or args.out)):
             raise failed.get("pipelined") or next(iter(failed.values()))
+    results = [replace(r, notes=import_notes + r.notes) for r in results]
     main_result = results[-1]
     serial = next((r.total_cycles for r in results if r.schedule == "serial"), None)
     if args.json:

@@ -1,30 +1,45 @@
 """ONNX models into accelsim workloads (needs the optional `onnx` package: pip install accelsim[onnx]).
 
-Shapes come from ONNX shape inference; NCHW tensors become NHWC (`[N, C, H, W]`
--> `[N, H, W, C]`, `[N, K]` -> `[N, 1, 1, K]`). Mapped node types:
+Reading a model: (1) constant folding (`onnx_fold`): every node whose inputs are all
+constants (`Constant`, `ConstantOfShape`, `Shape`, `Gather`, `Unsqueeze`, `Concat`,
+`Cast`, `Reshape`, arithmetic...) is evaluated with numpy and its outputs become
+constants, exactly like initializers (so a weight made by `ConstantOfShape` is a
+weight); (2) ONNX shape inference on what is left; (3) each node, in graph order,
+through the table `onnx_ops.OPS` (an accelsim op, a fold into the op before it, a
+layout change, removed, or refused with a reason). NCHW tensors become NHWC
+(`[N, C, H, W]` -> `[N, H, W, C]`, `[N, K]` -> `[N, 1, 1, K]`). Opsets 7 to 21.
 
-- Conv (one stride, one dilation and symmetric padding for both axes; bias is free)
-- Add of two equal shapes; Relu fused into the Conv, Add or Gemm before it
-- MaxPool, AveragePool, GlobalAveragePool
-- Gemm and MatMul with a constant weight, as a `gemm` of out_features
-- Flatten, Reshape, BatchNormalization, Identity, Dropout: pass-through (BatchNorm
-  is taken as folded into the conv before it)
-
-Flatten and Reshape pass through only tensors whose H x W is 1; auto_pad other
-than VALID, ceil_mode, transA, non-constant weights and 1-D convs are refused
-by name. Any other node is an error naming the node and its op type, unless
-`skip_unsupported`, which drops it (its output becomes its first input, when the
-shapes allow) and lists what it dropped.
+A node the table refuses is an error naming the node and its op type, unless
+`skip_unsupported` and the node has one activation input and an output of the same
+shape (its output then becomes its input): a node that combines tensors (`Add`,
+`Sum`, `Concat`, `Mul` of two activations, any node with two or more activation
+inputs) or that changes the shape is never skipped. Every skipped node, fold and
+layout conversion is listed in `OnnxImport.notes`, which `accelsim run` adds to the
+result's notes (text report and `--json`).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from accelsim.errors import ConfigError
+from accelsim.importers.onnx_fold import SMALL, Constants, FoldError, fold
+from accelsim.importers.onnx_ops import OPS, Builder, Unmapped, nhwc, refuse
 from accelsim.workload import Workload, workload_from_dict
 
-PASS_THROUGH = {"Flatten", "Reshape", "BatchNormalization", "Identity", "Dropout"}
+OPSETS = (7, 21)          # the default-domain opsets this importer was checked against
+
+
+@dataclass(frozen=True)
+class OnnxImport:
+    """An imported model: the workload, the nodes skipped (`name (OpType)`), and what a reader
+    should know about the import (folds, skips, layout conversions), one line each."""
+
+    workload: Workload
+    skipped: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
 def _onnx():
@@ -40,17 +55,60 @@ def _attrs(node) -> dict:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _nhwc(shape: list[int]) -> list[int]:
-    if len(shape) == 4:
-        n, c, h, w = shape
-        return [n, h, w, c]
-    if len(shape) == 2:
-        return [shape[0], 1, 1, shape[1]]
-    raise ValueError(f"rank {len(shape)}")
+def _static(value_info) -> tuple[int, ...] | None:
+    t = value_info.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = tuple(d.dim_value if d.HasField("dim_value") else 0 for d in t.shape.dim)
+    return dims if all(d > 0 for d in dims) else None
 
 
-def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) -> tuple[Workload, list[str]]:
-    """A workload from an ONNX model (a path or a ModelProto), and the nodes it skipped."""
+def _infer(model, nodes, constants: Constants, source: str) -> dict[str, tuple[int, ...]]:
+    """Static shapes by ONNX shape inference of `nodes`, constants given as typed inputs
+    (with their data when small: shape vectors, axes)."""
+    onnx = _onnx()
+    graph = model.graph
+    used = dict.fromkeys(t for n in nodes for t in n.input if t in constants)
+    inputs = [i for i in graph.input if i.name not in constants]
+    inputs += [onnx.helper.make_tensor_value_info(t, constants.dtype(t), constants.shape(t)) for t in used]
+    inits = [onnx.numpy_helper.from_array(constants.array(t), t) for t in used
+             if _size(constants.shape(t)) <= SMALL]
+    lean = onnx.helper.make_model(
+        onnx.helper.make_graph(nodes, graph.name, inputs, list(graph.output), inits),
+        opset_imports=list(model.opset_import), ir_version=model.ir_version)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(lean)
+    except Exception as exc:               # onnx raises InferenceError, ValidationError, ...
+        raise ConfigError(f"{source}: ONNX shape inference failed: {exc}") from None
+    g = inferred.graph
+    shapes = {v.name: _static(v) for v in (*g.input, *g.value_info, *g.output)}
+    return {name: s for name, s in shapes.items() if s is not None}
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _opset(model, source: str) -> int:
+    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if version is None or version < OPSETS[0]:
+        raise ConfigError(f"{source}: ONNX opset {version} is not supported; accelsim reads opsets "
+                          f"{OPSETS[0]} to {OPSETS[1]} (convert with onnx.version_converter)")
+    return version
+
+
+def _clean(name: str) -> str:
+    """A node or tensor name as accelsim shows it: '+' (fusion), whitespace and control
+    characters become '_'."""
+    return re.sub(r"[+\s\x00-\x1f]", "_", name) or "_"
+
+
+def import_onnx(model, skip_unsupported: bool = False, source: str | None = None) -> OnnxImport:
+    """An ONNX model (a path or a ModelProto) as a workload; ConfigError naming the node and
+    op type for anything it cannot map."""
     onnx = _onnx()
     if isinstance(model, str | Path):
         source = source or str(model)
@@ -59,119 +117,140 @@ def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) 
         except Exception as exc:       # onnx raises DecodeError, OSError, ...: all mean "not a model"
             raise ConfigError(f"{source}: cannot read as ONNX: {exc}") from None
     source = source or "<onnx>"
-    model = onnx.shape_inference.infer_shapes(model)
+    version = _opset(model, source)
     graph = model.graph
-    constants = {t.name: list(t.dims) for t in graph.initializer}
-    shapes = {}
-    for value in (*graph.input, *graph.value_info, *graph.output):
-        dims = [d.dim_value for d in value.type.tensor_type.shape.dim]
-        if dims and all(d > 0 for d in dims):
-            shapes[value.name] = dims
+    constants = Constants(protos={t.name: t for t in graph.initializer})
+    notes = []
+    if version > OPSETS[1]:
+        notes.append(f"import: opset {version} is newer than {OPSETS[1]}, the last accelsim was checked "
+                     "against")
 
-    alias: dict[str, str] = {}               # ONNX tensor -> accelsim tensor it stands for
+    nodes, folded = list(graph.node), []
+    while True:        # fold, infer shapes, again while a fold made a new shape static (`Shape`)
+        shapes = _infer(model, nodes, constants, source)
+        try:
+            nodes, more = fold(nodes, constants, shapes, _attrs)
+        except FoldError as exc:
+            raise refuse(source, exc.node, str(exc)) from None
+        folded += more
+        if not more:
+            break
+    if folded:
+        kinds: dict[str, int] = {}
+        for line in folded:
+            kind = line.rsplit("(", 1)[1].rstrip(")")
+            kinds[kind] = kinds.get(kind, 0) + 1
+        notes.append(f"import: {len(folded)} nodes of constants evaluated when read ("
+                     + ", ".join(f"{k} x{n}" for k, n in kinds.items()) + ")")
 
-    def name(t: str) -> str:
-        while t in alias:
-            t = alias[t]
-        return t
-
-    def where(node) -> str:
-        return f"{source}: node {node.name or node.output[0]!r} ({node.op_type})"
-
-    ops: list[dict] = []
-    skipped: list[str] = []
     consumers: dict[str, list] = {}
-    for node in graph.node:
+    for node in nodes:
         for t in node.input:
             consumers.setdefault(t, []).append(node)
-    def refuse(node, why: str):
-        raise ConfigError(f"{where(node)}: {why}")
-
-    def shape_of(node, tensor: str) -> list[int]:
-        if tensor not in shapes:
-            refuse(node, f"tensor {tensor!r} needs a static shape (shape inference found none)")
-        return shapes[tensor]
-
-    for node in graph.node:
-        a, kind = _attrs(node), node.op_type
-        out = node.output[0]
-        inputs = [name(t) for t in node.input if t not in constants]
-        if kind in ("Conv", "MaxPool", "AveragePool") and a.get("auto_pad", b"NOTSET") not in (b"NOTSET",
-                                                                                             b"VALID"):
-            refuse(node, f"auto_pad={a['auto_pad'].decode()} is not supported; give explicit pads")
-        if kind in ("MaxPool", "AveragePool") and a.get("ceil_mode", 0):
-            refuse(node, "ceil_mode=1 is not supported")
-        if kind in ("Conv", "Gemm", "MatMul") and (len(node.input) < 2 or node.input[1] not in constants):
-            refuse(node, "its weights must be a constant initializer")
-        if kind == "Conv":
-            if len(constants[node.input[1]]) != 4:
-                refuse(node, "only 2-D convolutions are supported")
-            kh, kw = a.get("kernel_shape") or constants[node.input[1]][2:]
-            strides, dil = a.get("strides", [1, 1]), a.get("dilations", [1, 1])
-            pads = a.get("pads", [0, 0, 0, 0])
-            if len(set(strides)) != 1 or len(set(dil)) != 1 or len(set(pads)) != 1:
-                raise ConfigError(f"{where(node)}: strides {strides}, dilations {dil} and pads {pads} must "
-                                  "each be the same for both axes")
-            cout, cin_g = constants[node.input[1]][:2]
-            group = a.get("group", 1)
-            ops.append({"name": node.name or out, "kind": "conv", "input": inputs[0], "output": out,
-                        "kh": kh, "kw": kw, "stride": strides[0], "pad": pads[0], "dilation": dil[0],
-                        "groups": group, "cin": cin_g * group, "cout": cout})
-        elif kind == "Add" and len(inputs) == 2:
-            ops.append({"name": node.name or out, "kind": "add", "inputs": inputs, "output": out})
-        elif kind == "Relu":
-            producer = next((op for op in ops if op["output"] == inputs[0]), None)
-            if producer is None or producer["kind"] not in ("conv", "add", "gemm") or \
-                    len(consumers.get(node.input[0], [])) != 1:
-                raise ConfigError(f"{where(node)}: a Relu must follow a Conv, Add or Gemm whose only "
-                                  "consumer it is (it is fused into that op)")
-            producer["relu"] = True
-            alias[out] = inputs[0]
-        elif kind in ("MaxPool", "AveragePool"):
-            kh, kw = a["kernel_shape"]
-            strides, pads = a.get("strides", [1, 1]), a.get("pads", [0, 0, 0, 0])
-            if len(set(strides)) != 1 or len(set(pads)) != 1:
-                raise ConfigError(f"{where(node)}: strides {strides} and pads {pads} must each be the same "
-                                  "for both axes")
-            ops.append({"name": node.name or out, "kind": "maxpool" if kind == "MaxPool" else "avgpool",
-                        "input": inputs[0], "output": out, "kh": kh, "kw": kw, "stride": strides[0],
-                        "pad": pads[0]})
-        elif kind == "GlobalAveragePool":
-            _, _, h, w = shape_of(node, node.input[0])
-            ops.append({"name": node.name or out, "kind": "avgpool", "input": inputs[0], "output": out,
-                        "kh": h, "kw": w})
-        elif kind in ("Gemm", "MatMul"):
-            if a.get("transA", 0):
-                refuse(node, "transA=1 is not supported")
-            wshape = constants[node.input[1]]
-            k, out_features = ((wshape[1], wshape[0]) if kind == "Gemm" and a.get("transB", 0)
-                               else (wshape[0], wshape[1]))
-            x = shape_of(node, node.input[0])
-            if x[-1 if len(x) == 2 else 1] != k:
-                refuse(node, f"its weights expect {k} input features, its input {node.input[0]!r} has "
-                             f"shape {x}")
-            ops.append({"name": node.name or out, "kind": "gemm", "input": inputs[0], "output": out,
-                        "out_features": out_features})
-        elif kind in PASS_THROUGH:
-            x = shape_of(node, node.input[0])
-            if kind in ("Flatten", "Reshape") and len(x) == 4 and x[2] * x[3] > 1:
-                refuse(node, f"flattening {x} (H x W > 1) is not supported; accelsim keeps NHWC tensors")
-            alias[out] = inputs[0]
-        elif skip_unsupported:
-            if inputs and shapes.get(node.input[0]) == shapes.get(out):
-                alias[out] = inputs[0]
-                skipped.append(f"{node.name or out} ({kind})")
-            else:
-                raise ConfigError(f"{where(node)}: unsupported, and it changes the shape, so it cannot "
-                                  "be skipped")
-        else:
-            raise ConfigError(f"{where(node)}: unsupported op type (use --skip-unsupported to drop it)")
-
-    tensors = {}
-    for t in {t.name for t in graph.input if t.name not in constants}:
+    b = Builder(source, constants, shapes, consumers, {o.name for o in graph.output})
+    skipped: list[str] = []
+    for node in nodes:
+        entry = OPS.get(node.op_type)
+        if node.domain not in ("", "ai.onnx"):
+            entry = None
+        for t in node.input:
+            if t in b.flattened and node.op_type not in ("Gemm", "MatMul") and \
+                    node.op_type not in ("Flatten", "Reshape", "Squeeze", "Unsqueeze"):
+                flat = b.flattened[t]
+                raise refuse(source, flat.node, f"flattening {list(flat.shape)} (H x W > 1) is supported "
+                             f"only right before a Gemm or MatMul (here it feeds {node.op_type} "
+                             f"{node.name or node.output[0]!r}); accelsim keeps NHWC tensors")
         try:
-            tensors[t] = _nhwc(shapes[t])
-        except (KeyError, ValueError):
-            raise ConfigError(f"{source}: graph input {t!r} needs a known shape of rank 2 or 4") from None
-    return workload_from_dict({"name": graph.name or Path(source).stem, "tensors": tensors, "ops": ops},
-                              source), skipped
+            if entry is None or entry.handle is None:
+                raise Unmapped(entry.why if entry else "unsupported op type")
+            entry.handle(b, node, _attrs(node))
+        except Unmapped as exc:
+            why = str(exc)
+            cannot = _why_not_skippable(b, node, entry)
+            if skip_unsupported and cannot is None:
+                acts = b.activations(node)
+                b.pass_through(node, node.output[0], acts[0])
+                skipped.append(f"{node.name or node.output[0]} ({node.op_type})")
+                notes.append(f"import: skipped {node.name or node.output[0]} ({node.op_type}): {why}; "
+                             "--skip-unsupported dropped it (its output is its input)")
+                continue
+            if cannot is None:
+                hint = " (use --skip-unsupported to drop it)"
+            else:
+                hint = f"; --skip-unsupported cannot drop it: {cannot}" if skip_unsupported else ""
+            if why == "unsupported op type":
+                raise refuse(source, node, f"unsupported op type{hint}") from None
+            raise refuse(source, node, f"{why}{hint}") from None
+    for flat in b.flattened.values():
+        raise refuse(source, flat.node, f"flattening {list(flat.shape)} (H x W > 1) is supported only "
+                     "right before a Gemm or MatMul; accelsim keeps NHWC tensors")
+    notes += b.notes
+    for key, names in b.folds.items():
+        notes.append(f"import: {len(names)} {key}: {_some(names)}")
+    return OnnxImport(_workload(b, graph, source), tuple(skipped), tuple(notes))
+
+
+def _some(names: list[str], most: int = 4) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _why_not_skippable(b: Builder, node, entry) -> str | None:
+    """Why --skip-unsupported may not drop `node`, or None when it may."""
+    acts = b.activations(node)
+    if (entry is not None and not entry.skippable) or len(acts) > 1:
+        return (f"it combines {len(acts)} tensors" if len(acts) > 1 else
+                f"a {node.op_type} is never dropped (what it computes would be lost, not just its cost)")
+    if len(acts) != 1 or acts[0] != node.input[0]:
+        return "it has no activation input to stand in for its output"
+    if any(t and (b.consumers.get(t) or t in b.graph_outputs) for t in node.output[1:]):
+        return "more than its first output is read"
+    src, out = b.shapes.get(acts[0]), b.shapes.get(node.output[0])
+    if src is None or src != out:
+        return f"it changes the shape ({list(src or ())} -> {list(out or ())})"
+    if acts[0] in b.flattened:
+        return "its input is a flattened map"
+    return None
+
+
+def _workload(b: Builder, graph, source: str) -> Workload:
+    """The op dicts as a validated workload, names cleaned and made unique."""
+    read = {t for op in b.ops for t in (op["inputs"] if "inputs" in op else [op["input"]])}
+    tensors = {}
+    for value in graph.input:
+        if value.name in b.constants or value.name not in read:
+            continue
+        shape = b.shapes.get(value.name)
+        try:
+            tensors[value.name] = list(nhwc(shape)) if shape else None
+        except Unmapped:
+            tensors[value.name] = None
+        if tensors[value.name] is None:
+            raise ConfigError(f"{source}: graph input {value.name!r} needs a known shape of rank 2 or 4")
+    if not b.ops:
+        raise ConfigError(f"{source}: no node maps to an accelsim op (the graph has no Conv, Gemm, "
+                          "MatMul, Add or pool)")
+    taken: set[str] = set()
+    ops = []
+    for op in b.ops:
+        op = dict(op)
+        op.pop("activation", None)
+        name = _clean(op["name"])
+        while name in taken:
+            name = f"{name}_"
+        taken.add(name)
+        op["name"] = name
+        op["output"] = _clean(op["output"])
+        if "inputs" in op:
+            op["inputs"] = [_clean(t) for t in op["inputs"]]
+        else:
+            op["input"] = _clean(op["input"])
+        ops.append(op)
+    name = _clean(graph.name) if graph.name else Path(source).stem
+    return workload_from_dict({"name": name, "tensors": {_clean(t): s for t, s in tensors.items()},
+                               "ops": ops}, source)
+
+
+def load_onnx(model, skip_unsupported: bool = False, source: str | None = None) -> tuple[Workload, list[str]]:
+    """A workload from an ONNX model (a path or a ModelProto), and the nodes it skipped."""
+    found = import_onnx(model, skip_unsupported, source)
+    return found.workload, list(found.skipped)

@@ -1,12 +1,16 @@
 """ONNX import on small models built here with onnx.helper (nothing is downloaded)."""
 
+import json
+import math
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from accelsim import ConfigError, load_hw, simulate
-from accelsim.importers.onnx import load_onnx
+from accelsim.importers.onnx import import_onnx, load_onnx
 from accelsim.workload import Add, Conv, Gemm, Pool
 from tests.helpers import DEFAULT_HW
 
@@ -37,7 +41,7 @@ def residual_model(extra_nodes=(), extra_inits=()):
         [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
         [weight("w1", 16, 16, 3, 3), weight("w2", 16, 16, 3, 3), weight("b2", 16), weight("wf", 10, 16),
          *extra_inits])
-    return helper.make_model(graph)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
 def test_a_residual_block_imports_with_relus_fused_and_nhwc_shapes():
@@ -63,9 +67,14 @@ def test_the_imported_model_simulates_with_the_conv_and_add_fused():
 
 
 def test_unsupported_nodes_are_named_or_skipped_and_listed():
-    softmax = helper.make_node("Softmax", ["y"], ["prob"], name="softmax")
-    with pytest.raises(ConfigError, match=r"<onnx>: node 'softmax' \(Softmax\): unsupported op type "
+    sigmoid = helper.make_node("Sigmoid", ["y"], ["prob"], name="sigmoid")
+    with pytest.raises(ConfigError, match=r"<onnx>: node 'sigmoid' \(Sigmoid\): unsupported op type "
                                           r"\(use --skip-unsupported to drop it\)"):
+        load_onnx(residual_model([sigmoid]))
+    softmax = helper.make_node("Softmax", ["y"], ["prob"], name="softmax")
+    with pytest.raises(ConfigError, match=r"<onnx>: node 'softmax' \(Softmax\): Softmax runs on the vector "
+                                          r"\(add\) unit, which this importer does not map yet \(use "
+                                          r"--skip-unsupported to drop it\)"):
         load_onnx(residual_model([softmax]))
     wl, skipped = load_onnx(residual_model([softmax]), skip_unsupported=True)
     assert skipped == ["softmax (Softmax)"]
@@ -99,11 +108,16 @@ def test_cli_runs_an_onnx_file_and_lists_what_it_skipped(tmp_path, capsys):
     path = tmp_path / "tiny.onnx"
     onnx.save(residual_model([helper.make_node("Softmax", ["y"], ["prob"], name="softmax")]), str(path))
     assert main(["run", str(DEFAULT_HW), str(path)]) == 2
-    assert "node 'softmax' (Softmax): unsupported op type" in capsys.readouterr().err
+    assert "node 'softmax' (Softmax): Softmax runs on the vector (add) unit" in capsys.readouterr().err
     assert main(["run", str(DEFAULT_HW), str(path), "--skip-unsupported", "--schedule", "pipelined"]) == 0
     out, err = capsys.readouterr()
     assert err == "accelsim: skipped 1 unsupported ONNX nodes: softmax (Softmax)\n"
     assert out.startswith("tiny_resnet on default")
+    assert "pipelined: import: skipped softmax (Softmax): Softmax runs on the vector (add) unit" in out
+    assert main(["run", str(DEFAULT_HW), str(path), "--skip-unsupported", "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert notes[0].startswith("import: skipped softmax (Softmax)")
+    assert "1 of 1 adds fused with the conv before them" in notes
 
 
 def test_cli_reads_a_model_by_its_suffix_in_any_case(tmp_path, capsys):
@@ -115,10 +129,10 @@ def test_cli_reads_a_model_by_its_suffix_in_any_case(tmp_path, capsys):
     assert err == "" and out.startswith("tiny_resnet on default")   # not read as YAML
 
 
-def small_model(nodes, inputs, inits, out):
+def small_model(nodes, inputs, inits, out, opset=13):
     outputs = [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)]
     graph = helper.make_graph(nodes, "m", inputs, outputs, inits)
-    return helper.make_model(graph)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
@@ -126,7 +140,8 @@ X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
 
 @pytest.mark.parametrize(("node", "inits", "message"), [
     (helper.make_node("Flatten", ["x"], ["y"], name="flat"), [],
-     r"node 'flat' \(Flatten\): flattening \[1, 3, 8, 8\] \(H x W > 1\) is not supported"),
+     r"node 'flat' \(Flatten\): flattening \[1, 3, 8, 8\] \(H x W > 1\) is supported only right before "
+     r"a Gemm or MatMul"),
     (helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[3, 3], auto_pad="SAME_UPPER"),
      [weight("w", 4, 3, 3, 3)], r"node 'c' \(Conv\): auto_pad=SAME_UPPER is not supported"),
     (helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
@@ -139,3 +154,314 @@ X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
 def test_what_accelsim_cannot_map_is_refused_by_name(node, inits, message):
     with pytest.raises(ConfigError, match=message):
         load_onnx(small_model([node], [X], inits, "y"))
+
+
+# -- the model zoo that ships with onnx (opset 9, weights made by ConstantOfShape) -------------
+ZOO = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+
+
+def zoo(name: str) -> Path:
+    return ZOO / f"light_{name}.onnx"
+
+
+def independent_macs(path: Path) -> int:
+    """Every Conv's output elements x Cin/groups x kh x kw, plus every Gemm/MatMul's M x K x N,
+    from ONNX's own shape inference on the file as shipped (no accelsim code)."""
+    g = onnx.shape_inference.infer_shapes(onnx.load(str(path))).graph
+    shape = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in (*g.input, *g.value_info,
+                                                                                   *g.output)}
+    shape.update({t.name: list(t.dims) for t in g.initializer})
+    total = 0
+    for n in g.node:
+        if n.op_type == "Conv":
+            total += math.prod(shape[n.output[0]]) * math.prod(shape[n.input[1]][1:])
+        elif n.op_type in ("Gemm", "MatMul"):
+            (m, n_out), a = shape[n.output[0]], shape[n.input[0]]
+            trans_a = any(at.name == "transA" and at.i for at in n.attribute)
+            total += m * (a[0] if trans_a else a[1]) * n_out
+    return total
+
+
+# models that import on this branch with --skip-unsupported, and the one-input nodes it drops
+IMPORTS = {"resnet50": ["n175 (Softmax)"], "vgg19": ["n45 (Softmax)"],
+           "zfnet512": ["n2 (LRN)", "n6 (LRN)", "n21 (Softmax)"]}
+
+
+@pytest.mark.parametrize("name", sorted(IMPORTS))
+def test_a_zoo_model_imports_runs_and_its_macs_match_onnx_shape_inference(name, capsys):
+    from accelsim.cli import main
+    path = zoo(name)
+    found = import_onnx(path, skip_unsupported=True)
+    assert list(found.skipped) == IMPORTS[name]
+    assert found.workload.macs == independent_macs(path)
+    assert main(["run", "default", str(path), "--skip-unsupported", "--schedule", "pipelined", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["macs"] == independent_macs(path) and data["total_cycles"] > 0
+    assert [n for n in data["notes"] if n.startswith("import: skipped")] == \
+        [f"import: skipped {s.split()[0]} {s.split()[1]}: "
+         f"{s.split()[1][1:-1]} runs on the vector (add) unit, which this importer does not map yet; "
+         "--skip-unsupported dropped it (its output is its input)" for s in IMPORTS[name]]
+
+
+def test_the_zoo_resnet50_fuses_all_16_residual_sums_and_folds_its_batch_norms():
+    from accelsim.scheduler.fusion import plan_fusion
+    found = import_onnx(zoo("resnet50"), skip_unsupported=True)
+    wl = found.workload
+    assert sum(isinstance(op, Conv) for op in wl.ops) == 53
+    assert sum(isinstance(op, Add) for op in wl.ops) == 16
+    assert len(plan_fusion(wl).fused) == 16 and plan_fusion(wl).not_fused == {}
+    assert "import: 53 BatchNormalization folded into the conv or gemm before it (exact; that op's cost is " \
+           "unchanged): n1, n5, n8, n11 and 49 more" in found.notes
+    assert "import: 239 nodes of constants evaluated when read (ConstantOfShape x239)" in found.notes
+    result = simulate(load_hw(DEFAULT_HW), wl, "pipelined")
+    assert "16 of 16 adds fused with the conv before them" in result.notes
+    assert wl.ops[0].name == "n0" and wl.ops[0].relu           # the model's own names; BN, then Relu fused
+
+
+def test_the_zoo_resnet50_is_the_shipped_resnet50_trace_op_for_op():
+    """The same network written two ways: every op's kind and parameters (all but names) agree."""
+    from dataclasses import asdict
+
+    from accelsim import load_workload
+
+    def params(op):
+        return {k: v for k, v in asdict(op).items() if k not in ("name", "input", "inputs", "output")}
+
+    zoo_ops = import_onnx(zoo("resnet50"), skip_unsupported=True).workload.ops
+    assert [params(op) for op in zoo_ops] == [params(op) for op in load_workload("resnet50").ops]
+
+
+def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
+    wl = import_onnx(zoo("vgg19"), skip_unsupported=True).workload
+    fc6 = next(op for op in wl.ops if op.name == "n38")
+    assert isinstance(fc6, Conv) and (fc6.kh, fc6.kw, fc6.cin, fc6.cout, fc6.pad) == (7, 7, 512, 4096, 0)
+    assert fc6.macs(wl.tensors[fc6.input].shape) == 25088 * 4096          # the Gemm's M x K x N
+
+
+# the first node that stops each model (node, op type, why), without and with --skip-unsupported
+STOPS = {
+    "bvlc_alexnet": ("n2", "LRN", "LRN runs on the vector", "n14", "MaxPool", "it changes the shape"),
+    "densenet121": ("n8", "BatchNormalization", "folds only into a Conv or Gemm", "n22", "Concat",
+                    "it combines 2 tensors"),
+    "inception_v1": ("n3", "LRN", "LRN runs on the vector", "n23", "Concat", "it combines 4 tensors"),
+    "inception_v2": ("n7", "MaxPool", "asymmetric pads", "n7", "MaxPool", "it changes the shape"),
+    "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]", "n7", "Reshape",
+                   "it changes the shape"),
+    "squeezenet": ("n9", "Concat", "joining tensors", "n9", "Concat", "it combines 2 tensors"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STOPS))
+def test_a_zoo_model_that_does_not_import_names_the_node_and_op_type(name):
+    node, kind, why, skip_node, skip_kind, cannot = STOPS[name]
+    with pytest.raises(ConfigError, match=rf"light_{name}.onnx: node '{node}' \({kind}\): .*{why}"):
+        import_onnx(zoo(name))
+    with pytest.raises(ConfigError, match=rf"node '{skip_node}' \({skip_kind}\): .*; --skip-unsupported "
+                                          rf"cannot drop it: {cannot}"):
+        import_onnx(zoo(name), skip_unsupported=True)
+
+
+def test_cli_refuses_a_concat_in_one_line_even_with_skip_unsupported(capsys):
+    from accelsim.cli import main
+    assert main(["run", "default", str(zoo("squeezenet")), "--skip-unsupported"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert "node 'n9' (Concat): joining tensors (Concat) is not mapped by this importer yet; " \
+           "--skip-unsupported cannot drop it: it combines 2 tensors" in err
+
+
+# -- one small graph per table entry ---------------------------------------------------------
+def const(name, values, dtype=np.int64):
+    return numpy_helper.from_array(np.asarray(values, dtype=dtype), name)
+
+
+def node(kind, inputs, outputs, **attrs):
+    return helper.make_node(kind, inputs, outputs, name=outputs[0], **attrs)
+
+
+def conv_to(out, x="x", w="w", k=3, **attrs):
+    return node("Conv", [x, w], [out], kernel_shape=[k, k], **attrs)
+
+
+def test_weights_and_shapes_made_of_constants_are_folded_when_read():
+    """ConstantOfShape weights, and a Reshape target built by Shape -> Gather -> Unsqueeze -> Concat."""
+    nodes = [node("ConstantOfShape", ["wshape"], ["w"]),
+             conv_to("c"),
+             node("Shape", ["c"], ["s"]), node("Gather", ["s", "zero"], ["n"], axis=0),
+             node("Unsqueeze", ["n", "axes0"], ["n1"]),
+             node("Concat", ["n1", "minus1"], ["target"], axis=0),
+             node("Cast", ["target"], ["target64"], to=TensorProto.INT64),
+             node("Reshape", ["c", "target64"], ["f"]),
+             node("ConstantOfShape", ["fcshape"], ["wf"]),
+             node("Gemm", ["f", "wf"], ["y"], transB=1)]
+    inits = [const("wshape", [4, 3, 3, 3]), const("zero", 0), const("axes0", [0]), const("minus1", [-1]),
+             const("fcshape", [10, 4 * 6 * 6])]
+    found = import_onnx(small_model(nodes, [X], inits, "y"))
+    conv, fc = found.workload.ops
+    assert (conv.kh, conv.cin, conv.cout) == (3, 3, 4)
+    assert isinstance(fc, Conv) and (fc.kh, fc.kw, fc.cin, fc.cout) == (6, 6, 4, 10)   # flatten of 6x6
+    assert found.workload.macs == 6 * 6 * 4 * 3 * 9 + 144 * 10
+    assert "import: 7 nodes of constants evaluated when read (ConstantOfShape x2, Shape x1, Gather x1, " \
+           "Unsqueeze x1, Concat x1, Cast x1)" in found.notes
+    assert "import: y (Gemm) over the 6x6x4 map flattened by f (Reshape): imported as a 6x6 conv, no " \
+           "padding, 10 channels (same MACs and bytes)" in found.notes
+
+
+def test_arithmetic_on_constants_folds_with_numpy():
+    """BatchNorm parameters computed as sqrt(var + eps) etc.; Reshape of a weight (Inception v1)."""
+    nodes = [node("Add", ["v", "eps"], ["v1"]), node("Sqrt", ["v1"], ["sd"]),
+             node("Div", ["g", "sd"], ["sc"]),
+             node("Reshape", ["wflat", "wshape"], ["w"]), conv_to("c"),
+             node("Unsqueeze", ["sc", "axes12"], ["sc3"]), node("Mul", ["c", "sc3"], ["m"]),
+             node("Add", ["sc3", "m"], ["y"])]
+    inits = [numpy_helper.from_array(np.full(4, 3.0, np.float32), "v"),
+             numpy_helper.from_array(np.ones(1, np.float32), "eps"),
+             numpy_helper.from_array(np.full(4, 4.0, np.float32), "g"),
+             numpy_helper.from_array(np.zeros(108, np.float32), "wflat"), const("wshape", [4, 3, 3, 3]),
+             const("axes12", [1, 2])]
+    found = import_onnx(small_model(nodes, [X], inits, "y"))
+    assert [op.name for op in found.workload.ops] == ["c"]
+    assert "import: 1 Mul folded into the conv or gemm before it (exact; that op's cost is unchanged): m" \
+        in found.notes
+    assert "import: 1 Add folded into the conv or gemm before it (exact; that op's cost is unchanged): y" \
+        in found.notes
+
+
+def bn(x, out, prefix="bn"):
+    return node("BatchNormalization", [x, f"{prefix}s", f"{prefix}b", f"{prefix}m", f"{prefix}v"], [out])
+
+
+def bn_inits(c, prefix="bn"):
+    return [numpy_helper.from_array(np.ones(c, np.float32), f"{prefix}{k}") for k in "sbmv"]
+
+
+def test_batch_norm_folds_into_the_conv_before_it_but_not_after_a_relu_or_a_shared_output():
+    w = weight("w", 4, 3, 3, 3)
+    found = import_onnx(small_model([conv_to("c"), bn("c", "b"), node("Relu", ["b"], ["y"])], [X],
+                                    [w, *bn_inits(4)], "y"))
+    (conv,) = found.workload.ops
+    assert conv.relu and conv.output == "c"
+    after_relu = [conv_to("c"), node("Relu", ["c"], ["r"]), bn("r", "y")]
+    with pytest.raises(ConfigError, match=r"node 'y' \(BatchNormalization\): 'c' already has a fused "
+                                          r"activation; folding the scale and shift after it would not "
+                                          r"be exact"):
+        import_onnx(small_model(after_relu, [X], [w, *bn_inits(4)], "y"))
+    shared = [conv_to("c"), bn("c", "b"), node("Add", ["b", "c"], ["y"])]
+    with pytest.raises(ConfigError, match=r"node 'b' \(BatchNormalization\): 'c' is also read by another "
+                                          r"node, so the scale and shift cannot fold into 'c'"):
+        import_onnx(small_model(shared, [X], [w, *bn_inits(4)], "y"))
+
+
+def test_a_per_channel_mul_folds_but_not_a_per_pixel_one_and_never_a_product_of_activations():
+    w = weight("w", 4, 3, 3, 3)
+    pixel = numpy_helper.from_array(np.ones((1, 6, 6), np.float32), "k")
+    with pytest.raises(ConfigError, match=r"node 'y' \(Mul\): its constant 'k' of shape \[1, 6, 6\] is not "
+                                          r"per-channel for 'c' \[1, 4, 6, 6\]"):
+        import_onnx(small_model([conv_to("c"), node("Mul", ["c", "k"], ["y"])], [X], [w, pixel], "y"))
+    square = [conv_to("c"), node("Mul", ["c", "c"], ["y"])]
+    with pytest.raises(ConfigError, match=r"node 'y' \(Mul\): multiplies 2 activations element-wise, "
+                                          r"which is not an accelsim op; --skip-unsupported cannot drop "
+                                          r"it: it combines 2 tensors"):
+        import_onnx(small_model(square, [X], [w], "y"), skip_unsupported=True)
+
+
+def test_sum_of_two_is_a_residual_add_that_fuses_and_of_three_a_chain_of_adds():
+    from accelsim.scheduler.fusion import plan_fusion
+    w = weight("w", 3, 3, 3, 3)
+    two = import_onnx(small_model([conv_to("c", pads=[1] * 4), node("Sum", ["c", "x"], ["y"])], [X], [w],
+                                  "y")).workload
+    assert [type(op) for op in two.ops] == [Conv, Add] and plan_fusion(two).fused == ["y"]
+    three = [conv_to("c", pads=[1] * 4), conv_to("d", pads=[1] * 4), node("Sum", ["c", "d", "x"], ["y"])]
+    wl = import_onnx(small_model(three, [X], [w], "y")).workload
+    adds = [op for op in wl.ops if isinstance(op, Add)]
+    assert [(a.name, a.inputs, a.output) for a in adds] == [("y.sum1", ("c", "d"), "y.sum1"),
+                                                           ("y", ("y.sum1", "x"), "y")]
+    with pytest.raises(ConfigError, match=r"node 'y' \(Sum\): adds tensors of shapes \[1, 3, 8, 8\], "
+                                          r"\[1, 3, 6, 6\]"):
+        import_onnx(small_model([conv_to("c"), node("Sum", ["x", "c"], ["y"])], [X], [w], "y"),
+                    skip_unsupported=True)
+
+
+@pytest.mark.parametrize(("opset", "lo", "hi", "relu", "note"), [
+    (10, 0.0, 6.0, True, "import: 1 Clip 0..6 fused as the ReLU of the op before; the upper bound is free"),
+    (13, 0.0, 6.0, True, "import: 1 Clip 0..6 fused as the ReLU of the op before; the upper bound is free"),
+    (13, -1.0, 1.0, False, "import: 1 Clip -1..1 fused as a free activation of the op before"),
+])
+def test_clip_is_fused_as_the_activation_of_the_op_before(opset, lo, hi, relu, note):
+    w = weight("w", 4, 3, 3, 3)
+    if opset < 11:
+        clip, inits = node("Clip", ["c"], ["y"], min=lo, max=hi), [w]
+    else:
+        clip = node("Clip", ["c", "lo", "hi"], ["y"])
+        inits = [w, numpy_helper.from_array(np.float32(lo), "lo"),
+                 numpy_helper.from_array(np.float32(hi), "hi")]
+    found = import_onnx(small_model([conv_to("c"), clip], [X], inits, "y", opset))
+    (conv,) = found.workload.ops
+    assert conv.relu is relu and any(n.startswith(note) for n in found.notes)
+
+
+def test_gemm_with_and_without_trans_b_and_matmul_count_rows_times_in_times_out():
+    v = helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 5])
+    for nodes, wshape in (([node("Gemm", ["v", "w"], ["y"], transB=1)], (7, 5)),
+                          ([node("Gemm", ["v", "w"], ["y"])], (5, 7)),
+                          ([node("MatMul", ["v", "w"], ["y"])], (5, 7))):
+        (fc,) = import_onnx(small_model(nodes, [v], [weight("w", *wshape)], "y")).workload.ops
+        assert isinstance(fc, Gemm) and fc.out_features == 7
+        assert fc.macs((2, 1, 1, 5)) == 2 * 5 * 7
+    row = helper.make_tensor_value_info("v", TensorProto.FLOAT, [1, 5])
+    one_row = [node("Reshape", ["v", "col"], ["c"]), node("Gemm", ["c", "w"], ["y"], transA=1)]
+    inits = [weight("w", 5, 7), const("col", [5, 1])]
+    (fc,) = import_onnx(small_model(one_row, [row], inits, "y")).workload.ops
+    assert isinstance(fc, Gemm) and fc.input == "v" and fc.out_features == 7
+    col = helper.make_tensor_value_info("v", TensorProto.FLOAT, [5, 2])
+    with pytest.raises(ConfigError, match=r"node 'y' \(Gemm\): transA=1 with 2 rows is not supported"):
+        import_onnx(small_model([node("Gemm", ["v", "w"], ["y"], transA=1)], [col], [weight("w", 5, 7)], "y"))
+
+
+@pytest.mark.parametrize("opset", [7, 12, 13])
+def test_opset_variants_of_dropout_squeeze_and_reshape(opset):
+    """Dropout's ratio (input from 12), Squeeze/Unsqueeze axes (inputs from 13), Reshape's shape input."""
+    w = weight("w", 4, 3, 8, 8)
+    axes = {} if opset >= 13 else {"axes": [2, 3]}
+    nodes = [conv_to("c", k=8),
+             node("Dropout", ["c", "ratio"] if opset >= 12 else ["c"], ["d"]),
+             node("Squeeze", ["d", "axes"] if opset >= 13 else ["d"], ["s"], **axes),
+             node("Unsqueeze", ["s", "axes"] if opset >= 13 else ["s"], ["u"], **axes),
+             node("Reshape", ["u", "flat"], ["f"]),
+             node("Gemm", ["f", "wf"], ["y"], transB=1)]
+    inits = [w, weight("wf", 10, 4), const("axes", [2, 3]), const("flat", [1, 4]),
+             numpy_helper.from_array(np.float32(0.5), "ratio")]
+    found = import_onnx(small_model(nodes, [X], inits, "y", opset))
+    _, fc = found.workload.ops
+    assert isinstance(fc, Gemm) and fc.input == "c" and found.workload.tensors["c"].shape == (1, 1, 1, 4)
+    assert "import: 1 Dropout removed (the identity at inference): d" in found.notes
+
+
+def test_node_names_become_op_names_cleaned_and_unique():
+    w = weight("w", 3, 3, 3, 3)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a+b"], name="conv 1", kernel_shape=[3, 3], pads=[1] * 4),
+             helper.make_node("Conv", ["a+b", "w"], ["y"], name="conv 1", kernel_shape=[3, 3], pads=[1] * 4)]
+    wl = import_onnx(small_model(nodes, [X], [w], "y")).workload
+    assert [(op.name, op.input) for op in wl.ops] == [("conv_1", "x"), ("conv_1_", "a_b")]
+
+
+def test_an_opset_older_than_7_is_refused():
+    with pytest.raises(ConfigError, match=r"<onnx>: ONNX opset 6 is not supported; accelsim reads opsets 7 "
+                                          r"to 21"):
+        import_onnx(small_model([conv_to("y")], [X], [weight("w", 4, 3, 3, 3)], "y", 6))
+
+
+def test_docs_show_the_importers_table_as_it_is():
+    from accelsim.importers.onnx_ops import markdown_table
+    from tests.helpers import ROOT
+    assert markdown_table() in (ROOT / "docs" / "model.md").read_text()
+
+
+def test_a_shape_known_only_after_a_fold_is_folded_on_the_next_pass():
+    """Reshape to a shape computed from constants, then Shape of its output: two fold passes."""
+    nodes = [node("Mul", ["half", "two"], ["target"]), node("Reshape", ["x", "target"], ["r"]),
+             node("Shape", ["r"], ["s"]), node("Reshape", ["r", "s"], ["r2"]), conv_to("y", x="r2")]
+    inits = [const("half", [1, 3, 4, 8]), const("two", [1, 1, 2, 1]), weight("w", 4, 3, 3, 3)]
+    found = import_onnx(small_model(nodes, [X], inits, "y"))
+    assert "import: 2 nodes of constants evaluated when read (Mul x1, Shape x1)" in found.notes
+    assert found.workload.ops[0].input == "x"
