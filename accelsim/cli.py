@@ -149,7 +149,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="pipeline: show cycles START to END only")
     plot.add_argument("--layer", metavar="NAME", help="pipeline: show one layer only")
     plot.add_argument("--windows", type=_positive, default=200, metavar="N",
-                      help="utilization: number of time windows (default 200)")
+                      help="utilization: number of time windows (default 200; at most one per cycle "
+                           "and one per pixel column, 1,800)")
 
     trace = sub.add_parser("trace", help="export a run as a Perfetto or VCD trace",
                            description="Simulate WORKLOAD on HW and write its trace: Chrome trace-event JSON "
