@@ -15,6 +15,7 @@ from pathlib import Path
 from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
 from accelsim.hw import Hardware, load_hw
+from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
 from accelsim.options import DTYPES, PLOT_KINDS, TRACE_FORMATS, RunOptions
 from accelsim.report import describe_hw, layers_table, pipeline_text, results_table, speedups
 from accelsim.result import Result
@@ -71,7 +72,7 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-_PARSERS = {"splits": _positive, "parts": _layer_parts}
+_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive}
 """argparse types of the RunOptions fields that are not plain strings."""
 
 
@@ -93,7 +94,7 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
         else:
             kwargs["default"] = f.default
             help_ += f" (default {f.default})" if f.default is not None else ""
-        parser.add_argument(f"--{f.name}", help=help_, **kwargs)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", help=help_, **kwargs)
     if schedule_file:
         parser.add_argument("--schedule-file", metavar="SCHED.yaml",
                             help="run this schedule file instead (checked first; see "
@@ -103,7 +104,7 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
 def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
     return RunOptions(args.schedule or RunOptions.schedule, args.splits,
-                      getattr(args, "sync", RunOptions.sync), args.parts)
+                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops)
 
 
 def _functional_args(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +114,9 @@ def _functional_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="int8",
                         help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
     parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
+    parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
+                        help="refuse a functional check that would hold more than N bytes, estimated "
+                             f"from the tensors before any is allocated (default {MAX_FUNCTIONAL_BYTES:,})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -232,7 +236,8 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     """Execute the schedule with numpy; ScheduleError on a mismatch."""
     from accelsim.functional import check
 
-    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity())
+    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity(),
+                  args.max_functional_bytes)
     if not found.ok:
         raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"
                             + "\n".join(f"  {m}" for m in found.mismatches))
@@ -291,6 +296,8 @@ def _report(workload: Workload, hw: Hardware, results: list[Result], failed: dic
 
 def _run(args: argparse.Namespace) -> None:
     hw, workload = _load(args)
+    if args.functional:                     # refused before scheduling, not after
+        check_functional(workload, args.dtype, args.max_functional_bytes)
     options = _options(args)
     if args.schedule_file:
         schedule = _checked_schedule(args.schedule_file, hw, workload)
