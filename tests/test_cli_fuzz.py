@@ -81,7 +81,7 @@ def test_a_bad_value_anywhere_is_refused(capsys, tmp_path, which, data, value):
     assert_refused(*cli(capsys, tmp_path, which, text), str(tmp_path / which))
 
 
-@FUZZ
+@settings(FUZZ, max_examples=15)
 @given(which=st.sampled_from(sorted(VALID)), depth=st.integers(101, 3000), flow=st.booleans())
 def test_deep_documents_are_refused(capsys, tmp_path, which, depth, flow):
     text = ("[" * depth + "]" * depth) if flow else "".join(f"{' ' * i}k{i}:\n" for i in range(depth)) + "x"

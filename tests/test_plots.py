@@ -155,3 +155,15 @@ def test_every_picture_draws_at_the_hardware_bounds(tmp_path):
         assert (tmp_path / f"{kind}.png").stat().st_size > 0
     assert plots.pipeline(r).axes[0].child_axes[0].get_xlabel() == "time (µs at 0.001 MHz)"
     assert plots.pipeline(r).axes[0].get_xlim() == (0, r.total_cycles)
+
+
+def test_plot_cli_refuses_a_zoom_after_the_run_and_bounds_the_windows(capsys, tmp_path):
+    from accelsim.cli import main
+
+    out = tmp_path / "p.png"
+    assert main(["plot", str(DEFAULT_HW), str(BLOCK), "--zoom", f"{10**30}:{10**31}", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"accelsim: error: zoom range {10**30:,}:{10**31:,} starts after the "
+                                       "run ends (at cycle 127,754)\n")
+    assert main(["plot", str(DEFAULT_HW), str(BLOCK), "--kind", "utilization", "--windows", str(10**9),
+                 "-o", str(out)]) == 0
+    assert out.stat().st_size > 0
