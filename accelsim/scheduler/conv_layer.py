@@ -156,6 +156,11 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         return peaks(Tiling(filter_parts, 1)).get("weight", 0) <= capacity["weight"]
 
     first = 1 if weights_fit(1) else fewest_finer(weights_fit, max_filter_parts)
+    if all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho)):
+        # the input rows do not fit even one row a part: filter chunks leave the input (kept
+        # whole for one part; per tile, the first part's rows next to the last's, for several
+        # parts), so no chunk count fits rows either (fewer parts hold more rows)
+        first = None
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         def rows_fit(r: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, r))

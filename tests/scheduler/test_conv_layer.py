@@ -148,3 +148,19 @@ def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout,
         assert found == scan
     else:
         assert found is None or found[0].col_parts > 1
+
+
+def test_rows_too_wide_for_the_input_buffer_go_to_column_parts_at_once():
+    # 128 x 2048 x 64, 3x3: one output row reads 3 input rows of 2048 x 64 = 131,072 bytes; two such
+    # tiles in flight need 786,432 > 524,288 bytes of ifmap whatever the filter chunks, so no row split
+    # fits and the filter-chunk counts are not tried one by one (64 of them, ~20 s before). Two column
+    # parts read 3 x 1,025 x 64 = 196,800 bytes each (393,600 for two): 128 x 2 = 256 tiles, each a
+    # load, a conv and a store, and one weight load: 769 ops
+    import time
+
+    wl = conv_layer(h=128, w=2048, cin=64, cout=64)
+    start = time.perf_counter()
+    schedule = make_schedule(hw(), wl, "pipelined")
+    assert time.perf_counter() - start < 2.0
+    assert choose_tiling(wl.ops[0], wl, hw()) == Tiling(1, 128, 2)
+    assert len(schedule.ops) == 769
