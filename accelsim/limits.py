@@ -19,8 +19,8 @@ from accelsim.hw import Hardware
 from accelsim.workload import Conv, Gemm, Op, Workload
 
 MAX_OPS = 100_000
-"""Default most ops of a schedule: about 10 s of scheduling and simulation (ResNet-50
-pipelined has 1,643 ops; in 56 row parts per layer, 9,010)."""
+"""Default most ops of a schedule (ResNet-50 pipelined has 1,643 ops, 0.25 s to schedule and
+run; in 56 row parts per layer, 9,010, 0.8 s; one 1,000,000 x 56 x 64 conv, 42,268 ops, 15 s)."""
 MAX_FUNCTIONAL_BYTES = 4 * 2**30
 """Default most bytes the functional check may hold (4 GiB; ResNet-50 needs about 0.5 GiB)."""
 
