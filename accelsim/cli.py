@@ -16,6 +16,7 @@ from accelsim import atomic, shipped
 from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError, ScheduleError
 from accelsim.hw import Hardware, load_hw
+from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
 from accelsim.options import DTYPES, PLOT_KINDS, TRACE_FORMATS, RunOptions
 from accelsim.report import describe_hw, layers_table, pipeline_text, results_table, speedups
 from accelsim.result import Result
@@ -77,7 +78,7 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-_PARSERS = {"splits": _positive, "parts": _layer_parts}
+_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive}
 """argparse types of the RunOptions fields that are not plain strings."""
 
 
@@ -99,7 +100,7 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
         else:
             kwargs["default"] = f.default
             help_ += f" (default {f.default})" if f.default is not None else ""
-        parser.add_argument(f"--{f.name}", help=help_, **kwargs)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", help=help_, **kwargs)
     if schedule_file:
         parser.add_argument("--schedule-file", metavar="SCHED.yaml",
                             help="run this schedule file instead (checked first; see "
@@ -109,7 +110,7 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
 def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
     return RunOptions(args.schedule or RunOptions.schedule, args.splits,
-                      getattr(args, "sync", RunOptions.sync), args.parts)
+                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops)
 
 
 def _functional_args(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +120,9 @@ def _functional_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="int8",
                         help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
     parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
+    parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
+                        help="refuse a functional check that would hold more than N bytes, estimated "
+                             f"from the tensors before any is allocated (default {MAX_FUNCTIONAL_BYTES:,})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -155,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="pipeline: show cycles START to END only")
     plot.add_argument("--layer", metavar="NAME", help="pipeline: show one layer only")
     plot.add_argument("--windows", type=_positive, default=200, metavar="N",
-                      help="utilization: number of time windows (default 200)")
+                      help="utilization: number of time windows (default 200; at most one per cycle "
+                           "and one per pixel column, 1,800)")
 
     trace = sub.add_parser("trace", help="export a run as a Perfetto or VCD trace",
                            description="Simulate WORKLOAD on HW and write its trace: Chrome trace-event JSON "
@@ -253,7 +258,8 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     """Execute the schedule with numpy; ScheduleError on a mismatch."""
     from accelsim.functional import check
 
-    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity())
+    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity(),
+                  args.max_functional_bytes)
     if not found.ok:
         raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"
                             + "\n".join(f"  {m}" for m in found.mismatches))
@@ -309,6 +315,8 @@ def _report(workload: Workload, hw: Hardware, results: list[Result], failed: dic
 
 def _run(args: argparse.Namespace) -> None:
     hw, workload, import_notes = _load_noted(args)
+    if args.functional:                     # refused before scheduling, not after
+        check_functional(workload, args.dtype, args.max_functional_bytes)
     options = _options(args)
     if args.schedule_file:
         schedule = _checked_schedule(args.schedule_file, hw, workload)

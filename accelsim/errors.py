@@ -6,7 +6,8 @@ the built-in it refines, so callers may catch either::
     AccelsimError
     ├── ConfigError(ValueError)       a hardware or workload file is wrong
     ├── ScheduleError(ValueError)     a schedule cannot be built or is illegal
-    └── SimulationError(RuntimeError) the engine could not finish a schedule
+    ├── SimulationError(RuntimeError) the engine could not finish a schedule
+    └── LimitError(ValueError)        valid input over a size limit (accelsim/limits.py)
 """
 
 
@@ -24,3 +25,8 @@ class ScheduleError(AccelsimError, ValueError):
 
 class SimulationError(AccelsimError, RuntimeError):
     """The engine stopped before every op of a schedule finished."""
+
+
+class LimitError(AccelsimError, ValueError):
+    """A valid workload too big to schedule or check within a limit; the message says by how
+    much and which option raises the limit."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
 from accelsim.options import DTYPES
 from accelsim.placement import place
 from accelsim.schedule import Schedule
@@ -275,9 +276,12 @@ def execute(schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray
 
 
 def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int = 0,
-          element_bytes: int = 1, capacity: dict[str, int] | None = None) -> FunctionalReport:
+          element_bytes: int = 1, capacity: dict[str, int] | None = None,
+          max_bytes: int = MAX_FUNCTIONAL_BYTES) -> FunctionalReport:
     """Execute `schedule` on seeded random inputs and compare every tensor it stores (and
-    every graph output) with `reference`; the first wrong element of each is reported."""
+    every graph output) with `reference`; the first wrong element of each is reported.
+    A LimitError, before any array is made, when that would hold over `max_bytes`."""
+    check_functional(workload, dtype, max_bytes)
     inputs = random_inputs(workload, dtype, seed)
     ref = reference(workload, inputs)
     dram, stored, notes = execute(schedule, workload, inputs, element_bytes, capacity)

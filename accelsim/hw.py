@@ -9,10 +9,12 @@ import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from accelsim.cost import exact
-from accelsim.schema import STRICT, Name, NonNegInt, PosInt, PosNumber, build
+from accelsim.schema import STRICT, Name, PosInt, build
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
 
@@ -20,6 +22,18 @@ Dataflow = Literal["os", "ws", "is"]
 FoldConvention = Literal["overlapped", "serialized"]
 MemoryModel = Literal["timed", "ideal"]
 SRAM_BUFFERS = ("ifmap", "weight", "ofmap")
+
+MOST_CYCLES = 10**9
+"""Longest latency or barrier, cycles: one second at 1 GHz, beyond any memory or sync. With
+the least rate below, a run's cycles stay far inside what a float (and a plot axis) holds."""
+LEAST_RATE = 0.001
+"""Slowest SRAM port or DRAM channel, bytes per cycle (one byte per 1,000 cycles)."""
+CLOCK_MHZ = (0.001, 10**6)
+"""Clock range, MHz: 1 kHz to 1 THz (the clock only converts cycles to microseconds)."""
+
+Cycles = Annotated[int, Field(strict=True, ge=0, le=MOST_CYCLES)]
+Rate = Annotated[float, Field(strict=True, ge=LEAST_RATE, allow_inf_nan=False)]
+ClockMhz = Annotated[float, Field(strict=True, ge=CLOCK_MHZ[0], le=CLOCK_MHZ[1], allow_inf_nan=False)]
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class AddUnit:
 
     __pydantic_config__ = STRICT
     lanes: PosInt
-    latency_cycles: NonNegInt
+    latency_cycles: Cycles
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ class SramBuffer:
 
     __pydantic_config__ = STRICT
     size_bytes: PosInt
-    bytes_per_cycle: PosNumber
+    bytes_per_cycle: Rate
 
 
 @dataclass(frozen=True)
@@ -73,8 +87,8 @@ class Dram:
 
     __pydantic_config__ = STRICT
     channels: PosInt
-    channel_bytes_per_cycle: PosNumber
-    latency_cycles: NonNegInt
+    channel_bytes_per_cycle: Rate
+    latency_cycles: Cycles
 
     @property
     def bytes_per_cycle(self) -> Fraction:
@@ -100,9 +114,9 @@ class Hardware:
 
     __pydantic_config__ = STRICT
     name: Name
-    clock_mhz: PosNumber
+    clock_mhz: ClockMhz
     element_bytes: PosInt
-    barrier_cycles: NonNegInt
+    barrier_cycles: Cycles
     memory_model: MemoryModel
     systolic_array: SystolicArray
     add_unit: AddUnit

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from accelsim.engine.machine import SYNC_MODES
+from accelsim.limits import MAX_OPS
 from accelsim.scheduler.network import SCHEDULES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers")
@@ -34,6 +35,9 @@ class RunOptions:
         "metavar": "LAYER=N",
         "help": "networks: split LAYER's output rows into N parts (repeatable; a fused layer is "
                 "named CONV+ADD)"})
+    max_ops: int = field(default=MAX_OPS, metadata={
+        "metavar": "N", "help": "refuse a schedule of more than N ops (loads, computes, stores), "
+                                "estimated from the shapes before it is built"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

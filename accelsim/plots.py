@@ -36,6 +36,7 @@ from accelsim.units import TABLE, UNITS
 UNIT_COLOURS = {u.name: u.colour for u in TABLE}
 SPLIT_COLOURS = {"compute": "tab:blue", "memory": "tab:red", "barrier": "tab:gray"}
 SHARED = "#b0b0b0"
+DPI = 150                   # pixels per inch of a saved PNG
 CHAR_PX = 6.0               # width of one label character at the diagram's font size, pixels
 
 
@@ -73,6 +74,9 @@ def _zoom_range(result: Result, zoom: tuple[int, int] | None, layer: str | None)
         a, b = zoom
         if not 0 <= a < b:
             raise ConfigError(f"zoom range {a}:{b} must be START:END cycles with 0 <= START < END")
+        if a >= result.total_cycles:
+            raise ConfigError(f"zoom range {a:,}:{b:,} starts after the run ends (at cycle "
+                              f"{result.total_cycles:,})")
         return a, min(b, max(result.total_cycles, a + 1))
     return 0, max(result.total_cycles, 1)
 
@@ -157,10 +161,11 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
 
 
 def utilization(result: Result, count: int = 200, width: float = 12.0) -> Figure:
-    """Over time windows: each unit's busy fraction, DRAM bandwidth used against what the
+    """Over `count` time windows (at most one per cycle, and at most one per pixel column the
+    picture has at 150 dpi): each unit's busy fraction, DRAM bandwidth used against what the
     channels give, and each SRAM buffer's occupancy against its size."""
     total = max(result.total_cycles, 1)
-    spans = windows(total, count)
+    spans = windows(total, min(count, int(width * DPI)))
     edges = [a for a, _ in spans] + [spans[-1][1]]
     fig = Figure(figsize=(width, 8), layout="constrained")
     ax_u, ax_d, ax_s = fig.subplots(3, 1, sharex=True)
@@ -286,8 +291,8 @@ def figure(result: Result, kind: str, **options) -> Figure:
 
 
 def save(fig: Figure, path: str | Path) -> None:
-    """Write PNG (150 dpi) or SVG, by suffix (any case), with no timestamps (same run, same
-    bytes), whole or not at all."""
+    """Write PNG (DPI dots per inch) or SVG, by suffix (any case), with no timestamps (same run,
+    same bytes), whole or not at all."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
@@ -296,6 +301,6 @@ def save(fig: Figure, path: str | Path) -> None:
     try:
         # a fixed SVG hash salt: the same ids, so the same bytes, each run
         with matplotlib.rc_context({"svg.hashsalt": "accelsim"}), atomic.replacing(path) as temp:
-            fig.savefig(temp, format=suffix[1:], dpi=150, metadata=meta)
+            fig.savefig(temp, format=suffix[1:], dpi=DPI, metadata=meta)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None

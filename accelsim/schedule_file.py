@@ -326,6 +326,9 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if data.get("workload") != workload.name:
         reader.problem(("workload",), f"the schedule is for workload {data.get('workload')!r}, "
                                       f"but the workload given is {workload.name!r}")
+    label = data.get("name", "file")
+    if not isinstance(label, str) or not label:
+        reader.problem(("name",), f"name must be text, got {label!r}")
     splits = data.get("splits", "auto")
     if splits == "auto":
         splits = None
@@ -339,10 +342,12 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
         if not isinstance(table, dict):
             reader.problem((name,), f"{name} must be a mapping of name to count")
             continue
-        for key in table:
+        for key, count in table.items():
             if key not in known:
                 reader.problem((name, key), f"unknown {name[:-1]} {key!r}; the hardware has "
                                             f"{', '.join(known)}")
+            elif not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                reader.problem((name, key), f"{name}.{key} must be a whole number > 0, got {count!r}")
     ops = data.get("ops")
     if not isinstance(ops, list) or not ops:
         reader.problem(("ops",), "ops must be a non-empty list")
@@ -365,7 +370,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if ordered is None:
         return result
     result.schedule = Schedule(
-        str(data.get("name", "file")), workload.name, splits,
+        label, workload.name, splits,
         tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
                  o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered),
         tuple(str(n) for n in notes))

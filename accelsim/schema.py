@@ -24,7 +24,6 @@ STRICT = ConfigDict(extra="forbid")
 
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
-PosNumber = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1)]
 
 _ADAPTERS: dict[type, TypeAdapter] = {}
@@ -64,6 +63,9 @@ def _describe(error: Any, cls: type) -> str:
         return f"must be > {ctx['gt']}, got {got!r}"
     if kind == "greater_than_equal":
         return f"must be >= {ctx['ge']}, got {got!r}"
+    if kind == "less_than_equal":
+        most = ctx["le"]
+        return f"must be <= {int(most) if most == int(most) else most:,}, got {got!r}"
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}, got {got!r}"
     if kind.startswith("int"):

@@ -25,11 +25,13 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
     (scheduler/network.py: fusion, then tiling per layer). `splits` fixes the output-row
     parts of every layer (None: chosen per layer to fit SRAM, at least 4 for a pipelined
     ConvAdd); `parts` fixes those of named layers. `options` (a RunOptions; its `sync`
-    unused) replaces the keywords.
+    unused) replaces the keywords. A schedule of more than `options.max_ops` ops is a
+    LimitError, before it is built when its shapes already say so (accelsim/limits.py).
     """
     o = run_options(options, schedule=schedule, splits=splits, parts=parts)
     with gc_paused():
-        return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits)[0]
+        return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits,
+                                max_ops=o.max_ops)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

@@ -129,3 +129,29 @@ def test_mapping_key_that_is_not_a_plain_value(tmp_path):
 def test_document_that_is_not_a_mapping(tmp_path):
     with pytest.raises(ConfigError, match=r"\(top level\): must be a mapping, got \[1, 2\]"):
         load_hw(write(tmp_path, "[1, 2]\n"))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("  latency_cycles: 100", f"  latency_cycles: {10**30}",
+     f"dram.latency_cycles: must be <= 1,000,000,000, got {10**30}"),
+    ("barrier_cycles: 10 ", f"barrier_cycles: {10**9 + 1} ",
+     "barrier_cycles: must be <= 1,000,000,000, got 1000000001"),
+    ("clock_mhz: 1000", "clock_mhz: 1.0e-320", "clock_mhz: must be >= 0.001, got 1e-320"),
+    ("clock_mhz: 1000", "clock_mhz: 1.0e+7", "clock_mhz: must be <= 1,000,000, got 10000000.0"),
+    ("channel_bytes_per_cycle: 8", "channel_bytes_per_cycle: 1.0e-300",
+     "dram.channel_bytes_per_cycle: must be >= 0.001, got 1e-300"),
+])
+def test_physically_absurd_values_are_out_of_bounds(tmp_path, old, new, message):
+    path = bad(tmp_path, old, new)
+    line = next(k for k, text in enumerate(DEFAULT_HW.read_text().splitlines(), 1) if old in text)
+    with pytest.raises(ConfigError) as err:
+        load_hw(path)
+    assert str(err.value) == f"{path}:{line}: {message}"
+
+
+def test_values_at_the_bounds_are_accepted():
+    h = hw(clock_mhz=0.001, barrier_cycles=10**9, dram__latency_cycles=10**9,
+           dram__channel_bytes_per_cycle=0.001, sram__weight__bytes_per_cycle=0.001,
+           add_unit__latency_cycles=10**9)
+    assert (h.clock_mhz, h.dram.latency_cycles, h.sram.weight.bytes_per_cycle) == (0.001, 10**9, 0.001)
+    assert hw(clock_mhz=10**6).clock_mhz == 10**6

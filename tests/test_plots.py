@@ -124,3 +124,46 @@ def test_saved_pictures_are_byte_identical_run_to_run(block, tmp_path, suffix):
     assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 10_000
     with pytest.raises(ConfigError, match=r"write a \.png or \.svg picture"):
         plots.save(plots.pipeline(block), tmp_path / "c.pdf")
+
+
+def test_zoom_after_the_run_ends_is_an_error(block):
+    with pytest.raises(ConfigError, match=r"^zoom range 10{30}:10{31} starts after the run ends "
+                                          r"\(at cycle 127,754\)$".replace("10{30}", f"{10**30:,}")
+                                          .replace("10{31}", f"{10**31:,}")):
+        plots.pipeline(block, zoom=(10**30, 10**31))
+    ax = plots.pipeline(block, zoom=(127_000, 10**30)).axes[0]      # the end is cut at the run's end
+    assert ax.get_xlim() == (127_000, 127_754)
+
+
+def test_windows_are_bounded_by_the_pixels_and_the_cycles(block):
+    # 127,754 cycles in at most 12 in x 150 dpi = 1,800 windows: ceil(127,754 / 1,800) = 71 cycles each
+    title = plots.utilization(block, count=10**9).axes[0].get_title()
+    assert title.endswith("; windows of 71 cycles")
+    assert plots.utilization(block, count=1000).axes[0].get_title().endswith("; windows of 128 cycles")
+
+
+def test_every_picture_draws_at_the_hardware_bounds(tmp_path):
+    from tests.helpers import hw as changed_hw
+
+    slowest = changed_hw(clock_mhz=0.001, barrier_cycles=10**9, dram__latency_cycles=10**9,
+                         dram__channel_bytes_per_cycle=0.001, add_unit__latency_cycles=10**9,
+                         sram__ifmap__bytes_per_cycle=0.001)
+    r = simulate(slowest, load_workload(BLOCK), "pipelined", 4)
+    for kind in plots.KINDS:
+        fig = plots.figure(r, kind)
+        plots.save(fig, tmp_path / f"{kind}.png")
+        assert (tmp_path / f"{kind}.png").stat().st_size > 0
+    assert plots.pipeline(r).axes[0].child_axes[0].get_xlabel() == "time (µs at 0.001 MHz)"
+    assert plots.pipeline(r).axes[0].get_xlim() == (0, r.total_cycles)
+
+
+def test_plot_cli_refuses_a_zoom_after_the_run_and_bounds_the_windows(capsys, tmp_path):
+    from accelsim.cli import main
+
+    out = tmp_path / "p.png"
+    assert main(["plot", str(DEFAULT_HW), str(BLOCK), "--zoom", f"{10**30}:{10**31}", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"accelsim: error: zoom range {10**30:,}:{10**31:,} starts after the "
+                                       "run ends (at cycle 127,754)\n")
+    assert main(["plot", str(DEFAULT_HW), str(BLOCK), "--kind", "utilization", "--windows", str(10**9),
+                 "-o", str(out)]) == 0
+    assert out.stat().st_size > 0

@@ -155,6 +155,13 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     def weights_fit(filter_parts: int) -> bool:         # the same whatever the row parts
         return peaks(Tiling(filter_parts, 1)).get("weight", 0) <= capacity["weight"]
 
+    def input_never_fits() -> bool:
+        """The input rows fit the ifmap buffer neither whole (one part) nor one row a part:
+        filter chunks leave the input as it is (kept whole for one part; for several, each
+        tile's rows, the first part's next to the last's), so no chunk count fits rows (fewer
+        parts hold more rows)."""
+        return all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho))
+
     first = 1 if weights_fit(1) else fewest_finer(weights_fit, max_filter_parts)
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         def rows_fit(r: int, f: int = filter_parts) -> bool:
@@ -166,12 +173,17 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
             assert fewest is not None
             return tuple(Tiling(filter_parts, r) for r in _row_part_candidates(fewest, ho)
                          if (r == 1 and one) or (finer is not None and r >= finer))
+        if filter_parts == first and input_never_fits():
+            break                           # to column parts, not every chunk count in turn
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
-        tiling = next((t for c in range(2, wo + 1) if fits(t := Tiling(filter_parts, ho, c))), None)
-        if tiling is not None:
-            return (tiling,)
+        def cols_fit(c: int, f: int = filter_parts) -> bool:   # narrower parts never hold more
+            return fits(Tiling(f, ho, c))
+
+        cols = fewest_finer(cols_fit, wo)
+        if cols is not None:
+            return (Tiling(filter_parts, ho, cols),)
     need = peaks(Tiling(max_filter_parts, ho, wo))
     over = ", ".join(f"{b} needs {need[b]:,} of {capacity[b]:,} bytes" for b in need if need[b] > capacity[b])
     raise ScheduleError(f"even one output pixel per tile does not fit SRAM ({over})")

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
+from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
@@ -389,13 +390,15 @@ class _Planner:
 
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
                      parts: dict[str, int] | None = None,
-                     splits: int | None = None) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+                     splits: int | None = None,
+                     max_ops: int = MAX_OPS) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
     `splits` sets the output-row parts of every layer (at most its rows), `parts` those
     of named layers (a fused layer is named "conv+add"); `tile_scale` multiplies the row
     parts chosen for the other layers (within their rows, where they still fit), for
-    studies of finer tiling."""
+    studies of finer tiling. More than `max_ops` ops is a LimitError: before tiling when the
+    shapes already need more (`limits.check_ops`), else once the ops are built."""
     if kind not in SCHEDULES:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
     if kind == "serial":
@@ -414,6 +417,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         most = max(workload.tensors[layer.output].shape[1] for layer in layers)
         if splits > most:
             raise ScheduleError(f"splits={splits} is more than the {most} output rows to split")
+    check_ops(workload, hw, kind, max_ops, splits, parts)
     planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1)
     ops, plans, stage = [], [], 0
     for layer in layers:
@@ -421,6 +425,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         ops += layer_ops
         plans += layer_plans
         stage += stages
+    check_schedule_ops(len(ops), workload.name, kind, max_ops)
     fused = sum(p.kind == "convadd" for p in plans)
     adds = sum(isinstance(op, Add) for op in workload.ops)
     notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" and adds else [])

@@ -119,7 +119,8 @@ def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout,
 def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout, k, stride, pipelined, ifmap,
                                                                       ofmap, weight):
     """The search for the fewest parts (doubling, then bisecting) finds what trying every filter
-    chunk count and every row-part count in turn finds, counting each tiling's built ops."""
+    chunk count and every row-part count (or, when no row split fits, column-part count) in turn
+    finds, counting each tiling's built ops."""
     from accelsim.scheduler.builder import Builder
     from accelsim.scheduler.conv_layer import _fitting, _row_part_candidates, conv_layer_ops
 
@@ -133,18 +134,48 @@ def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout,
         conv_layer_ops(b, conv, t, pipelined)
         return b.overflow(sram, eb) is None
 
-    scan = None
-    for f in range(1, cout + 1):
-        counts = [r for r in range(1, ho + 1) if fits(Tiling(f, r))]
-        if counts:
-            scan = tuple(Tiling(f, r) for r in _row_part_candidates(counts[0], ho) if r in counts)
-            break
     try:
         found = _fitting(conv, wl.tensors["x"].shape, wl.tensors["y"].shape, tuple(sram.items()), eb,
                          pipelined)
     except ScheduleError:
         found = None
-    if scan is not None:
-        assert found == scan
-    else:
-        assert found is None or found[0].col_parts > 1
+    for f in range(1, cout + 1):
+        counts = [r for r in range(1, ho + 1) if fits(Tiling(f, r))]
+        if counts:
+            assert found == tuple(Tiling(f, r) for r in _row_part_candidates(counts[0], ho) if r in counts)
+            return
+    # no row split fits: one row a part, and the fewest filter chunks, then column parts, that fit
+    wo = wl.tensors["y"].shape[2]
+    assert found == next(((Tiling(f, ho, c),) for f in range(1, cout + 1) for c in range(2, wo + 1)
+                          if fits(Tiling(f, ho, c))), None)
+
+
+def test_rows_too_wide_for_the_input_buffer_go_to_column_parts_at_once():
+    # 128 x 2048 x 64, 3x3: one output row reads 3 input rows of 2048 x 64 = 131,072 bytes; two such
+    # tiles in flight need 786,432 > 524,288 bytes of ifmap whatever the filter chunks, so no row split
+    # fits and the filter-chunk counts are not tried one by one (64 of them, ~20 s before). Two column
+    # parts read 3 x 1,025 x 64 = 196,800 bytes each (393,600 for two): 128 x 2 = 256 tiles, each a
+    # load, a conv and a store, and one weight load: 769 ops
+    import time
+
+    wl = conv_layer(h=128, w=2048, cin=64, cout=64)
+    start = time.perf_counter()
+    schedule = make_schedule(hw(), wl, "pipelined")
+    assert time.perf_counter() - start < 2.0
+    assert choose_tiling(wl.ops[0], wl, hw()) == Tiling(1, 128, 2)
+    assert len(schedule.ops) == 769
+
+
+def test_the_fewest_column_parts_are_found_by_bisection():
+    # 8 x 200,000 x 64, 3x3: a tile of one output row and W columns reads 3 x (W + 2) x 64 input bytes,
+    # two tiles in flight: 384 (W + 2) <= 524,288 gives W <= 1,363, so 200,000 / 1,363 -> 147 column
+    # parts (8 x 147 tiles of a load, a conv and a store, and one weight load: 3,529 ops); trying
+    # every count from 2 up built ~86,000 tiles first
+    import time
+
+    wl = conv_layer(h=8, w=200_000, cin=64, cout=64)
+    start = time.perf_counter()
+    schedule = make_schedule(hw(), wl, "pipelined")
+    assert time.perf_counter() - start < 2.0
+    assert choose_tiling(wl.ops[0], wl, hw()) == Tiling(1, 8, 147)
+    assert len(schedule.ops) == 3529
