@@ -49,7 +49,7 @@ def run_cli(capsys, tmp_path, trace: str, *extra) -> tuple[int, str, float]:
 ])
 def test_absurd_convs_are_refused_before_scheduling(capsys, tmp_path, trace, least, why):
     code, err, seconds = run_cli(capsys, tmp_path, trace)
-    assert code == 2 and seconds < 2.0
+    assert code == 2 and seconds < 10  # a hang guard (before: minutes), not a speed test
     assert err == (f"accelsim: error: workload 'big': the serial schedule would have at least {least:,} ops, "
                    f"{least / MAX_OPS:,.1f}x the limit of {MAX_OPS:,} (op 'c' alone takes {least:,} tiles: "
                    f"{why}); raise the limit with --max-ops\n")
@@ -59,7 +59,7 @@ def test_a_million_row_parts_are_refused_before_they_are_built(capsys, tmp_path)
     trace = ("name: big\ntensors:\n  x: [1, 1000000, 8, 8]\nops:\n"
              "  - {name: c, kind: conv, input: x, output: y, kh: 1, kw: 1, cin: 8, cout: 8}\n")
     code, err, seconds = run_cli(capsys, tmp_path, trace, "--splits", 10**6, "--schedule", "pipelined")
-    assert code == 2 and seconds < 2.0
+    assert code == 2 and seconds < 10  # a hang guard (before: minutes), not a speed test
     assert err == ("accelsim: error: workload 'big': the pipelined schedule would have at least "
                    "1,000,000 ops, 10.0x the limit of 100,000 (op 'c' alone takes 1,000,000 tiles: "
                    "1,000,000 row parts asked for); raise the limit with --max-ops\n")
@@ -97,7 +97,7 @@ def test_functional_memory_is_refused_before_scheduling(capsys, tmp_path):
     # x and y 2048 x 2048 x 64 = 268,435,456 elements each, weights 36,864: held three times at 4 bytes,
     # 12 x 536,907,776 = 6,442,893,312; the conv's working arrays 8 x (x + 2 y) = 6,442,450,944
     code, err, seconds = run_cli(capsys, tmp_path, conv_trace(2048, 2048, 64, 64), "--functional")
-    assert code == 2 and seconds < 2.0
+    assert code == 2 and seconds < 10  # a hang guard (before: minutes), not a speed test
     assert err == ("accelsim: error: workload 'big': the functional check (int8) would need about "
                    "12,885,344,256 bytes of memory, 3.0x the limit of 4,294,967,296; raise the limit with "
                    "--max-functional-bytes\n")

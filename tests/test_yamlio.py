@@ -37,7 +37,7 @@ def test_alias_bomb_is_refused_at_the_alias_over_the_limit(loader):
     start = time.perf_counter()
     with pytest.raises(ConfigError) as err:
         read(laughs(9), loader)
-    assert time.perf_counter() - start < 0.5
+    assert time.perf_counter() - start < 10        # a hang guard (before: past 60 s), not a speed test
     # aliases of a0 add 10 nodes each (the list and its 9 strings), of a1 9 x 10 + 1 = 91, of a2
     # 9 x 91 + 1 = 820, of a3 7,381: line 2 adds 90, line 3 819, line 4 7,380, and the first
     # alias on line 5 brings the total to 8,289 + 7,381 = 15,670
@@ -68,7 +68,7 @@ def test_deep_nesting_is_refused_at_the_line_over_the_limit(loader, text, line):
     start = time.perf_counter()
     with pytest.raises(ConfigError) as err:
         read(text, loader)
-    assert time.perf_counter() - start < (0.5 if loader == "libyaml" else 1.5)
+    assert time.perf_counter() - start < 10        # a hang guard (before: past 60 s), not a speed test
     assert str(err.value) == f"doc.yaml:{line}: collections nested more than {MAX_DEPTH} levels deep " \
                              "(the limit)"
 
@@ -110,7 +110,7 @@ def test_bomb_in_a_hardware_value_exits_2_with_the_file_and_line(capsys, tmp_pat
     start = time.perf_counter()
     code = main(["run", str(hw), str(BLOCK)])
     out, err = capsys.readouterr()
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10        # a hang guard, not a speed test
     assert code == 2 and out == ""
     assert err == f"accelsim: error: {hw}:5: alias *a3 brings the nodes aliases add to 15,670, over the " \
                   f"limit of {MAX_ALIAS_NODES:,}\n"

@@ -25,7 +25,7 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
 from accelsim.scheduler.builder import Builder
-from accelsim.scheduler.partition import fewest_finer, split_rows
+from accelsim.scheduler.partition import fewest_fitting, split_rows
 from accelsim.tiling import gemm_of, rows_read
 from accelsim.workload import Conv, Tensor, Workload
 
@@ -162,26 +162,23 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         parts hold more rows)."""
         return all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho))
 
-    first = 1 if weights_fit(1) else fewest_finer(weights_fit, max_filter_parts)
+    first = fewest_fitting(weights_fit, max_filter_parts)
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         def rows_fit(r: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, r))
 
-        one, finer = rows_fit(1), fewest_finer(rows_fit, ho)
-        if finer is not None or one:
-            fewest = 1 if one else finer
-            assert fewest is not None
-            return tuple(Tiling(filter_parts, r) for r in _row_part_candidates(fewest, ho)
-                         if (r == 1 and one) or (finer is not None and r >= finer))
+        fewest = fewest_fitting(rows_fit, ho)
+        if fewest is not None:
+            return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
         if filter_parts == first and input_never_fits():
             break                           # to column parts, not every chunk count in turn
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
     for filter_parts in range(1, max_filter_parts + 1):
-        def cols_fit(c: int, f: int = filter_parts) -> bool:   # narrower parts never hold more
+        def cols_fit(c: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, ho, c))
 
-        cols = fewest_finer(cols_fit, wo)
+        cols = fewest_fitting(cols_fit, wo, start=2)
         if cols is not None:
             return (Tiling(filter_parts, ho, cols),)
     need = peaks(Tiling(max_filter_parts, ho, wo))

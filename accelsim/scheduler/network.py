@@ -39,7 +39,7 @@ from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
-from accelsim.scheduler.partition import fewest_finer, split_rows
+from accelsim.scheduler.partition import fewest_fitting, split_rows
 from accelsim.workload import Add, Conv, Gemm, Pool, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
@@ -214,7 +214,7 @@ class _Planner:
 
         if conv.groups > 1 or weights_fit(1):
             return range(1, 2)
-        fewest = fewest_finer(weights_fit, conv.cout) or conv.cout + 1
+        fewest = fewest_fitting(weights_fit, conv.cout, start=2) or conv.cout + 1
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def _more_filter_chunks(self, name: str, block: ConvAddBlock, tried: int) -> int | None:
@@ -233,7 +233,7 @@ class _Planner:
             convadd_ops(b, block, parts, self.pipelined, chunks)
             return _fits(b, self.hw)
 
-        chunks = fewest_finer(finest_fits, conv.cout)
+        chunks = fewest_fitting(finest_fits, conv.cout, start=tried + 1)
         return chunks if chunks is not None and chunks > tried else None
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
@@ -378,7 +378,7 @@ class _Planner:
         except ScheduleError as exc:      # the fixed row parts do not fit in one channel part
             found, refused = None, exc
         if found is None:
-            k = fewest_finer(finest_fits, chans)
+            k = fewest_fitting(finest_fits, chans, start=2)
             if k is None:
                 raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel of one "
                                                "channel per part does not fit SRAM")

@@ -26,14 +26,21 @@ def split_rows(rows: int, parts: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def fewest_finer(fits: Callable[[int], bool], most: int) -> int | None:
-    """The fewest parts in 2..`most` that fit (None: not even `most`): doubling from 2 until
-    one fits, then bisecting. From 2 parts on, the same number of tiles (or weight chunks)
-    is in flight and none grows as the parts get finer, so more parts never stop fitting.
-    (One part may fit where two do not: it is loaded once.) Tries about 2 log2(answer)."""
-    if most < 2:
+SCANNED = 64        # part counts tried one by one before the search doubles and bisects
+
+
+def fewest_fitting(fits: Callable[[int], bool], most: int, start: int = 1) -> int | None:
+    """The fewest parts in `start`..`most` that fit (None: none found). Fitting is not
+    monotone in the part count (edge parts clip their halo, uneven parts pair differently in
+    flight: 12 rows under a 7x7 window can fit in 3 and 5 parts but not in 4), so every count
+    up to `SCANNED` is tried in turn; beyond it, doubling until one fits, then bisecting,
+    which takes the fewest where fitting is monotone there (parts of a few rows, as then)."""
+    for n in range(start, min(most, SCANNED) + 1):
+        if fits(n):
+            return n
+    if most <= SCANNED:
         return None
-    lo, hi = 1, 2                           # lo does not fit (or is 1); is hi the first that does?
+    lo, hi = SCANNED, min(2 * SCANNED, most)        # lo does not fit; is hi the first that does?
     while not fits(hi):
         if hi == most:
             return None

@@ -112,15 +112,16 @@ def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout,
     assert coverage(schedule) == {(r, c, f): 1 for r in range(ho) for c in range(wo) for f in range(cout)}
 
 
-@settings(max_examples=40, deadline=None)
-@given(h=st.integers(1, 16), cin=st.integers(1, 16), cout=st.integers(1, 12), k=st.sampled_from([1, 3, 5]),
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 16), cin=st.integers(1, 16), cout=st.integers(1, 12), k=st.sampled_from([1, 3, 5, 7]),
        stride=st.integers(1, 2), pipelined=st.booleans(), ifmap=st.integers(1, 40), ofmap=st.integers(1, 40),
        weight=st.integers(1, 40))
 def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout, k, stride, pipelined, ifmap,
                                                                       ofmap, weight):
-    """The search for the fewest parts (doubling, then bisecting) finds what trying every filter
-    chunk count and every row-part count (or, when no row split fits, column-part count) in turn
-    finds, counting each tiling's built ops."""
+    """The search for the fewest parts finds what trying every filter chunk count and every
+    row-part count (or, when no row split fits, column-part count) in turn finds, counting each
+    tiling's built ops; fitting is not monotone in the count (12 rows under a 7x7 window fit in
+    3 and 5 parts, not in 4), so no count that fits is skipped."""
     from accelsim.scheduler.builder import Builder
     from accelsim.scheduler.conv_layer import _fitting, _row_part_candidates, conv_layer_ops
 
@@ -161,7 +162,7 @@ def test_rows_too_wide_for_the_input_buffer_go_to_column_parts_at_once():
     wl = conv_layer(h=128, w=2048, cin=64, cout=64)
     start = time.perf_counter()
     schedule = make_schedule(hw(), wl, "pipelined")
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10        # a hang guard (before: 20-95 s), not a speed test
     assert choose_tiling(wl.ops[0], wl, hw()) == Tiling(1, 128, 2)
     assert len(schedule.ops) == 769
 
@@ -176,6 +177,6 @@ def test_the_fewest_column_parts_are_found_by_bisection():
     wl = conv_layer(h=8, w=200_000, cin=64, cout=64)
     start = time.perf_counter()
     schedule = make_schedule(hw(), wl, "pipelined")
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 10        # a hang guard (before: 20-95 s), not a speed test
     assert choose_tiling(wl.ops[0], wl, hw()) == Tiling(1, 8, 147)
     assert len(schedule.ops) == 3529
