@@ -129,3 +129,22 @@ def test_mapping_key_that_is_not_a_plain_value(tmp_path):
 def test_document_that_is_not_a_mapping(tmp_path):
     with pytest.raises(ConfigError, match=r"\(top level\): must be a mapping, got \[1, 2\]"):
         load_hw(write(tmp_path, "[1, 2]\n"))
+
+
+def test_the_add_units_lrn_and_softmax_costs_are_optional_with_documented_defaults():
+    data = hw_data()
+    assert data["add_unit"]["lrn_cycles_per_element"] == 5            # written out in default.yaml
+    for key in ("lrn_cycles_per_element", "softmax_cycles_per_element"):
+        del data["add_unit"][key]
+    old = hw_from_dict(data)                                            # a config from before them
+    assert (old.add_unit.lrn_cycles_per_element, old.add_unit.softmax_cycles_per_element) == (5, 5)
+    assert old == load_hw(DEFAULT_HW) and load_hw(IDEAL_HW).add_unit == old.add_unit
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (0, "add_unit.lrn_cycles_per_element: must be > 0, got 0"),
+    (2.5, "add_unit.lrn_cycles_per_element: must be an integer, got 2.5"),
+])
+def test_bad_lrn_cost_names_the_key(value, message):
+    with pytest.raises(ConfigError, match=message):
+        hw(add_unit__lrn_cycles_per_element=value)
