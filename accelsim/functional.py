@@ -12,8 +12,18 @@ Data types: `int8` draws inputs and weights from [-128, 127] and accumulates
 in int32 (wrapping, as the hardware would), so the tiled result must equal
 the reference bit for bit; `fp32` draws them from a standard normal (weights scaled by 1/sqrt(fan-in)) and
 allows a difference of `RTOL * |expected| + ATOL * max|reference|`, because
-tiles sum in a different order. Pools: max, or the floor of the mean over
-the full window (padding counts as zero) for integers.
+tiles sum in a different order. Pools: max (padding never wins), or the mean
+(for integers its floor) over the window's positions that count (`Pool`:
+inside the input and its padding, or the input only without
+`count_include_pad`; padding adds zero).
+
+LRN and softmax compute in float64 from the values as they are (an int8 run's
+integers taken at scale 1) and round the result: an LRN's to the nearest
+integer (ties to even; its output keeps the input's scale), a softmax's
+probabilities to int8 at scale 1/256, zero point -128 (TFLite's fixed int8
+softmax output: `clip(rint(p * 256) - 128, -128, 127)`). Every output element is
+computed from the same values in the same order whatever the tile, so int8
+runs stay bit-exact.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
-from accelsim.workload import Add, Gemm, Pool, Workload
+from accelsim.workload import Add, Gemm, Lrn, Pool, Softmax, Workload
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -92,8 +102,10 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups:
     return out
 
 
-def pool_valid(x: np.ndarray, kind: str, kh: int, kw: int, stride: int) -> np.ndarray:
-    """Max or average pool without padding (`x` holds it already)."""
+def pool_valid(x: np.ndarray, kind: str, kh: int, kw: int, stride: int,
+               divisor: np.ndarray | None = None) -> np.ndarray:
+    """Max or average pool without padding (`x` holds it already); an average divides by
+    `divisor` (per output row and column, `[Ho, Wo, 1]`; kh x kw when None)."""
     _n, h, wd, _c = x.shape
     ho, wo = (h - kh) // stride + 1, (wd - kw) // stride + 1
     taps = [x[:, i: i + (ho - 1) * stride + 1: stride, j: j + (wo - 1) * stride + 1: stride, :]
@@ -101,8 +113,58 @@ def pool_valid(x: np.ndarray, kind: str, kh: int, kw: int, stride: int) -> np.nd
     if kind == "maxpool":
         return np.maximum.reduce(taps)
     if np.issubdtype(x.dtype, np.integer):
-        return np.sum(np.stack(taps).astype(np.int64), axis=0) // (kh * kw)
-    return np.sum(np.stack(taps), axis=0) / np.float32(kh * kw)
+        return np.sum(np.stack(taps).astype(np.int64), axis=0) // (kh * kw if divisor is None else divisor)
+    return np.sum(np.stack(taps), axis=0) / (np.float32(kh * kw) if divisor is None
+                                             else divisor.astype(np.float32))
+
+
+def pool_divisor(pool: Pool, out: Box, height: int, width: int) -> np.ndarray:
+    """Per output row and column of box `out` of an avgpool (`[Ho, Wo, 1]`), the window
+    positions its mean divides by: those inside the input and its padding, or inside the
+    input only when the pool does not count padding (ceil_mode's overhang never counts)."""
+    top, left, bottom, right = pool.padding
+    pad = pool.counts_padding
+
+    def counts(o0: int, o1: int, k: int, size: int, before: int, after: int) -> np.ndarray:
+        lo, hi = (-before, size + after) if pad else (0, size)
+        start = np.arange(o0, o1) * pool.stride - before
+        return np.minimum(start + k, hi) - np.maximum(start, lo)
+    rows = counts(out[0][1], out[1][1], pool.kh, height, top, bottom)
+    cols = counts(out[0][2], out[1][2], pool.kw, width, left, right)
+    return (rows[:, None] * cols[None, :])[:, :, None]
+
+
+def lrn_values(x: np.ndarray, lrn: Lrn, have: tuple[int, int], want: tuple[int, int]) -> np.ndarray:
+    """Output channels `want` of an LRN from `x` (`[..., C']`), which holds input channels
+    `have` (the tile model's `lrn_channels`), in float64: each output channel c divides x[c] by
+    `(bias + alpha / size * s)^beta`, s the sum of the squares of channels `c - floor((size -
+    1) / 2)` through `c + ceil((size - 1) / 2)` (those outside the tensor add nothing),
+    summed in window order."""
+    lo, hi = (lrn.size - 1) // 2, lrn.size // 2
+    (a, b), (c0, c1) = have, want
+    xf = x.astype(np.float64)
+    padded = np.pad(xf, [(0, 0)] * (x.ndim - 1) + [(a - (c0 - lo), (c1 + hi) - b)])
+    squares = padded * padded
+    total = np.zeros((*x.shape[:-1], c1 - c0))
+    for d in range(lrn.size):
+        total += squares[..., d: d + c1 - c0]
+    return xf[..., c0 - a: c1 - a] / (lrn.bias + lrn.alpha / lrn.size * total) ** lrn.beta
+
+
+def softmax_values(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in float64: `exp(x - max) / sum exp(x - max)`."""
+    e = np.exp(x.astype(np.float64) - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _rounded(values: np.ndarray, like: np.dtype, softmax: bool) -> np.ndarray:
+    """float64 LRN or softmax results as `like`: float32, or integers (module docstring)."""
+    if not np.issubdtype(like, np.integer):
+        return values.astype(like)
+    if softmax:
+        return np.clip(np.rint(values * 256) - 128, -128, 127).astype(like)
+    info = np.iinfo(like)
+    return np.clip(np.rint(values), info.min, info.max).astype(like)
 
 
 def _pad_value(wop, dtype: np.dtype):
@@ -120,6 +182,14 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
         acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
         return _finish(acc, a.dtype, wop.relu)
     need = tile(wop, out, workload)
+    if isinstance(wop, Lrn | Softmax):
+        box = need.inputs[0][1]
+        x = fetch(wop.input, box, 0)
+        chans = (box[0][3], box[1][3])
+        want = (out[0][3], out[1][3])
+        if isinstance(wop, Lrn):
+            return _rounded(lrn_values(x, wop, chans, want), x.dtype, False)
+        return _rounded(softmax_values(x)[..., want[0] - chans[0]: want[1] - chans[0]], x.dtype, True)
     if isinstance(wop, Gemm):
         assert need.weight is not None
         x = fetch(wop.input, need.inputs[0][1], 0)
@@ -129,7 +199,9 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
     assert need.padded is not None                              # a conv or pool window
     x = fetch(wop.input, need.padded, _pad_value(wop, dtype))
     if isinstance(wop, Pool):
-        return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride), x.dtype, False)
+        _, h, w, _ = workload.tensors[wop.input].shape
+        divisor = pool_divisor(wop, out, h, w) if wop.kind == "avgpool" else None
+        return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride, divisor), x.dtype, False)
     c0, c1 = out[0][3], out[1][3]
     assert need.weight is not None
     w = fetch(wop.weight, need.weight[1], 0)

@@ -55,11 +55,18 @@ class SystolicArray:
 
 @dataclass(frozen=True)
 class AddUnit:
-    """The element-wise add unit: `lanes` adds per cycle after `latency_cycles`."""
+    """The vector unit: `lanes` lane operations per cycle after `latency_cycles`.
+
+    An add is one lane operation per output element, a pool kh x kw; an LRN
+    `size` (the window's squares and sums) plus `lrn_cycles_per_element` (scale,
+    power, divide), a softmax `softmax_cycles_per_element` (max, subtract, exp,
+    sum, scale). Both default to 5 (docs/model.md says why)."""
 
     __pydantic_config__ = STRICT
     lanes: PosInt
     latency_cycles: Cycles
+    lrn_cycles_per_element: PosInt = 5
+    softmax_cycles_per_element: PosInt = 5
 
 
 @dataclass(frozen=True)

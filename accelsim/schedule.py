@@ -28,7 +28,7 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
 from accelsim.units import UNIT_OF_KIND, moves_data
 
-OpKind = Literal["load", "store", "conv", "add", "pool"]
+OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax"]
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
 NO_DEPS: list[int] = []                 # the dep indices of every op without deps (never changed)
@@ -91,7 +91,7 @@ class OpFacts(NamedTuple):
 @dataclass(frozen=True)
 class Op:
     """One operation on one unit. `gemm` is set for conv ops only; `window` is the
-    elements a pool op reduces into each output (kh x kw); `offsets` are the byte
+    elements a pool or LRN op reduces into each output (kh x kw, size); `offsets` are the byte
     offsets of its SRAM writes in their buffers, in order (empty: not placed); `layer`
     and `tile` say what part of the workload it works on."""
 

@@ -12,7 +12,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
     - id: conv2
       layer: conv+add                # the workload layer and its tile (optional: for the views)
       tile: 2
-      unit: conv                     # dma (load, store), conv (conv), add (add, pool)
+      unit: conv                     # dma (load, store), conv (conv), add (add, pool, lrn, softmax)
       kind: conv
       stage: 2                       # a barrier closes every stage
       deps: [load_x2]                # ops of the same stage it waits for (optional)
@@ -22,7 +22,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
 A region is `TENSOR[a:b, ...]` (elements, `[a, b)` per axis) in DRAM, or
 `TENSOR[...] @ BUFFER` in an SRAM buffer; an op that writes SRAM places the
 region at a byte offset, `@ BUFFER+OFFSET`. A conv op's GEMM and a pool
-op's window follow from the workload op whose output it writes.
+or LRN op's window follow from the workload op whose output it writes.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.placement import place
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
-from accelsim.tiling import gemm_of
+from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.workload import Add, Conv, Pool, Workload
+from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -53,7 +53,8 @@ OP_KEYS = ("id", "layer", "tile", "unit", "kind", "stage", "deps", "reads", "wri
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
                      r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
 _AXIS = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
-COMPUTE_OF_KIND = {"conv": (Conv, GemmOp), "add": (Add,), "pool": (Pool,)}
+COMPUTE_OF_KIND = {"conv": (Conv, GemmOp), "add": (Add,), "pool": (Pool,), "lrn": (Lrn,),
+                   "softmax": (Softmax,)}
 
 
 def _region_text(region: Region, offset: int | None = None) -> str:
@@ -270,7 +271,7 @@ class _Reader:
                 return bad(f"a tile of grouped conv {wop.name} computes whole groups of {per_group} output "
                            f"channels; {out} splits one")
             return gemm_of(wop, out.box, self.workload), 1
-        return None, wop.kh * wop.kw if isinstance(wop, Pool) else 1
+        return None, tile(wop, out.box, self.workload).window
 
 
 def _order(raw: list[dict], problem) -> list[dict] | None:

@@ -24,6 +24,9 @@ STRICT = ConfigDict(extra="forbid")
 
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
+PosNumber = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+NonNegNumber = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Name = Annotated[str, Field(strict=True, min_length=1)]
 
 _ADAPTERS: dict[type, TypeAdapter] = {}

@@ -5,7 +5,8 @@ axis), `tile` returns the box each input tensor must supply (for a conv or pool:
 the window's halo rows and columns under stride, dilation and padding, from the
 first row (column) of the tensor some window reads to the last, since padding is
 never stored and under dilation the padding can cut a window between the rows it
-reads; for a grouped conv: the input channels of the output channels' groups),
+reads; for a grouped conv: the input channels of the output channels' groups; for
+an LRN: the channel halo of its window; for a softmax: every channel of the pixels),
 the weight box, the GEMM the conv unit runs, and the bytes each moves. The
 scheduler, the schedule-file reader, the validator, functional execution and the
 views all ask it, so a halo is counted one way everywhere.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from accelsim.box import Box, volume
 from accelsim.cost import Gemm
-from accelsim.workload import Add, Conv, Pool, Workload
+from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 
@@ -61,12 +62,21 @@ def _clipped(span: tuple[int, int], size: int) -> tuple[int, int]:
 def rows_read(op: Conv | Pool, out_start: int, out_stop: int, height: int) -> tuple[int, int]:
     """Input rows (halo included, clipped) that output rows `[out_start, out_stop)` of a conv
     or pool read."""
-    return window_span(out_start, out_stop, height, op.kh, op.stride, op.pad, getattr(op, "dilation", 1))
+    return window_span(out_start, out_stop, height, op.kh, op.stride, op.padding[0],
+                       getattr(op, "dilation", 1))
 
 
 def cols_read(op: Conv | Pool, out_start: int, out_stop: int, width: int) -> tuple[int, int]:
     """Input columns (halo included, clipped) that output columns `[out_start, out_stop)` read."""
-    return window_span(out_start, out_stop, width, op.kw, op.stride, op.pad, getattr(op, "dilation", 1))
+    return window_span(out_start, out_stop, width, op.kw, op.stride, op.padding[1],
+                       getattr(op, "dilation", 1))
+
+
+def lrn_channels(lrn: Lrn, c0: int, c1: int, channels: int) -> tuple[int, int]:
+    """Input channels `[start, stop)` that output channels `[c0, c1)` of an LRN read: each
+    output channel c sums the squares of channels `c - floor((size - 1) / 2)` through
+    `c + ceil((size - 1) / 2)`, clipped to `[0, channels)`."""
+    return max(0, c0 - (lrn.size - 1) // 2), min(channels, c1 + lrn.size // 2)
 
 
 def conv_channels(conv: Conv, c0: int, c1: int) -> tuple[int, int]:
@@ -85,7 +95,7 @@ class Tile:
     when the outputs read padding only); `padded` is a window op's
     input box before clipping (None for add and gemm); `weight` the weight tensor and
     box (conv, gemm); `gemm` what the conv unit runs (conv, gemm); `window` the input
-    elements reduced into each output (kh x kw for a pool, 1 otherwise)."""
+    elements reduced into each output (kh x kw for a pool, `size` for an LRN, 1 otherwise)."""
 
     op: WorkloadOp
     out: Box
@@ -132,6 +142,11 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
     if isinstance(op, Add):
         return Tile(op, out, tuple((t, out) for t in op.inputs))
     shape = workload.tensors[op.input].shape
+    if isinstance(op, Lrn | Softmax):
+        (*lo, c0), (*hi, c1) = out
+        ch = lrn_channels(op, c0, c1, shape[-1]) if isinstance(op, Lrn) else (0, shape[-1])
+        return Tile(op, out, ((op.input, ((*lo, ch[0]), (*hi, ch[1]))),),
+                    window=op.size if isinstance(op, Lrn) else 1)
     if isinstance(op, GemmOp):
         (*lo, f0), (*hi, f1) = out
         return Tile(op, out, ((op.input, ((*lo, 0), (*hi, shape[-1]))),),
@@ -139,11 +154,12 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
     (n0, h0, w0, c0), (n1, h1, w1, c1) = out
     dilation = op.dilation if isinstance(op, Conv) else 1
     ch = conv_channels(op, c0, c1) if isinstance(op, Conv) else (c0, c1)
-    rows = window_padded(h0, h1, op.kh, op.stride, op.pad, dilation)
-    cols = window_padded(w0, w1, op.kw, op.stride, op.pad, dilation)
+    top, left = op.padding[:2]
+    rows = window_padded(h0, h1, op.kh, op.stride, top, dilation)
+    cols = window_padded(w0, w1, op.kw, op.stride, left, dilation)
     padded = (n0, rows[0], cols[0], ch[0]), (n1, rows[1], cols[1], ch[1])
-    r = window_span(h0, h1, shape[1], op.kh, op.stride, op.pad, dilation)
-    c = window_span(w0, w1, shape[2], op.kw, op.stride, op.pad, dilation)
+    r = window_span(h0, h1, shape[1], op.kh, op.stride, top, dilation)
+    c = window_span(w0, w1, shape[2], op.kw, op.stride, left, dilation)
     inputs = ((op.input, ((n0, r[0], c[0], ch[0]), (n1, r[1], c[1], ch[1]))),)
     if isinstance(op, Pool):
         return Tile(op, out, inputs, padded, window=op.kh * op.kw)

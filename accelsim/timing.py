@@ -9,19 +9,34 @@ are timed by the engine's DRAM model, not here.
 from __future__ import annotations
 
 from accelsim.cost import add_cycles, stream_cycles, systolic_cycles
-from accelsim.hw import Hardware
+from accelsim.hw import AddUnit, Hardware
 from accelsim.schedule import Op
+
+VECTOR_KINDS = ("add", "pool", "lrn", "softmax")
+
+
+def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
+    """Lane operations (one per lane per cycle) per output element of a vector op: an add 1,
+    a pool its window (kh x kw inputs), an LRN its window of `size` squares and sums plus
+    `lrn_cycles_per_element` (scale, power, divide), a softmax `softmax_cycles_per_element`."""
+    if kind == "lrn":
+        return window + unit.lrn_cycles_per_element
+    if kind == "softmax":
+        return unit.softmax_cycles_per_element
+    return window
 
 
 def unit_cycles(op: Op, hw: Hardware) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory. The add unit
-    pools too: `window` inputs per output, one per lane per cycle."""
+    pools, normalizes and takes softmaxes too: `ceil(outputs x lane_cycles_per_element /
+    lanes) + latency_cycles`."""
     if op.kind == "conv" and op.gemm is not None:
         sa = hw.systolic_array
         return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
-    if op.kind in ("add", "pool"):
+    if op.kind in VECTOR_KINDS:
         out = op.writes[0].elements
-        return add_cycles(out * op.window, hw.add_unit.lanes, hw.add_unit.latency_cycles)
+        per = lane_cycles_per_element(op.kind, op.window, hw.add_unit)
+        return add_cycles(out * per, hw.add_unit.lanes, hw.add_unit.latency_cycles)
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
 

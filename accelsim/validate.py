@@ -34,7 +34,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule, live_bytes
 from accelsim.schedule_file import producers, read_schedule
 from accelsim.tiling import tile
-from accelsim.workload import Add, Conv, Pool, Workload
+from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
 
 MAX_LISTED = 3
 
@@ -133,8 +133,15 @@ class _Checker:
         need = tile(wop, out.box, self.wl)
         if isinstance(wop, Conv | Pool):
             rows = need.inputs[0][1][0][1], need.inputs[0][1][1][1]
+            pad = f"pad {wop.pad}" if isinstance(wop, Conv) or wop.pads is None else f"pads {list(wop.pads)}"
             why = (f"output {_rows(out.box)} of a {wop.kh}x{wop.kw} {wop.kind}, stride {wop.stride}, "
-                   f"pad {wop.pad}, need input rows {rows[0]}:{rows[1]}")
+                   f"{pad}, need input rows {rows[0]}:{rows[1]}")
+        elif isinstance(wop, Lrn):
+            chans = need.inputs[0][1][0][3], need.inputs[0][1][1][3]
+            why = (f"output channels {out.start[3]}:{out.stop[3]} of an LRN of size {wop.size} need input "
+                   f"channels {chans[0]}:{chans[1]}")
+        elif isinstance(wop, Softmax):
+            why = "a softmax output needs every channel of its pixel"
         else:
             why = "the add's operand" if isinstance(wop, Add) else "the gemm's input"
         window = isinstance(wop, Conv | Pool)

@@ -7,10 +7,22 @@ Ops may come in any order that has no cycle; they are kept in dependency
 order, file order breaking ties.
 
 Op kinds: `conv` (groups for depthwise; optional fused `relu`), `add`
-(element-wise, optional fused `relu`), `maxpool` / `avgpool`, and `gemm`
-(a fully connected layer over the last axis). Weights are implicit: conv `c`
-reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm `g` reads
-`g.weight` of shape `[out_features, in_features]`.
+(element-wise, optional fused `relu`), `maxpool` / `avgpool`, `gemm`
+(a fully connected layer over the last axis), `lrn` and `softmax`. Weights are
+implicit: conv `c` reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm
+`g` reads `g.weight` of shape `[out_features, in_features]`.
+
+Pools, LRN and softmax (each key as ONNX names it; defaults after `=`)::
+
+    - {name: pool1, kind: maxpool, input: x, output: p, kh: 3, kw: 3, stride: 2,
+       pads: [0, 0, 1, 1],      # [top, left, bottom, right] (ONNX order); or pad: P on every side
+       ceil_mode: true}         # = false; output size by ceiling, as ONNX and PyTorch
+    - {name: avg, kind: avgpool, input: x, output: a, kh: 3, kw: 3, pad: 1,
+       count_include_pad: false}  # = true: divide by the taps in the input and its padding;
+                                  # false (ONNX's default): by the taps in the input only
+    - {name: norm1, kind: lrn, input: x, output: n, size: 5,
+       alpha: 0.0001, beta: 0.75, bias: 1.0}   # these three are ONNX's defaults
+    - {name: prob, kind: softmax, input: logits, output: p}   # over channels, the last axis
 """
 
 from __future__ import annotations
@@ -23,7 +35,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from accelsim.graph import topological_order
-from accelsim.schema import STRICT, Name, NonNegInt, PosInt, problems, raise_all
+from accelsim.schema import (
+    STRICT,
+    Name,
+    NonNegInt,
+    NonNegNumber,
+    Number,
+    PosInt,
+    PosNumber,
+    problems,
+    raise_all,
+)
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
 
@@ -41,6 +63,19 @@ class Tensor:
 
 def _window_output(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
     return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+
+
+def pool_output(size: int, k: int, stride: int, begin: int, end: int, ceil_mode: bool) -> int:
+    """Outputs along one axis of a pool: `floor((size + begin + end - k) / stride) + 1`, or with
+    `ceil_mode` the ceiling, less one when that last window would start past the input (in the
+    end padding), as ONNX and PyTorch count; 0 when the window does not fit the padded input."""
+    span = size + begin + end - k
+    if span < 0:
+        return 0
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    return out - 1 if (out - 1) * stride >= size + begin else out
 
 
 class _OneInput:
@@ -86,6 +121,11 @@ class Conv(_Weighted):
     def weight_shape(self) -> tuple[int, int, int, int]:
         return (self.cout, self.kh, self.kw, self.cin // self.groups)
 
+    @property
+    def padding(self) -> tuple[int, int, int, int]:
+        """Zero padding `(top, left, bottom, right)`, elements: `pad` on every side."""
+        return (self.pad,) * 4
+
     def output_size(self, size: int, k: int) -> int:
         """Output rows (or cols) for `size` input rows and kernel extent `k`."""
         return _window_output(size, k, self.stride, self.pad, self.dilation)
@@ -124,7 +164,15 @@ class Add:
 
 @dataclass(frozen=True)
 class Pool(_OneInput):
-    """Max or average pooling over `kh` x `kw` windows, per channel."""
+    """Max or average pooling over `kh` x `kw` windows, per channel.
+
+    Padding is `pad` on every side, or `pads` `[top, left, bottom, right]` (ONNX's order);
+    every pad is less than the window on its axis (so every window reads some input).
+    `ceil_mode` sizes the output by ceiling (`pool_output`): the last window may hang past
+    the bottom (right) padding, and those positions are not read. An avgpool divides by the
+    window's positions in the input and its padding (`count_include_pad`, the default), or in
+    the input only (`count_include_pad: false`, ONNX's default); positions past the padding
+    never count. A maxpool ignores padding."""
 
     __pydantic_config__ = STRICT
     name: Name
@@ -135,13 +183,45 @@ class Pool(_OneInput):
     kw: PosInt
     stride: PosInt = 1
     pad: NonNegInt = 0
+    pads: Annotated[tuple[NonNegInt, ...], Field(min_length=4, max_length=4)] | None = None
+    ceil_mode: Flag = False
+    count_include_pad: Flag | None = None
+
+    @property
+    def padding(self) -> tuple[int, int, int, int]:
+        """Padding `(top, left, bottom, right)`, elements."""
+        top, left, bottom, right = self.pads if self.pads is not None else (self.pad,) * 4
+        return top, left, bottom, right
+
+    @property
+    def counts_padding(self) -> bool:
+        """Whether an avgpool's divisor counts the window's padding positions."""
+        return self.count_include_pad is not False
 
     def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         n, h, w, c = x
-        return (n, _window_output(h, self.kh, self.stride, self.pad),
-                _window_output(w, self.kw, self.stride, self.pad), c)
+        top, left, bottom, right = self.padding
+        return (n, pool_output(h, self.kh, self.stride, top, bottom, self.ceil_mode),
+                pool_output(w, self.kw, self.stride, left, right, self.ceil_mode), c)
 
     def check(self, x: tuple[int, ...]) -> list[str]:
+        found = []
+        if self.pads is not None and self.pad:
+            found.append(f"give pad (every side) or pads [top, left, bottom, right], not both "
+                         f"(pad: {self.pad}, pads: {_fmt(self.pads)})")
+        for side, (p, k, axis) in zip(("top", "left", "bottom", "right"),
+                                      zip(self.padding, (self.kh, self.kw) * 2, ("kh", "kw") * 2,
+                                          strict=True), strict=True):
+            if p >= k:
+                key = f"pads[{('top', 'left', 'bottom', 'right').index(side)}] ({side})" \
+                    if self.pads is not None else "pad"
+                found.append(f"{key} = {p} must be less than {axis} = {k}: a window would read "
+                             "padding only")
+                break
+        if self.count_include_pad is not None and self.kind != "avgpool":
+            found.append("count_include_pad applies to avgpool only")
+        if found:
+            return found
         _, ho, wo, _ = self.output_shape(x)
         if ho < 1 or wo < 1:
             return [f"a {self.kh}x{self.kw} window does not fit input {self.input} {_fmt(x)}"]
@@ -176,8 +256,52 @@ class Gemm(_Weighted):
         return []
 
 
-Op = Conv | Add | Pool | Gemm
-OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm}
+@dataclass(frozen=True)
+class Lrn(_OneInput):
+    """Local response normalization across channels, as ONNX LRN: output channel c is
+    `x[c] / (bias + alpha / size * sum of x[i]^2)^beta` over the channels i in
+    `[c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]` that exist."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["lrn"]
+    input: Name
+    output: Name
+    size: PosInt
+    alpha: NonNegNumber = 0.0001
+    beta: Number = 0.75
+    bias: PosNumber = 1.0
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return x
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class Softmax(_OneInput):
+    """Softmax over the channels of each pixel (the last NHWC axis):
+    `exp(x[c] - max x) / sum over channels of exp(x - max x)`."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["softmax"]
+    input: Name
+    output: Name
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return x
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return []
+
+
+Op = Conv | Add | Pool | Gemm | Lrn | Softmax
+VectorOp = Add | Pool | Lrn | Softmax
+"""The ops the add (vector) unit runs."""
+OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm,
+                             "lrn": Lrn, "softmax": Softmax}
 
 
 @dataclass(frozen=True)

@@ -374,3 +374,19 @@ def test_functional_seed_must_not_be_negative(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["validate", str(DEFAULT_HW), str(BLOCK), "x.yaml", "--seed", "-1"])
     assert stop.value.code == 2
+
+
+@pytest.mark.parametrize("schedule", ["serial", "fused", "pipelined"])
+def test_lrn_pool_and_softmax_run_schedule_and_validate_functionally(capsys, tmp_path, schedule):
+    trace = ROOT / "tests" / "data" / "lrn_softmax.yaml"
+    code, out, _ = run(capsys, "run", DEFAULT_HW, trace, "--schedule", schedule, "--json")
+    result = json.loads(out)
+    assert code == 0 and {"lrn", "pool", "softmax"} <= {op["kind"] for op in result["ops"]}
+    # the LRN of 16 x 16 x 48 outputs in one tile: 12,288 x (5 + 5) / 32 lanes + 4 = 3,844 cycles
+    (lrn,) = [op for op in result["ops"] if op["kind"] == "lrn"]
+    assert lrn["unit"] == "add" and lrn["end"] - lrn["start"] == 3844
+    path = tmp_path / "s.yaml"
+    assert run(capsys, "schedule", DEFAULT_HW, trace, "--schedule", schedule, "-o", path)[0] == 0
+    code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional")
+    assert code == 0, err
+    assert "functional (int8, seed 0): matches the reference in 5 stored tensors" in out and "valid" in out

@@ -3,11 +3,12 @@ caught with the region and op that wrote it."""
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
 
-from accelsim import load_hw, load_workload
+from accelsim import load_hw, load_workload, workload_from_dict
 from accelsim.functional import check, conv_valid, pool_valid, random_inputs, reference
 from accelsim.schedule_file import read_schedule
 from accelsim.simulation import make_schedule
@@ -159,3 +160,181 @@ def test_the_mismatch_names_the_op_that_computed_the_wrong_element():
     assert found.mismatches[0].startswith(
         "y[0:1, 0:8, 0:8, 0:4] stored by op store2 (computed by op add1) differs from the reference: "
         "first at y[0, 3, 0, 0]")
+
+
+# -- pools with asymmetric pads and ceil_mode, LRN, softmax: against loops over the ONNX definitions --
+
+def onnx_pool_loops(x, kind, kh, kw, stride, pads, ceil_mode, count_include_pad):
+    """ONNX MaxPool / AveragePool on NHWC `x`, element by element: output size from the spec's
+    formula (ceiled under ceil_mode, less the last window when it starts past the input and the
+    top/left pad), windows at `o * stride - pad_begin`, positions outside the input skipped,
+    an average divided by the positions inside the input (and, counting padding, its pads)."""
+    n, h, w, c = x.shape
+    top, left, bottom, right = pads
+
+    def size(length, k, begin, end):
+        exact = (length + begin + end - k) / stride + 1
+        out = math.ceil(exact) if ceil_mode else math.floor(exact)
+        return out - 1 if ceil_mode and (out - 1) * stride >= length + begin else out
+    ho, wo = size(h, kh, top, bottom), size(w, kw, left, right)
+    out = np.zeros((n, ho, wo, c), dtype=np.float64 if x.dtype == np.float32 else np.int64)
+    for b, i, j, ch in itertools.product(range(n), range(ho), range(wo), range(c)):
+        taps = [(i * stride - top + p, j * stride - left + q) for p in range(kh) for q in range(kw)]
+        values = [x[b, r, s, ch].item() for r, s in taps if 0 <= r < h and 0 <= s < w]
+        if kind == "maxpool":
+            out[b, i, j, ch] = max(values)
+            continue
+        count = sum(-top <= r < h + bottom and -left <= s < w + right for r, s in taps) \
+            if count_include_pad else len(values)
+        out[b, i, j, ch] = sum(values) // count if x.dtype != np.float32 else sum(values) / count
+    return out
+
+
+def lrn_loops(x, size, alpha, beta, bias):
+    """ONNX LRN, element by element, in Python floats."""
+    out = np.zeros(x.shape, dtype=np.float64)
+    chans = x.shape[-1]
+    for index in itertools.product(*(range(d) for d in x.shape[:-1])):
+        for c in range(chans):
+            lo, hi = max(0, c - (size - 1) // 2), min(chans - 1, c + math.ceil((size - 1) / 2))
+            s = sum(float(x[(*index, i)]) ** 2 for i in range(lo, hi + 1))
+            out[(*index, c)] = float(x[(*index, c)]) / (bias + alpha / size * s) ** beta
+    return out
+
+
+def softmax_loops(x):
+    out = np.zeros(x.shape, dtype=np.float64)
+    for index in itertools.product(*(range(d) for d in x.shape[:-1])):
+        row = [float(v) for v in x[index]]
+        top = max(row)
+        exps = [math.exp(v - top) for v in row]
+        out[index] = [e / sum(exps) for e in exps]
+    return out
+
+
+def as_int(values, softmax=False):
+    """The module's int8 rounding, restated: nearest integer, ties to even (Python's round); a
+    softmax's probabilities at scale 1/256, zero point -128, clipped to int8."""
+    if softmax:
+        return np.vectorize(lambda p: min(127, max(-128, round(p * 256) - 128)))(values)
+    return np.vectorize(round)(values)
+
+
+POOLS = [
+    ("maxpool", 3, 3, 2, [0, 0, 1, 1], False, None),      # AlexNet's pool2, Caffe-style
+    ("maxpool", 3, 3, 2, [0, 0, 0, 0], True, None),       # the same size by ceil_mode
+    ("maxpool", 2, 3, 2, [1, 0, 0, 2], True, None),       # every side different, overhang
+    ("avgpool", 3, 3, 2, [1, 1, 1, 1], True, False),      # ONNX's default count_include_pad=0
+    ("avgpool", 3, 3, 2, [1, 1, 1, 1], True, True),       # padding counts, the overhang does not
+    ("avgpool", 7, 7, 1, [0, 0, 1, 1], False, False),     # Inception v1's last pool
+    ("avgpool", 3, 2, 3, [2, 1, 0, 1], True, None),       # count_include_pad default (true)
+]
+
+
+@pytest.mark.parametrize(("kind", "kh", "kw", "stride", "pads", "ceil_mode", "count"), POOLS)
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_pools_with_pads_and_ceil_mode_equal_the_onnx_loops(kind, kh, kw, stride, pads, ceil_mode, count,
+                                                            dtype):
+    pool = {"name": "p", "kind": kind, "input": "x", "output": "y", "kh": kh, "kw": kw, "stride": stride,
+            "pads": pads, "ceil_mode": ceil_mode}
+    if count is not None:
+        pool["count_include_pad"] = count
+    wl = workload_from_dict({"name": "p", "tensors": {"x": [1, 8, 7, 3]}, "ops": [pool]})
+    inputs = random_inputs(wl, dtype, seed=2)
+    want = onnx_pool_loops(inputs["x"], kind, kh, kw, stride, pads, ceil_mode, count is not False)
+    got = reference(wl, inputs)["y"]
+    assert got.shape == want.shape
+    if dtype == "int8":
+        assert np.array_equal(got, want)
+    else:
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+@pytest.mark.parametrize(("size", "alpha", "beta", "bias"), [(5, 1e-4, 0.75, 1.0), (4, 5e-4, 0.75, 2.0),
+                                                             (3, 0.01, 1.5, 0.5)])
+def test_lrn_and_softmax_equal_the_formula_loops(dtype, size, alpha, beta, bias):
+    wl = workload_from_dict({"name": "v", "tensors": {"x": [1, 3, 2, 9]}, "ops": [
+        {"name": "n", "kind": "lrn", "input": "x", "output": "y", "size": size, "alpha": alpha, "beta": beta,
+         "bias": bias},
+        {"name": "s", "kind": "softmax", "input": "x", "output": "p"}]})
+    inputs = random_inputs(wl, dtype, seed=4)
+    ref = reference(wl, inputs)
+    lrn, soft = lrn_loops(inputs["x"], size, alpha, beta, bias), softmax_loops(inputs["x"])
+    if dtype == "int8":
+        assert np.array_equal(ref["y"], as_int(lrn)) and np.array_equal(ref["p"], as_int(soft, softmax=True))
+    else:
+        assert np.allclose(ref["y"], lrn, rtol=1e-6) and np.allclose(ref["p"], soft, rtol=1e-6)
+
+
+def test_int8_softmax_by_hand():
+    wl = workload_from_dict({"name": "s", "tensors": {"x": [1, 1, 2, 3]}, "ops": [
+        {"name": "s", "kind": "softmax", "input": "x", "output": "p"}]})
+    x = np.array([[[[0, 0, 0], [0, 1000, 0]]]], dtype=np.int32)
+    # thirds: rint(256 / 3) - 128 = 85 - 128 = -43; a certain class: 256 - 128 = 128, clipped to 127
+    assert reference(wl, {"x": x})["p"].tolist() == [[[[-43, -43, -43], [-128, 127, -128]]]]
+
+
+def test_pools_and_softmax_agree_with_onnx_reference_evaluator():
+    """fp32 against onnx's own reference implementation (NCHW), for a second opinion. (Not LRN:
+    onnx 1.23's reference LRN loops over the batch axis where it means channels, so it sums the
+    squares of channel 0 only; `lrn_loops` follows the operator's definition.)"""
+    from onnx import TensorProto, helper
+    from onnx.reference import ReferenceEvaluator
+    x = np.random.default_rng(7).standard_normal((1, 6, 9, 9)).astype(np.float32)      # NCHW
+    nodes = [helper.make_node("MaxPool", ["x"], ["mp"], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[0, 0, 1, 1]),
+             helper.make_node("AveragePool", ["x"], ["ap"], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[1, 1, 1, 1], ceil_mode=1),
+             helper.make_node("AveragePool", ["x"], ["aq"], kernel_shape=[2, 2], strides=[2, 2],
+                              pads=[1, 0, 0, 1], ceil_mode=1, count_include_pad=1),
+             helper.make_node("Softmax", ["x"], ["sm"], axis=1)]
+    names = ("mp", "ap", "aq", "sm")
+    outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in names]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                              outs)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    want = dict(zip(names, ReferenceEvaluator(model).run(None, {"x": x}), strict=True))
+    wl = workload_from_dict({"name": "o", "tensors": {"x": [1, 9, 9, 6]}, "ops": [
+        {"name": "mp", "kind": "maxpool", "input": "x", "output": "mp", "kh": 3, "kw": 3, "stride": 2,
+         "pads": [0, 0, 1, 1]},
+        {"name": "ap", "kind": "avgpool", "input": "x", "output": "ap", "kh": 3, "kw": 3, "stride": 2,
+         "pads": [1, 1, 1, 1], "ceil_mode": True, "count_include_pad": False},
+        {"name": "aq", "kind": "avgpool", "input": "x", "output": "aq", "kh": 2, "kw": 2, "stride": 2,
+         "pads": [1, 0, 0, 1], "ceil_mode": True},
+        {"name": "sm", "kind": "softmax", "input": "x", "output": "sm"}]})
+    got = reference(wl, {"x": x.transpose(0, 2, 3, 1)})
+    for name, value in want.items():
+        assert got[name].shape == value.transpose(0, 2, 3, 1).shape, name
+        assert np.allclose(got[name], value.transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6), name
+
+
+LRN_NET = ROOT / "tests" / "data" / "lrn_softmax.yaml"
+
+
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_tiled_lrn_pool_and_softmax_compute_the_reference(kind, dtype):
+    # 300 B of ifmap hold no row of the LRN's input (16 x 48 B): it and the pool go by columns
+    wl = load_workload(LRN_NET)
+    small = hw_with(sram__ifmap__size_bytes=300)
+    schedule = make_schedule(small, wl, kind)
+    lrns = [op for op in schedule.ops if op.kind == "lrn"]
+    assert len(lrns) > 16 and all(op.writes[0].stop[1] - op.writes[0].start[1] == 1 for op in lrns)
+    found = check(schedule, wl, dtype, seed=1, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches
+    assert set(found.compared) == {"c1", "n1", "p1", "logits", "prob"}
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_an_lrn_split_by_channel_computes_the_reference(kind, dtype):
+    # 40 B of ifmap: the 64-channel LRN goes in channel parts, each loading its channel halo
+    # (tests/scheduler/test_network.py derives how many)
+    small = hw_with(sram__ifmap__size_bytes=40)
+    wl = workload_from_dict({"name": "l", "tensors": {"x": [1, 2, 2, 64]}, "ops": [
+        {"name": "n", "kind": "lrn", "input": "x", "output": "y", "size": 5, "alpha": 0.01, "bias": 2}]})
+    schedule = make_schedule(small, wl, kind)
+    assert len({op.writes[0].start[3] for op in schedule.ops if op.kind == "lrn"}) > 1
+    found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches

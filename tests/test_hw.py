@@ -155,3 +155,22 @@ def test_values_at_the_bounds_are_accepted():
            add_unit__latency_cycles=10**9)
     assert (h.clock_mhz, h.dram.latency_cycles, h.sram.weight.bytes_per_cycle) == (0.001, 10**9, 0.001)
     assert hw(clock_mhz=10**6).clock_mhz == 10**6
+
+
+def test_the_add_units_lrn_and_softmax_costs_are_optional_with_documented_defaults():
+    data = hw_data()
+    assert data["add_unit"]["lrn_cycles_per_element"] == 5            # written out in default.yaml
+    for key in ("lrn_cycles_per_element", "softmax_cycles_per_element"):
+        del data["add_unit"][key]
+    old = hw_from_dict(data)                                            # a config from before them
+    assert (old.add_unit.lrn_cycles_per_element, old.add_unit.softmax_cycles_per_element) == (5, 5)
+    assert old == load_hw(DEFAULT_HW) and load_hw(IDEAL_HW).add_unit == old.add_unit
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (0, "add_unit.lrn_cycles_per_element: must be > 0, got 0"),
+    (2.5, "add_unit.lrn_cycles_per_element: must be an integer, got 2.5"),
+])
+def test_bad_lrn_cost_names_the_key(value, message):
+    with pytest.raises(ConfigError, match=message):
+        hw(add_unit__lrn_cycles_per_element=value)

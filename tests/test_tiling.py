@@ -1,5 +1,6 @@
 """The tile model: input boxes with halos, channel groups, weights, GEMMs and bytes, by hand."""
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -143,3 +144,53 @@ def test_a_gemm_tile_reads_every_input_feature():
 def test_window_padded_reaches_into_the_padding():
     assert window_padded(0, 4, 3, 1, 1) == (-1, 5)
     assert window_padded(0, 2, 3, 2, 0, dilation=2) == (0, 7)
+
+
+def one_op(op: dict, shape=(1, 26, 26, 16)):
+    return workload_from_dict({"name": "t", "tensors": {"x": list(shape)},
+                               "ops": [{"name": "op", "input": "x", "output": "y", **op}]})
+
+
+def test_a_pool_with_asymmetric_pads_reads_from_its_top_and_left_pads():
+    # pads [top 1, left 2, bottom 0, right 0], 3x3 stride 2 on 26 x 26: output row o reads rows
+    # 2o - 1 .. 2o + 1, column o reads columns 2o - 2 .. 2o
+    wl = one_op({"kind": "maxpool", "kh": 3, "kw": 3, "stride": 2, "pads": [1, 2, 0, 0]})
+    assert wl.tensors["y"].shape == (1, 13, 13, 16)       # floor((26 + 1 - 3) / 2) + 1, (26 + 2 - 3)
+    t = tile(wl.ops[0], ((0, 0, 0, 0), (1, 4, 5, 16)), wl)
+    assert t.padded == ((0, -1, -2, 0), (1, 8, 9, 16))    # rows -1 .. 7, columns -2 .. 8
+    assert t.inputs[0][1] == ((0, 0, 0, 0), (1, 8, 9, 16))
+    assert rows_read(wl.ops[0], 12, 13, 26) == (23, 26) and cols_read(wl.ops[0], 12, 13, 26) == (22, 25)
+
+
+def test_a_ceil_mode_window_hanging_past_the_input_reads_only_the_rows_that_exist():
+    # AlexNet's pool2, Caffe style: 3x3 stride 2, pads [0, 0, 1, 1] on 26 x 26, 13 outputs; the
+    # last row reads rows 24, 25 and 26 (the bottom pad): input rows [24, 26)
+    wl = one_op({"kind": "maxpool", "kh": 3, "kw": 3, "stride": 2, "pads": [0, 0, 1, 1]})
+    t = tile(wl.ops[0], ((0, 12, 12, 0), (1, 13, 13, 16)), wl)
+    assert t.padded == ((0, 24, 24, 0), (1, 27, 27, 16))
+    assert t.inputs[0][1] == ((0, 24, 24, 0), (1, 26, 26, 16))
+    # ceil_mode without pads on 6 rows, window 3, stride 2: 3 outputs, the last reads rows 4, 5, 6
+    wl = one_op({"kind": "avgpool", "kh": 3, "kw": 3, "stride": 2, "ceil_mode": True}, (1, 6, 6, 2))
+    t = tile(wl.ops[0], ((0, 2, 0, 0), (1, 3, 3, 2)), wl)
+    assert t.padded == ((0, 4, 0, 0), (1, 7, 7, 2)) and t.inputs[0][1] == ((0, 4, 0, 0), (1, 6, 6, 2))
+
+
+@pytest.mark.parametrize(("size", "out", "read"), [
+    (5, (4, 8), (2, 10)),          # 2 channels below, 2 above
+    (5, (0, 4), (0, 6)),           # clipped at channel 0
+    (5, (12, 16), (10, 16)),       # clipped at the last channel
+    (4, (4, 8), (3, 10)),          # an even window: floor(3 / 2) = 1 below, ceil(3 / 2) = 2 above
+    (1, (4, 8), (4, 8)),           # no halo
+    (40, (4, 8), (0, 16)),         # a window wider than the tensor reads every channel
+])
+def test_an_lrn_tile_reads_its_channel_halo(size, out, read):
+    wl = one_op({"kind": "lrn", "size": size}, (1, 4, 4, 16))
+    t = tile(wl.ops[0], ((0, 1, 0, out[0]), (1, 3, 4, out[1])), wl)
+    assert t.inputs == (("x", ((0, 1, 0, read[0]), (1, 3, 4, read[1]))),)
+    assert t.window == size and t.weight is None and t.gemm is None and t.padded is None
+
+
+def test_a_softmax_tile_reads_every_channel_of_its_pixels():
+    wl = one_op({"kind": "softmax"}, (1, 4, 4, 16))
+    t = tile(wl.ops[0], ((0, 1, 2, 3), (1, 2, 4, 5)), wl)
+    assert t.inputs == (("x", ((0, 1, 2, 0), (1, 2, 4, 16))),) and t.window == 1

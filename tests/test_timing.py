@@ -5,7 +5,7 @@ SCALE-Sim 3.0.0 reports each of these counts minus one (its known off-by-one).
 
 import pytest
 
-from accelsim import make_schedule
+from accelsim import make_schedule, workload_from_dict
 from accelsim.timing import compute_op_cycles, sram_port_cycles, unit_cycles
 from tests.helpers import IDEAL_HW, convadd, hw
 
@@ -71,3 +71,43 @@ def test_sram_port_bandwidth_can_bound_an_op():
     assert compute_op_cycles(op, slow) == 2048
     ideal = hw(IDEAL_HW, sram__ofmap__bytes_per_cycle=1)
     assert compute_op_cycles(op, ideal) == 36          # ideal memory: ports are free
+
+
+def vector_op(kind_op: dict, shape=(1, 4, 4, 16), machine=None):
+    """The one add-unit op of a one-op workload, fused in one tile on big SRAM."""
+    wl = workload_from_dict({"name": "v", "tensors": {"x": list(shape)},
+                             "ops": [{"name": "v", "input": "x", "output": "y", **kind_op}]})
+    schedule = make_schedule(machine or hw(**BIG), wl, "fused", 1)
+    (op,) = [op for op in schedule.ops if op.unit == "add"]
+    return op
+
+
+@pytest.mark.parametrize(("lrn_extra", "cycles"), [
+    (None, 84),       # 4 x 4 x 16 = 256 outputs x (size 5 + default.yaml's 5) = 2,560 / 32 lanes + 4
+    (2, 60),          # 256 x (5 + 2) = 1,792 / 32 + 4
+])
+def test_an_lrn_costs_its_window_plus_the_normalization_per_element(lrn_extra, cycles):
+    machine = hw(**BIG) if lrn_extra is None else hw(**BIG, add_unit__lrn_cycles_per_element=lrn_extra)
+    op = vector_op({"kind": "lrn", "size": 5}, machine=machine)
+    assert (op.kind, op.unit, op.window, op.writes[0].elements) == ("lrn", "add", 5, 256)
+    assert unit_cycles(op, machine) == cycles
+
+
+@pytest.mark.parametrize(("softmax_cost", "cycles"), [
+    (None, 11),       # 2 x 2 x 10 = 40 outputs x default.yaml's 5 = 200 / 32 lanes = 6.25 -> 7, + 4
+    (3, 8),           # 40 x 3 = 120 / 32 = 3.75 -> 4, + 4
+])
+def test_a_softmax_costs_its_per_element_cycles(softmax_cost, cycles):
+    machine = hw(**BIG) if softmax_cost is None else \
+        hw(**BIG, add_unit__softmax_cycles_per_element=softmax_cost)
+    op = vector_op({"kind": "softmax"}, (1, 2, 2, 10), machine)
+    assert (op.kind, op.unit, op.window) == ("softmax", "add", 1)
+    assert unit_cycles(op, machine) == cycles
+
+
+def test_a_ceil_mode_pool_walks_whole_windows():
+    # 3x3 stride 2, pads [0, 0, 1, 1], ceil_mode on 6 x 6 x 8: ceil((6 + 1 - 3) / 2) + 1 = 3 rows
+    # and columns, 3 x 3 x 8 = 72 outputs x 9 = 648 / 32 = 20.25 -> 21, + 4
+    op = vector_op({"kind": "maxpool", "kh": 3, "kw": 3, "stride": 2, "pads": [0, 0, 1, 1],
+                    "ceil_mode": True}, (1, 6, 6, 8))
+    assert op.writes[0].elements == 72 and unit_cycles(op, hw(**BIG)) == 25

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from accelsim import load_hw, load_workload
+from accelsim import load_hw, load_workload, workload_from_dict
+from accelsim.functional import check
 from accelsim.placement import place
 from accelsim.schedule import DRAM, Region, Schedule
 from accelsim.schedule_file import dump_schedule, read_schedule, schedule_from_text
@@ -138,3 +139,20 @@ def test_a_dram_read_covered_by_two_stores_waits_for_both():
                                "does not wait for"]
     assert _split_store(2, (4, 8)) == ["writes c0[0:1, 4:5, 0:4, 0:4] in DRAM, which op store_c1a also "
                                        "writes (covered twice)"]
+
+
+def test_an_lrn_tile_without_its_channel_halo_is_caught_statically_and_functionally():
+    # channel parts of 32 of a size-5 LRN: output channels 0:32 need input channels 0:34
+    small = hw(sram__ifmap__size_bytes=40)
+    wl = workload_from_dict({"name": "l", "tensors": {"x": [1, 2, 2, 64]}, "ops": [
+        {"name": "n", "kind": "lrn", "input": "x", "output": "y", "size": 5}]})
+    text = dump_schedule(make_schedule(small, wl, "serial"), small)
+    assert text.count("x[0:1, 0:1, 0:1, 0:34]") == 3          # the load reads and writes it, lrn1 reads it
+    file = schedule_from_text(text.replace("x[0:1, 0:1, 0:1, 0:34]", "x[0:1, 0:1, 0:1, 0:32]"), small, wl)
+    assert file.problems == []
+    found = [p.message for p in validate(file.schedule, small, wl, file.lines, file.source)]
+    assert [p.op for p in validate(file.schedule, small, wl)] == ["lrn1"]
+    assert found == ["x[0:1, 0:1, 0:1, 32:34] not read: output channels 0:32 of an LRN of size 5 "
+                     "need input channels 0:34"]
+    report = check(file.schedule, wl, "int8", element_bytes=1, capacity=small.sram_capacity())
+    assert any("computed by op lrn1" in m for m in report.mismatches)

@@ -1,7 +1,7 @@
 import pytest
 
 from accelsim import ConfigError, load_workload, workload_from_dict
-from accelsim.workload import Add, Conv
+from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, pool_output
 from tests.helpers import BLOCK, convadd_data
 
 
@@ -49,9 +49,10 @@ def test_conv_channels_and_groups():
 def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     data = convadd_data()
     data["ops"][1]["inputs"] = ["c0", "ghost"]
-    data["ops"].append({"name": "sm", "kind": "softmax"})
+    data["ops"].append({"name": "sm", "kind": "lstm"})
     msg = errors_of(data)
-    assert "ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', got 'softmax'" in msg
+    assert ("ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
+            "got 'lstm'") in msg
     data = convadd_data()
     data["ops"][0]["kh"] = 0
     data["ops"][1]["inputs"] = ["c0", "ghost"]
@@ -65,8 +66,8 @@ def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
 def test_op_kind_that_is_not_a_string():
     data = convadd_data()
     data["ops"][0]["kind"] = ["conv"]
-    assert "ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', got ['conv']" \
-        in errors_of(data)
+    assert ("ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
+            "got ['conv']") in errors_of(data)
 
 
 def test_a_tensor_may_not_take_the_name_of_conv_weights():
@@ -148,3 +149,86 @@ def test_consumers_lists_each_reader_once_in_order():
     assert [op.name for op in wl.consumers("x")] == ["double", "conv"]
     assert [op.name for op in wl.consumers("c")] == ["sum"]
     assert wl.consumers("y") == []
+
+
+def pool_net(h=26, w=26, **pool) -> dict:
+    return {"name": "p", "tensors": {"x": [1, h, w, 4]},
+            "ops": [{"name": "pool", "kind": "maxpool", "input": "x", "output": "y", "kh": 3, "kw": 3,
+                     "stride": 2, **pool}]}
+
+
+@pytest.mark.parametrize(("pool", "rows", "cols"), [
+    ({}, 12, 12),                                        # floor((26 - 3) / 2) + 1
+    ({"pads": [0, 0, 1, 1]}, 13, 13),                    # AlexNet's pool2: floor((26 + 1 - 3) / 2) + 1
+    ({"ceil_mode": True}, 13, 13),                       # Caffe's: ceil((26 - 3) / 2) + 1
+    ({"pads": [1, 0, 0, 0]}, 13, 12),                    # only the top pad: rows floor(24 / 2) + 1
+    ({"pads": [0, 0, 1, 1], "ceil_mode": True}, 13, 13),  # ceil(24 / 2) + 1: exact, no overhang
+    ({"pad": 1}, 13, 13),                                # the symmetric shorthand: floor(25 / 2) + 1
+])
+def test_pool_output_shapes_with_asymmetric_pads_and_ceil_mode(pool, rows, cols):
+    wl = workload_from_dict(pool_net(**pool))
+    assert wl.tensors["y"].shape == (1, rows, cols, 4)
+
+
+def test_ceil_mode_drops_a_last_window_that_would_start_in_the_end_padding():
+    # 5 inputs, window 2, stride 2, pads 1 and 1: ceil((5 + 2 - 2) / 2) + 1 = 4, but the 4th
+    # window would start at padded position (4 - 1) * 2 = 6 >= 5 + 1, in the end padding: 3
+    assert pool_output(5, 2, 2, 1, 1, ceil_mode=True) == 3
+    assert pool_output(6, 3, 2, 0, 0, ceil_mode=True) == 3       # (3 - 1) * 2 = 4 < 6: kept
+    assert pool_output(6, 3, 2, 0, 0, ceil_mode=False) == 2
+    assert pool_output(2, 3, 1, 0, 0, ceil_mode=True) == 0       # the window does not fit
+
+
+def test_pool_keys_default_to_the_old_symmetric_floor_pool():
+    (pool,) = workload_from_dict(pool_net(pad=1)).ops
+    assert isinstance(pool, Pool) and pool.padding == (1, 1, 1, 1)
+    assert (pool.pads, pool.ceil_mode, pool.count_include_pad) == (None, False, None)
+    assert pool.counts_padding
+    (pool,) = workload_from_dict(pool_net(pads=[0, 2, 1, 1])).ops
+    assert pool.padding == (0, 2, 1, 1)
+
+
+@pytest.mark.parametrize(("pool", "message"), [
+    ({"pad": 1, "pads": [0, 0, 1, 1]}, "w.yaml: ops[0] (pool): give pad (every side) or pads [top, left, "
+                                       "bottom, right], not both (pad: 1, pads: [0, 0, 1, 1])"),
+    ({"pads": [0, 0, 3, 1]}, "w.yaml: ops[0] (pool): pads[2] (bottom) = 3 must be less than kh = 3: a window "
+                             "would read padding only"),
+    ({"pad": 3}, "w.yaml: ops[0] (pool): pad = 3 must be less than kh = 3"),
+    ({"pads": [0, 0, 1]}, "w.yaml: ops[0].pads: must have at least 4 item(s), got [0, 0, 1]"),
+    ({"pads": [0, 0, 1, 1, 0]}, "w.yaml: ops[0].pads: must have at most 4 item(s)"),
+    ({"pads": [0, -1, 1, 1]}, "w.yaml: ops[0].pads[1]: must be >= 0, got -1"),
+    ({"ceil_mode": 1}, "w.yaml: ops[0].ceil_mode: must be true or false, got 1"),
+    ({"count_include_pad": False}, "w.yaml: ops[0] (pool): count_include_pad applies to avgpool only"),
+])
+def test_bad_pool_keys_name_the_op_and_key(pool, message):
+    assert message in errors_of(pool_net(**pool))
+
+
+def vector_net(*ops) -> dict:
+    return {"name": "v", "tensors": {"x": [1, 4, 4, 16]},
+            "ops": [{"input": "x", "output": f"y{i}", "name": f"op{i}", **op} for i, op in enumerate(ops)]}
+
+
+def test_lrn_and_softmax_keep_the_shape_and_take_onnx_defaults():
+    wl = workload_from_dict(vector_net({"kind": "lrn", "size": 5}, {"kind": "softmax"},
+                                       {"kind": "lrn", "size": 3, "alpha": 0.0005, "beta": 1, "bias": 2}))
+    lrn, softmax, other = wl.ops
+    assert isinstance(lrn, Lrn) and isinstance(softmax, Softmax)
+    assert (lrn.size, lrn.alpha, lrn.beta, lrn.bias) == (5, 0.0001, 0.75, 1.0)     # ONNX's defaults
+    assert (other.size, other.alpha, other.beta, other.bias) == (3, 0.0005, 1, 2)
+    assert wl.tensors["y0"].shape == wl.tensors["y1"].shape == (1, 4, 4, 16)
+    assert wl.macs == 0
+
+
+@pytest.mark.parametrize(("op", "message"), [
+    ({"kind": "lrn"}, "w.yaml: ops[0].size: required key is missing"),
+    ({"kind": "lrn", "size": 0}, "w.yaml: ops[0].size: must be > 0, got 0"),
+    ({"kind": "lrn", "size": 5, "bias": 0}, "w.yaml: ops[0].bias: must be > 0"),
+    ({"kind": "lrn", "size": 5, "alpha": -1}, "w.yaml: ops[0].alpha: must be >= 0"),
+    ({"kind": "lrn", "size": 5, "beta": "big"}, "w.yaml: ops[0].beta: must be a number, got 'big'"),
+    ({"kind": "lrn", "size": 5, "beta": float("nan")}, "w.yaml: ops[0].beta: must be a finite number"),
+    ({"kind": "softmax", "axis": 1}, "w.yaml: ops[0].axis: unknown key (expected one of: name, kind, input, "
+                                     "output)"),
+])
+def test_bad_lrn_and_softmax_keys_name_the_op_and_key(op, message):
+    assert message in errors_of(vector_net(op))

@@ -14,9 +14,11 @@ stays in SRAM between layers). Per layer:
   layers and the plan says why;
 - a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
 - a gemm runs as the 1x1 conv it is;
-- an add or a pool runs on the add unit in the fewest row parts that fit (one
-  row per part in column parts when one row does not fit, and in channel parts
-  when one output pixel does not).
+- an add, pool, LRN or softmax runs on the add unit in the fewest row parts that
+  fit (one row per part in column parts when one row does not fit, and in
+  channel parts when one output pixel does not: an LRN's parts load their
+  channel halo, a softmax is never split by channel, as each output reads every
+  channel of its pixel).
 
 Kinds: `serial` (nothing fused, no overlap between tiles), `fused` (ConvAdd
 fused, no overlap), `pipelined` (fused, and tile t+1 loads while tile t
@@ -40,7 +42,7 @@ from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops,
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
-from accelsim.workload import Add, Conv, Gemm, Pool, Workload
+from accelsim.workload import Add, Conv, Gemm, Lrn, Pool, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
 
@@ -82,15 +84,25 @@ def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
                 cout=gemm.out_features)
 
 
-def _elementwise_ops(b: Builder, op: Add | Pool, parts: int, pipelined: bool, col_parts: int = 1,
+def _vector_kind(op: VectorOp) -> OpKind:
+    """The schedule op kind of a workload op on the add unit."""
+    if isinstance(op, Pool):
+        return "pool"
+    if isinstance(op, Lrn):
+        return "lrn"
+    return "softmax" if isinstance(op, Softmax) else "add"
+
+
+def _elementwise_ops(b: Builder, op: VectorOp, parts: int, pipelined: bool, col_parts: int = 1,
                      chan_parts: int = 1) -> int:
-    """An add or pool on the add unit, in `parts` output-row parts (times `col_parts` column
-    parts, times `chan_parts` channel parts, channel part by channel part: each channel is
-    added or pooled on its own); returns the stages used."""
+    """An add, pool, LRN or softmax on the add unit, in `parts` output-row parts (times
+    `col_parts` column parts, times `chan_parts` channel parts, channel part by channel part:
+    each channel is added or pooled on its own, an LRN part loads its channel halo); returns
+    the stages used."""
     _, rows_out, cols_out, chans = b.workload.tensors[op.output].shape
     tiles = [(chan, rows, cols) for chan in split_rows(chans, chan_parts)
              for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
-    kind: OpKind = "pool" if isinstance(op, Pool) else "add"
+    kind = _vector_kind(op)
     t = 0
     for t, (chan, rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
@@ -117,7 +129,7 @@ def _tensors(layer: Layer) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _unnamed(op: Conv | Gemm | Add | Pool) -> Conv | Gemm | Add | Pool:
+def _unnamed(op: Conv | Gemm | VectorOp) -> Conv | Gemm | VectorOp:
     """The op with its own and its tensors' names blanked: what its tiles depend on besides shapes."""
     if isinstance(op, Add):
         return replace(op, name="", inputs=("", ""), output="")
@@ -343,12 +355,13 @@ class _Planner:
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
         return self._elementwise_layer(layer.name, op, first)
 
-    def _elementwise_layer(self, name: str, op: Add | Pool,
+    def _elementwise_layer(self, name: str, op: VectorOp,
                            first: int) -> tuple[list[Op], int, list[LayerPlan]]:
-        """An add or pool in the fewest row parts that fit; when not even one row fits, one row
-        per part in the fewest column parts; when not even one output pixel fits (or the fixed
-        row parts do not), the fewest channel parts with which some such split fits, then the
-        fewest row (column) parts with that many channel parts."""
+        """An add, pool, LRN or softmax in the fewest row parts that fit; when not even one row
+        fits, one row per part in the fewest column parts; when not even one output pixel fits
+        (or the fixed row parts do not), the fewest channel parts with which some such split
+        fits, then the fewest row (column) parts with that many channel parts (never for a
+        softmax: each output reads every channel of its pixel)."""
         _, rows, cols, chans = self.workload.tensors[op.output].shape
         pipelined, fixed = self.pipelined, self.fixed(name)
 
@@ -378,6 +391,10 @@ class _Planner:
         except ScheduleError as exc:      # the fixed row parts do not fit in one channel part
             found, refused = None, exc
         if found is None:
+            if isinstance(op, Softmax):
+                raise refused or ScheduleError(f"softmax {op.name!r}: even one output pixel does not fit "
+                                               f"SRAM with its {chans:,} channels, and a softmax cannot be "
+                                               "split by channel (each output reads them all)")
             k = fewest_fitting(finest_fits, chans, start=2)
             if k is None:
                 raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel of one "

@@ -316,3 +316,66 @@ def test_a_convadd_splits_its_filters_as_the_weights_it_holds_at_once_require(ki
     assert [p.kind for p in plans] == ["convadd"]
     assert sum(op.id.startswith("load_w") for op in schedule.ops) == chunks
     assert schedule.peak_stage_bytes(machine.element_bytes)["weight"][0] <= machine.sram.weight.size_bytes
+
+
+def one_vector_op(op: dict, shape) -> object:
+    return workload_from_dict({"name": "v", "tensors": {"x": list(shape)},
+                               "ops": [{"name": "v", "input": "x", "output": "y", **op}]})
+
+
+@pytest.mark.parametrize(("kind", "tiles", "reads"), [
+    # 2 x 2 x 64 with 40 B of ifmap: one pixel (64 B) does not fit. Serial: 2 channel parts of
+    # 32 load 34 channels each (2 of halo), one pixel per part: 2 rows x 2 columns x 2 = 8 tiles.
+    ("serial", 8, {(0, 34), (30, 64)}),
+    # pipelined two tiles are in flight: 2 x 34 > 40; 3 parts (22, 21, 21) load 24 or 25: 2 x 24
+    # > 40; 4 parts of 16 load 18 or 20 (2 + 16 + 2): 2 x 20 = 40 fits: 2 x 2 x 4 = 16 tiles
+    ("pipelined", 16, {(0, 18), (14, 34), (30, 50), (46, 64)}),
+])
+def test_an_lrn_split_by_channel_loads_its_channel_halo(kind, tiles, reads):
+    small = hw_with(sram__ifmap__size_bytes=40)
+    wl = one_vector_op({"kind": "lrn", "size": 5}, (1, 2, 2, 64))
+    schedule, plans, _ = network_schedule(wl, small, kind)
+    assert [(p.kind, p.tiles) for p in plans] == [("lrn", tiles)]
+    lrns = [op for op in schedule.ops if op.kind == "lrn"]
+    assert {(op.reads[0].start[3], op.reads[0].stop[3]) for op in lrns} == reads
+    assert all(op.unit == "add" and op.window == 5 for op in lrns)
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
+    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+
+
+def test_a_softmax_is_split_by_rows_and_columns_never_by_channel():
+    # 4 x 4 x 64 with 100 B of ifmap: a row (4 x 64 B) does not fit, nor 2 pixels (128 B); one
+    # pixel with its 64 channels does: 4 rows x 4 column parts = 16 tiles, each all 64 channels
+    small = hw_with(sram__ifmap__size_bytes=100)
+    wl = one_vector_op({"kind": "softmax"}, (1, 4, 4, 64))
+    schedule, plans, _ = network_schedule(wl, small, "serial")
+    assert [(p.kind, p.tiles) for p in plans] == [("softmax", 16)]
+    softmaxes = [op for op in schedule.ops if op.kind == "softmax"]
+    assert len(softmaxes) == 16
+    assert all((op.reads[0].start[3], op.reads[0].stop[3]) == (0, 64) == (op.writes[0].start[3],
+                                                                          op.writes[0].stop[3])
+               for op in softmaxes)
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
+    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+    # pipelined, two pixels are in flight (128 B): only a channel split would fit, and there is none
+    with pytest.raises(ScheduleError, match=r"softmax 'v': even one output pixel does not fit SRAM with its "
+                                            r"64 channels, and a softmax cannot be split by channel"):
+        network_schedule(wl, small, "pipelined")
+
+
+def test_a_pool_with_asymmetric_pads_and_ceil_mode_tiles_by_rows_within_sram():
+    # AlexNet's pool2 on 26 x 26 x 16: 13 x 13 outputs; 200 B of ifmap hold no row part (output
+    # row o reads input rows 2o .. 2o + 2, 3 x 26 x 16 B = 1,248 B), so rows go one per part, in
+    # column parts: k output columns read 3 x (2k + 1) x 16 B, 144 B for k = 1, 240 B for 2: 13
+    # parts of one pixel; the last one's window hangs over the bottom-right padding
+    small = hw_with(sram__ifmap__size_bytes=200)
+    wl = one_vector_op({"kind": "maxpool", "kh": 3, "kw": 3, "stride": 2, "pads": [0, 0, 1, 1],
+                        "ceil_mode": True}, (1, 26, 26, 16))
+    schedule, plans, _ = network_schedule(wl, small, "serial")
+    assert [(p.kind, p.tiles) for p in plans] == [("maxpool", 13 * 13)]
+    pools = [op for op in schedule.ops if op.kind == "pool"]
+    last = pools[-1]
+    assert last.writes[0].box == ((0, 12, 12, 0), (1, 13, 13, 16))
+    assert last.reads[0].box == ((0, 24, 24, 0), (1, 26, 26, 16))      # rows and columns 24, 25
+    assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
+    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
