@@ -338,3 +338,27 @@ def test_an_lrn_split_by_channel_computes_the_reference(kind, dtype):
     assert len({op.writes[0].start[3] for op in schedule.ops if op.kind == "lrn"}) > 1
     found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+def test_a_grouped_conv_splits_its_filters_within_groups_and_is_bit_exact(kind):
+    """Two groups of 8 filters (3x3x4 weights each: 36 bytes int8) with 100 bytes of weight
+    buffer: pipelined, two chunks in flight leave 50 bytes a chunk, one filter; serial, 100
+    bytes, two filters. Every chunk lies within one group: one GEMM of K = 3 x 3 x 4 (its
+    group's input channels), N = its filters."""
+    wl = workload_from_dict({
+        "name": "grouped", "tensors": {"x": [1, 6, 6, 8]},
+        "ops": [{"name": "c", "kind": "conv", "input": "x", "output": "y", "kh": 3, "kw": 3, "pad": 1,
+                 "cin": 8, "cout": 16, "groups": 2}]})
+    small = hw_with(sram__weight__size_bytes=100)
+    schedule = make_schedule(small, wl, kind)
+    chunks = [op.writes[0] for op in schedule.ops if op.kind == "load" and op.writes[0].space == "weight"]
+    assert [r.stop[0] - r.start[0] for r in chunks] == [1 if kind == "pipelined" else 2] * len(chunks)
+    assert len(chunks) == (16 if kind == "pipelined" else 8)
+    for op in schedule.ops:
+        if op.kind == "conv":
+            f0, f1 = op.writes[0].start[3], op.writes[0].stop[3]
+            assert f0 // 8 == (f1 - 1) // 8, op.id
+            assert (op.gemm.k, op.gemm.n, op.gemm.groups) == (36, f1 - f0, 1), op.id
+    found = check(schedule, wl, "int8", seed=3, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches

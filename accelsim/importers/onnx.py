@@ -147,7 +147,7 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
     for node in nodes:
         for t in node.input:
             consumers.setdefault(t, []).append(node)
-    b = Builder(source, constants, shapes, consumers, {o.name for o in graph.output})
+    b = Builder(source, constants, shapes, consumers, {o.name for o in graph.output}, version)
     skipped: list[str] = []
     for node in nodes:
         entry = OPS.get(node.op_type)

@@ -53,6 +53,7 @@ class Builder:
     shapes: dict[str, tuple[int, ...]]           # ONNX tensor -> static NCHW shape
     consumers: dict[str, list]                   # ONNX tensor -> nodes that read it
     graph_outputs: set[str]
+    opset: int = 21                              # the model's default-domain opset
     ops: list[dict] = field(default_factory=list)
     writer: dict[str, dict] = field(default_factory=dict)      # tensor -> the op dict that writes it
     alias: dict[str, str] = field(default_factory=dict)        # ONNX tensor -> tensor it stands for
@@ -133,8 +134,9 @@ def _check_extra_outputs(b: Builder, node) -> None:
             raise Unmapped(f"its output {t!r} (beyond the first) is read; only the first is mapped")
 
 
-def _window(a: dict, kind: str) -> tuple[int, int]:
-    """(stride, pad) of a Conv or pool, both the same on both axes."""
+def _window(a: dict, kind: str) -> tuple[int, list[int]]:
+    """(stride, pads as [top, left, bottom, right]) of a Conv or pool; a conv's pads and a
+    window's strides the same on both axes."""
     if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
         raise Unmapped(f"auto_pad={a['auto_pad'].decode()} is not supported; give explicit pads")
     strides, pads = list(a.get("strides", [1, 1])), list(a.get("pads", [0, 0, 0, 0]))
@@ -146,10 +148,9 @@ def _window(a: dict, kind: str) -> tuple[int, int]:
     else:
         if set(dil) != {1}:
             raise Unmapped(f"dilations {dil}: dilated pools are not supported")
-        if len(set(strides)) != 1 or len(set(pads)) != 1:
-            raise Unmapped(f"strides {strides} and pads {pads} must each be the same for both axes "
-                           "(pools with asymmetric pads are not mapped by this importer yet)")
-    return strides[0], pads[0]
+        if len(set(strides)) != 1:
+            raise Unmapped(f"strides {strides} must be the same for both axes")
+    return strides[0], pads
 
 
 # -- handlers ---------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def conv(b: Builder, node, a: dict) -> None:
     if len(wshape) != 4:
         raise Unmapped("only 2-D convolutions are supported")
     kh, kw = a.get("kernel_shape") or wshape[2:]
-    stride, pad = _window(a, "conv")
+    stride, (pad, *_) = _window(a, "conv")
     cout, cin_g = wshape[:2]
     group = a.get("group", 1)
     b.add(node, {"kind": "conv", "input": b.resolve(x), "kh": kh, "kw": kw, "stride": stride, "pad": pad,
@@ -318,17 +319,45 @@ def activation(b: Builder, node, a: dict) -> None:
 
 
 def pool(b: Builder, node, a: dict) -> None:
+    """MaxPool and AveragePool: pads per side (ONNX's [top, left, bottom, right] is the
+    workload's order), ceil_mode, and AveragePool's count_include_pad (ONNX's default 0)."""
     x = _one_activation(b, node)
     _check_extra_outputs(b, node)
     kh, kw = a["kernel_shape"]
-    stride, pad = _window(a, "pool")
+    stride, pads = _window(a, "pool")
+    op = {"kind": "maxpool" if node.op_type == "MaxPool" else "avgpool", "input": b.resolve(x),
+          "kh": kh, "kw": kw, "stride": stride}
+    if len(set(pads)) == 1:
+        op["pad"] = pads[0]
+    else:
+        op["pads"] = pads
     if a.get("ceil_mode", 0):
-        _, _, h, w = b.shape(x)
-        if any((size + 2 * pad - k) % stride and (size + 2 * pad - k + stride - 1) // stride + 1 >
-               (size + 2 * pad - k) // stride + 1 for size, k in ((h, kh), (w, kw))):
-            raise Unmapped("ceil_mode=1 is not supported")
-    b.add(node, {"kind": "maxpool" if node.op_type == "MaxPool" else "avgpool", "input": b.resolve(x),
-                 "kh": kh, "kw": kw, "stride": stride, "pad": pad})
+        op["ceil_mode"] = True
+    if node.op_type == "AveragePool" and (any(pads) or op.get("ceil_mode")):
+        op["count_include_pad"] = bool(a.get("count_include_pad", 0))
+    b.add(node, op)
+
+
+def lrn(b: Builder, node, a: dict) -> None:
+    """LRN across channels, on the add (vector) unit."""
+    x = _one_activation(b, node)
+    b.add(node, {"kind": "lrn", "input": b.resolve(x), "size": int(a["size"]),
+                 "alpha": float(a.get("alpha", 0.0001)), "beta": float(a.get("beta", 0.75)),
+                 "bias": float(a.get("bias", 1.0))})
+
+
+def softmax(b: Builder, node, a: dict) -> None:
+    """Softmax over the channels (the last NHWC axis), on the add (vector) unit: a `[N, K]`
+    classifier's, or over axis 1 of a map whose H x W is 1 (or, from opset 13, of any map)."""
+    x = _one_activation(b, node)
+    shape = b.shape(x)
+    axis = int(a.get("axis", 1 if b.opset < 13 else -1))
+    axis = axis + len(shape) if axis < 0 else axis
+    spatial = math.prod(shape[2:]) if len(shape) == 4 else 1
+    if len(shape) not in (2, 4) or axis != 1 or (spatial > 1 and b.opset < 13):
+        raise Unmapped(f"a softmax over axis {axis} of {list(shape)} is not over the channels; accelsim "
+                       "maps the channel softmax only")
+    b.add(node, {"kind": "softmax", "input": b.resolve(x)})
 
 
 def global_pool(b: Builder, node, a: dict) -> None:
@@ -392,7 +421,6 @@ class Entry:
 
 _FOLD = "no op: folded into the Conv or Gemm before it"
 _FOLD_COST = "none (exact: the conv's weights and bias absorb it; that op's cost is unchanged)"
-_VECTOR = "runs on the vector (add) unit, which this importer does not map yet"
 
 OPS: dict[str, Entry] = {
     "Conv": Entry("conv", "systolic array: output elements x Cin/groups x kh x kw MACs", conv),
@@ -413,8 +441,10 @@ OPS: dict[str, Entry] = {
                   activation),
     "Clip": Entry("the activation of the Conv, Add or Gemm before (0..max: its `relu`)",
                   "none (applied as outputs drain)", activation),
-    "MaxPool": Entry("maxpool", "add unit: output elements x kh x kw inputs, one per lane per cycle", pool),
-    "AveragePool": Entry("avgpool", "add unit, as MaxPool", pool),
+    "MaxPool": Entry("maxpool (pads per side, ceil_mode)",
+                     "add unit: output elements x kh x kw inputs, one per lane per cycle", pool),
+    "AveragePool": Entry("avgpool (as MaxPool; count_include_pad as ONNX, default 0)", "add unit, as MaxPool",
+                         pool),
     "GlobalAveragePool": Entry("avgpool over the whole map", "add unit, as AveragePool", global_pool),
     "GlobalMaxPool": Entry("maxpool over the whole map", "add unit, as MaxPool", global_pool),
     "Flatten": Entry("layout: free when H x W = 1; before a Gemm/MatMul, that Gemm becomes a conv",
@@ -428,8 +458,10 @@ OPS: dict[str, Entry] = {
                     skippable=False),
     "Transpose": Entry("refused", "", why="a Transpose of an activation (e.g. a channel shuffle) is not "
                        "mapped by this importer yet", skippable=False),
-    "LRN": Entry("refused", "", why=f"LRN {_VECTOR}"),
-    "Softmax": Entry("refused", "", why=f"Softmax {_VECTOR}"),
+    "LRN": Entry("lrn (across channels)", "add unit: output elements x (size + "
+                 "`add_unit.lrn_cycles_per_element`) lane cycles", lrn),
+    "Softmax": Entry("softmax (over the channels)", "add unit: output elements x "
+                     "`add_unit.softmax_cycles_per_element` lane cycles", softmax),
 }
 
 

@@ -141,7 +141,14 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     workload = _shapes_only(conv, in_shape, out_shape)
     capacity = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
-    max_filter_parts = conv.cout if conv.groups == 1 else 1
+    # a grouped conv's filter chunk is whole groups or lies within one (its GEMMs are then
+    # whole groups', or one group's filters reading that group's channels)
+    max_filter_parts = conv.cout
+    per_group = conv.cout // conv.groups
+
+    def aligned(filter_parts: int) -> bool:
+        chunk = -(-conv.cout // filter_parts)
+        return conv.groups == 1 or chunk % per_group == 0 or per_group % chunk == 0
 
     def peaks(tiling: Tiling) -> dict[str, int]:
         """Most bytes each buffer holds at once when the layer runs in `tiling`."""
@@ -153,7 +160,8 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         return all(need <= capacity[space] for space, need in peaks(tiling).items())
 
     def weights_fit(filter_parts: int) -> bool:         # the same whatever the row parts
-        return peaks(Tiling(filter_parts, 1)).get("weight", 0) <= capacity["weight"]
+        return aligned(filter_parts) and \
+            peaks(Tiling(filter_parts, 1)).get("weight", 0) <= capacity["weight"]
 
     def input_never_fits() -> bool:
         """The input rows fit the ifmap buffer neither whole (one part) nor one row a part:
@@ -164,6 +172,9 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
 
     first = fewest_fitting(weights_fit, max_filter_parts)
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
+        if not aligned(filter_parts):
+            continue
+
         def rows_fit(r: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, r))
 
@@ -174,7 +185,7 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
             break                           # to column parts, not every chunk count in turn
     # not even one output row fits: one row per part, and the fewest column parts that fit
     wo = workload.tensors[conv.output].shape[2]
-    for filter_parts in range(1, max_filter_parts + 1):
+    for filter_parts in filter(aligned, range(1, max_filter_parts + 1)):
         def cols_fit(c: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, ho, c))
 
