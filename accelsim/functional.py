@@ -3,7 +3,8 @@ with a whole-tensor reference.
 
 Every op computes exactly its region from the data it reads: a load copies a
 DRAM box into SRAM, a conv tile convolves only the input rows it read (rows
-it did not read count as zero), a store copies SRAM back to DRAM. SRAM is
+it did not read count as zero), a store copies SRAM back to DRAM (a concat's store
+copies an input's part into its channel slice of the output). SRAM is
 modelled by byte range: a write evicts whatever it lands on (`Op.offsets`).
 Ops run in stage order, issue order within a stage (an order the barriers
 and dependencies allow).
@@ -39,7 +40,7 @@ from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
-from accelsim.workload import Add, Gemm, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Gemm, Lrn, Pool, Softmax, Workload
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -177,6 +178,8 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
     """The values (of `dtype`) of output box `out` of workload op `wop`; `fetch(tensor,
     box, fill)` returns the array of a box (positions it cannot supply hold `fill`), the
     boxes those of the tile model (a window's padded box, which reaches past the tensor)."""
+    if isinstance(wop, Concat):
+        return np.concatenate([fetch(t, box, 0) for t, box in tile(wop, out, workload).inputs], axis=-1)
     if isinstance(wop, Add):
         a, b = (fetch(t, out, 0) for t in wop.inputs)
         acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b

@@ -3,8 +3,9 @@ workload's shapes and the SRAM buffers, before tiling) and the memory of the fun
 check (from the tensors' elements, before any array is allocated). Each limit has a default
 and an option that raises it; over one, a LimitError says what is too big and by how much.
 
-Ops: a tile's output sits in the ofmap buffer and a filter chunk's weights in the weight
-buffer (every schedule kind, every layer), so an op computes in at least
+Ops: a tile's output sits in the ofmap buffer (a concat's part in the ifmap buffer) and a
+filter chunk's weights in the weight buffer (every schedule kind, every layer), so an op computes
+in at least
 max(ceil(output bytes / ofmap bytes), ceil(weight bytes / weight bytes), row parts fixed)
 tiles, each one op of the schedule; loads and stores come on top.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from accelsim.errors import LimitError
 from accelsim.hw import Hardware
-from accelsim.workload import Conv, Gemm, Op, Workload
+from accelsim.workload import Concat, Conv, Gemm, Op, Workload
 
 MAX_OPS = 100_000
 """Default most ops of a schedule (ResNet-50 pipelined has 1,643 ops, 0.25 s to schedule and
@@ -51,8 +52,10 @@ def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = N
     eb = hw.element_bytes
     out = workload.tensors[op.output].shape
     ofmap, weight = hw.sram.ofmap.size_bytes, hw.sram.weight.size_bytes
-    found = [OpTiles(op.name, _ceil(_elements(out) * eb, ofmap),
-                     f"{_elements(out) * eb:,} output bytes over the {ofmap:,}-byte ofmap buffer")]
+    space = "ifmap" if isinstance(op, Concat) else "ofmap"    # a concat's parts pass through ifmap
+    room = hw.sram.ifmap.size_bytes if isinstance(op, Concat) else ofmap
+    found = [OpTiles(op.name, _ceil(_elements(out) * eb, room),
+                     f"{_elements(out) * eb:,} output bytes over the {room:,}-byte {space} buffer")]
     if isinstance(op, Conv | Gemm):
         w = _elements(workload.tensors[op.weight].shape) * eb
         found.append(OpTiles(op.name, _ceil(w, weight), f"{w:,} weight bytes over the {weight:,}-byte "

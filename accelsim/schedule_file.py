@@ -39,9 +39,9 @@ from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.placement import place
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
-from accelsim.tiling import gemm_of, tile
+from accelsim.tiling import concat_parts, gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -237,6 +237,17 @@ class _Reader:
                 "reads": tuple(r for r, _ in sides["reads"]), "writes": tuple(r for r, _ in sides["writes"]),
                 "offsets": tuple(at for r, at in sides["writes"] if r.space != DRAM)}
 
+    def concat_copy(self, r: Region, w: Region) -> bool:
+        """Whether a store from `r` (SRAM) to `w` (DRAM) copies part of an input of the concat
+        that writes `w`'s tensor into its channel slice (`tiling.concat_parts`): `w`'s box,
+        shifted to the input's channels, is `r`'s box."""
+        wop = self.producers.get(w.tensor)
+        if not isinstance(wop, Concat) or r.tensor not in wop.inputs:
+            return False
+        at = next(at for t, _, at in concat_parts(wop, w.box, self.workload) if t == r.tensor)
+        (*lo, c0), (*hi, c1) = r.box
+        return c0 < c1 and w.box == ((*lo, c0 + at), (*hi, c1 + at))
+
     def shape(self, op: dict) -> tuple[Gemm | None, int]:
         """Checks an op's regions against its kind; its GEMM and window."""
         path, kind, reads, writes = ("ops", op["index"]), op["kind"], op["reads"], op["writes"]
@@ -251,8 +262,11 @@ class _Reader:
             r, w = reads[0], writes[0]
             if (r.space == DRAM) != (src == DRAM) or (w.space == DRAM) != (dst == DRAM):
                 return bad(f"a {kind} moves a region from {src} to {dst}, not {r.space} to {w.space}")
-            if (r.tensor, r.box) != (w.tensor, w.box):
-                return bad(f"a {kind} writes the region it reads; {r} and {w} differ")
+            if (r.tensor, r.box) != (w.tensor, w.box) and not (kind == "store" and self.concat_copy(r, w)):
+                return bad(f"a {kind} writes the region it reads; {r} and {w} differ"
+                           + (" (a store into a concat's output writes the input part it reads to that "
+                              "input's channel slice)" if isinstance(self.producers.get(w.tensor), Concat)
+                              else ""))
             return None, 1
         if any(r.space == DRAM for r in (*reads, *writes)):
             return bad(f"a {kind} op reads and writes SRAM only; DMA moves data from and to DRAM")

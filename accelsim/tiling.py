@@ -6,7 +6,8 @@ the window's halo rows and columns under stride, dilation and padding, from the
 first row (column) of the tensor some window reads to the last, since padding is
 never stored and under dilation the padding can cut a window between the rows it
 reads; for a grouped conv: the input channels of the output channels' groups; for
-an LRN: the channel halo of its window; for a softmax: every channel of the pixels),
+an LRN: the channel halo of its window; for a softmax: every channel of the pixels; for a
+concat: the channels of the box that fall in each input, in that input's own channels),
 the weight box, the GEMM the conv unit runs, and the bytes each moves. The
 scheduler, the schedule-file reader, the validator, functional execution and the
 views all ask it, so a halo is counted one way everywhere.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 from accelsim.box import Box, volume
 from accelsim.cost import Gemm
-from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 
@@ -137,10 +138,26 @@ def gemm_of(op: Conv | GemmOp, out: Box, workload: Workload) -> Gemm:
     return Gemm(m=m, k=k, n=chunk, groups=1)
 
 
+def concat_parts(op: Concat, out: Box, workload: Workload) -> tuple[tuple[str, Box, int], ...]:
+    """Per input of a concat, in order: (tensor, the box of it that output box `out` holds, in
+    the input's own channels, and the output channel where that input starts); an input whose
+    channels `out` does not reach has an empty box (no channels)."""
+    (*lo, c0), (*hi, c1) = out
+    found, at = [], 0
+    for t in op.inputs:
+        c = workload.tensors[t].shape[-1]
+        a = min(max(c0 - at, 0), c)
+        found.append((t, ((*lo, a), (*hi, max(min(c1 - at, c), a))), at))
+        at += c
+    return tuple(found)
+
+
 def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
     """The tile of `op` that computes output box `out`."""
     if isinstance(op, Add):
         return Tile(op, out, tuple((t, out) for t in op.inputs))
+    if isinstance(op, Concat):
+        return Tile(op, out, tuple((t, box) for t, box, _ in concat_parts(op, out, workload)))
     shape = workload.tensors[op.input].shape
     if isinstance(op, Lrn | Softmax):
         (*lo, c0), (*hi, c1) = out

@@ -8,7 +8,8 @@ order, file order breaking ties.
 
 Op kinds: `conv` (groups for depthwise; optional fused `relu`), `add`
 (element-wise, optional fused `relu`), `maxpool` / `avgpool`, `gemm`
-(a fully connected layer over the last axis), `lrn` and `softmax`. Weights are
+(a fully connected layer over the last axis), `lrn`, `softmax` and `concat`
+(`inputs: [a, b, ...]` joined along the channels, the last axis; a DMA copy). Weights are
 implicit: conv `c` reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm
 `g` reads `g.weight` of shape `[out_features, in_features]`.
 
@@ -163,6 +164,41 @@ class Add:
 
 
 @dataclass(frozen=True)
+class Concat:
+    """Two or more tensors of equal N, H and W joined along the channels (the last NHWC axis),
+    in `inputs` order: input k's channels land after those of inputs 0..k-1."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["concat"]
+    inputs: Annotated[tuple[Name, ...], Field(min_length=2)]
+    output: Name
+
+    def offsets(self, channels: list[int]) -> list[int]:
+        """The output channel where each input (of `channels` channels, in order) starts."""
+        out, at = [], 0
+        for c in channels:
+            out.append(at)
+            at += c
+        return out
+
+    def check_shapes(self, shapes: list[tuple[int, ...]]) -> list[str]:
+        found = []
+        if len(set(self.inputs)) != len(self.inputs):
+            twice = next(t for t in self.inputs if self.inputs.count(t) > 1)
+            found.append(f"input {twice} is listed twice; a concat joins distinct tensors")
+        first = shapes[0]
+        for t, shape in zip(self.inputs[1:], shapes[1:], strict=True):
+            if shape[:3] != first[:3]:
+                found.append(f"inputs {self.inputs[0]} {_fmt(first)} and {t} {_fmt(shape)} must have "
+                             "equal N, H and W (a concat joins along the channels, the last axis)")
+        return found
+
+    def output_shape(self, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+        return (*shapes[0][:3], sum(s[3] for s in shapes))
+
+
+@dataclass(frozen=True)
 class Pool(_OneInput):
     """Max or average pooling over `kh` x `kw` windows, per channel.
 
@@ -297,11 +333,11 @@ class Softmax(_OneInput):
         return []
 
 
-Op = Conv | Add | Pool | Gemm | Lrn | Softmax
+Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Concat
 VectorOp = Add | Pool | Lrn | Softmax
 """The ops the add (vector) unit runs."""
 OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm,
-                             "lrn": Lrn, "softmax": Softmax}
+                             "lrn": Lrn, "softmax": Softmax, "concat": Concat}
 
 
 @dataclass(frozen=True)
@@ -414,6 +450,13 @@ def workload_from_document(doc: YamlDocument) -> Workload:
                              f"{_fmt(b)} must have equal shapes")
                 continue
             out = a
+        elif isinstance(op, Concat):
+            ins = [shapes[t] for t in op.inputs]
+            op_found = op.check_shapes(ins)
+            found += [f"{where(i, op)}: {msg}" for msg in op_found]
+            if op_found:
+                continue
+            out = op.output_shape(ins)
         else:
             x = shapes[op.input]
             op_found = op.check(x)
@@ -424,6 +467,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
         given = declared.get(op.output)
         if given is not None and given != out:
             what = f"inputs are {_fmt(out)}" if isinstance(op, Add) else \
+                f"this concat of {', '.join(op.inputs)} gives {_fmt(out)}" if isinstance(op, Concat) else \
                 f"this {op.kind} of {op.input} {_fmt(shapes[op.input])} gives {_fmt(out)}"
             found.append(f"{where(i, op)}: output {op.output} is {_fmt(given)}, but {what}")
         shapes[op.output] = out

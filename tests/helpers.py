@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from accelsim import hw_from_dict, workload_from_dict
+from accelsim.workload import Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HW = ROOT / "hwconfigs" / "default.yaml"
@@ -70,3 +71,21 @@ def add_then_pool(h=2, w=2, c=64):
     return workload_from_dict({"name": "add_pool", "tensors": {"a": [1, h, w, c], "b": [1, h, w, c]}, "ops": [
         {"name": "sum", "kind": "add", "inputs": ["a", "b"], "output": "s"},
         {"name": "pool", "kind": "avgpool", "input": "s", "output": "p", "kh": 2, "kw": 2, "stride": 2}]})
+
+
+def concat_net(h=12, w=10) -> Workload:
+    """conv -> two convs (8 and 24 channels) -> concat (32 channels) -> conv: an Inception-like
+    join of a 1x1 and a 3x3 branch."""
+    return workload_from_dict(concat_net_data(h, w))
+
+
+def concat_net_data(h=12, w=10) -> dict:
+    """`concat_net` as a trace file holds it."""
+    return ({"name": "concat_net", "tensors": {"x": [1, h, w, 8]}, "ops": [
+        {"name": "c0", "kind": "conv", "input": "x", "output": "a", "kh": 3, "kw": 3, "cin": 8, "cout": 16,
+         "pad": 1, "relu": True},
+        {"name": "e1", "kind": "conv", "input": "a", "output": "b1", "kh": 1, "kw": 1, "cin": 16, "cout": 8},
+        {"name": "e3", "kind": "conv", "input": "a", "output": "b3", "kh": 3, "kw": 3, "cin": 16, "cout": 24,
+         "pad": 1},
+        {"name": "cat", "kind": "concat", "inputs": ["b1", "b3"], "output": "y"},
+        {"name": "c2", "kind": "conv", "input": "y", "output": "z", "kh": 3, "kw": 3, "cin": 32, "cout": 8}]})

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from matplotlib.figure import Figure
 
 from accelsim.cli import main
-from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT
+from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT, concat_net_data
 
 
 def run(capsys, *args):
@@ -390,3 +391,22 @@ def test_lrn_pool_and_softmax_run_schedule_and_validate_functionally(capsys, tmp
     code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional")
     assert code == 0, err
     assert "functional (int8, seed 0): matches the reference in 5 stored tensors" in out and "valid" in out
+
+
+def test_a_concat_schedule_file_validates_bit_exact_and_a_wrong_slice_is_refused(capsys, tmp_path):
+    trace = tmp_path / "concat.yaml"
+    trace.write_text(yaml.safe_dump(concat_net_data()))
+    for kind in ("serial", "fused", "pipelined"):
+        path = tmp_path / f"{kind}.yaml"
+        assert run(capsys, "schedule", DEFAULT_HW, trace, "--schedule", kind, "-o", path)[0] == 0
+        code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional")
+        assert code == 0 and err == "" and "bit-exact" in out and f"{path}: valid" in out
+    text = (tmp_path / "serial.yaml").read_text()
+    assert '"y[0:1, 0:12, 0:10, 8:32]"' in text          # b3 (24 channels) lands after b1's 8
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace('"y[0:1, 0:12, 0:10, 8:32]"', '"y[0:1, 0:12, 0:10, 7:31]"'))
+    code, out, err = run(capsys, "validate", DEFAULT_HW, trace, bad)
+    assert code == 2 and "Traceback" not in err
+    assert "op cat/store_1_1: a store writes the region it reads; b3[0:1, 0:12, 0:10, 0:24]@ifmap and " \
+           "y[0:1, 0:12, 0:10, 7:31]@dram differ (a store into a concat's output writes the input part it " \
+           "reads to that input's channel slice)" in err

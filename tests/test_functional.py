@@ -12,7 +12,7 @@ from accelsim import load_hw, load_workload, workload_from_dict
 from accelsim.functional import check, conv_valid, pool_valid, random_inputs, reference
 from accelsim.schedule_file import read_schedule
 from accelsim.simulation import make_schedule
-from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, convadd, identity_block
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd, identity_block
 from tests.helpers import hw as hw_with
 
 SCHEDULES = ROOT / "tests" / "data" / "schedules"
@@ -362,3 +362,32 @@ def test_a_grouped_conv_splits_its_filters_within_groups_and_is_bit_exact(kind):
             assert (op.gemm.k, op.gemm.n, op.gemm.groups) == (36, f1 - f0, 1), op.id
     found = check(schedule, wl, "int8", seed=3, element_bytes=1, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
+
+
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_a_concat_copies_each_branch_into_its_channel_slice_bit_exact(kind):
+    hw = load_hw(DEFAULT_HW)
+    wl = concat_net()
+    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1, element_bytes=1,
+                  capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    assert "y" in found.compared and "z" in found.compared
+    inputs = random_inputs(wl, "int8", 1)
+    ref = reference(wl, inputs)
+    assert np.array_equal(ref["y"], np.concatenate([ref["b1"], ref["b3"]], axis=-1))
+
+
+def test_a_concat_store_into_the_wrong_slice_is_caught_functionally():
+    hw = load_hw(DEFAULT_HW)
+    wl = concat_net()
+    schedule = make_schedule(hw, wl, "serial")
+    moved = []
+    for op in schedule.ops:                 # b3's parts stored one channel too far left: y[..., 7]
+        if op.kind == "store" and op.reads[0].tensor == "b3" and op.writes[0].tensor == "y":
+            dst = op.writes[0]
+            op = dataclasses.replace(op, writes=(dataclasses.replace(
+                dst, start=(*dst.start[:3], dst.start[3] - 1), stop=(*dst.stop[:3], dst.stop[3] - 1)),))
+        moved.append(op)
+    found = check(dataclasses.replace(schedule, ops=tuple(moved)), wl, "int8", seed=1, element_bytes=1,
+                  capacity=hw.sram_capacity())
+    assert any("y[0, 0, 0, 7]" in m for m in found.mismatches), found.mismatches

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from accelsim import workload_from_dict
 from accelsim.cost import Gemm
-from accelsim.tiling import cols_read, rows_read, tile, window_padded
-from tests.helpers import convadd, convadd_data
+from accelsim.tiling import cols_read, concat_parts, rows_read, tile, window_padded
+from tests.helpers import concat_net, convadd, convadd_data
 
 
 def test_halo_rows_3x3_stride_1_pad_1():
@@ -194,3 +194,21 @@ def test_a_softmax_tile_reads_every_channel_of_its_pixels():
     wl = one_op({"kind": "softmax"}, (1, 4, 4, 16))
     t = tile(wl.ops[0], ((0, 1, 2, 3), (1, 2, 4, 5)), wl)
     assert t.inputs == (("x", ((0, 1, 2, 0), (1, 2, 4, 16))),) and t.window == 1
+
+
+def test_a_concat_tile_reads_the_channels_of_its_box_that_fall_in_each_input():
+    wl = concat_net()                       # y = [b1 (8 channels), b3 (24 channels)], 12 x 10
+    cat = next(op for op in wl.ops if op.name == "cat")
+    rows = ((0, 3, 0), (1, 7, 10))          # rows 3:7, every column
+    whole = tile(cat, ((*rows[0], 0), (*rows[1], 32)), wl)
+    assert whole.inputs == (("b1", ((0, 3, 0, 0), (1, 7, 10, 8))), ("b3", ((0, 3, 0, 0), (1, 7, 10, 24))))
+    assert whole.weight is None and whole.gemm is None and whole.window == 1
+    # channels 5:12 of y: 5:8 of b1 and 0:4 of b3 (y's 8:12)
+    part = tile(cat, ((*rows[0], 5), (*rows[1], 12)), wl)
+    assert part.inputs == (("b1", ((0, 3, 0, 5), (1, 7, 10, 8))), ("b3", ((0, 3, 0, 0), (1, 7, 10, 4))))
+    # channels 10:20 of y: all in b3 (its 2:12); b1's box is empty
+    inside = tile(cat, ((*rows[0], 10), (*rows[1], 20)), wl)
+    assert inside.inputs[1] == ("b3", ((0, 3, 0, 2), (1, 7, 10, 12)))
+    assert inside.inputs[0][1][0][3] == inside.inputs[0][1][1][3]
+    parts = concat_parts(cat, ((*rows[0], 10), (*rows[1], 20)), wl)
+    assert parts[1] == ("b3", ((0, 3, 0, 2), (1, 7, 10, 12)), 8)      # b3 starts at y's channel 8

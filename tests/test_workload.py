@@ -1,7 +1,7 @@
 import pytest
 
 from accelsim import ConfigError, load_workload, workload_from_dict
-from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, pool_output
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, pool_output
 from tests.helpers import BLOCK, convadd_data
 
 
@@ -52,6 +52,7 @@ def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     data["ops"].append({"name": "sm", "kind": "lstm"})
     msg = errors_of(data)
     assert ("ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
+            "'concat', "
             "got 'lstm'") in msg
     data = convadd_data()
     data["ops"][0]["kh"] = 0
@@ -67,6 +68,7 @@ def test_op_kind_that_is_not_a_string():
     data = convadd_data()
     data["ops"][0]["kind"] = ["conv"]
     assert ("ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
+            "'concat', "
             "got ['conv']") in errors_of(data)
 
 
@@ -232,3 +234,36 @@ def test_lrn_and_softmax_keep_the_shape_and_take_onnx_defaults():
 ])
 def test_bad_lrn_and_softmax_keys_name_the_op_and_key(op, message):
     assert message in errors_of(vector_net(op))
+
+
+def concat_data(*shapes, declared=None) -> dict:
+    tensors = {f"x{i}": list(s) for i, s in enumerate(shapes)}
+    if declared is not None:
+        tensors["y"] = declared
+    return {"name": "c", "tensors": tensors,
+            "ops": [{"name": "cat", "kind": "concat", "inputs": [f"x{i}" for i in range(len(shapes))],
+                     "output": "y"}]}
+
+
+def test_a_concat_joins_along_the_channels_in_input_order():
+    wl = workload_from_dict(concat_data((1, 5, 7, 3), (1, 5, 7, 16), (1, 5, 7, 1)))
+    (cat,) = wl.ops
+    assert isinstance(cat, Concat) and cat.inputs == ("x0", "x1", "x2")
+    assert wl.tensors["y"].shape == (1, 5, 7, 20) and wl.macs == 0
+    assert cat.offsets([3, 16, 1]) == [0, 3, 19]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (concat_data((1, 5, 7, 3), (1, 4, 7, 3)),
+     "w.yaml: ops[0] (cat): inputs x0 [1, 5, 7, 3] and x1 [1, 4, 7, 3] must have equal N, H and W "
+     "(a concat joins along the channels, the last axis)"),
+    (concat_data((1, 5, 7, 3), (2, 5, 7, 3)), "inputs x0 [1, 5, 7, 3] and x1 [2, 5, 7, 3] must have equal"),
+    (concat_data((1, 5, 7, 3), (1, 5, 7, 4), declared=[1, 5, 7, 8]),
+     "w.yaml: ops[0] (cat): output y is [1, 5, 7, 8], but this concat of x0, x1 gives [1, 5, 7, 7]"),
+    (concat_data((1, 5, 7, 3)), "w.yaml: ops[0].inputs: must have at least 2 item(s), got ['x0']"),
+    ({"name": "c", "tensors": {"x": [1, 2, 2, 2]},
+      "ops": [{"name": "cat", "kind": "concat", "inputs": ["x", "x"], "output": "y"}]},
+     "w.yaml: ops[0] (cat): input x is listed twice; a concat joins distinct tensors"),
+])
+def test_bad_concats_name_the_op_and_what_is_wrong(data, message):
+    assert message in errors_of(data)

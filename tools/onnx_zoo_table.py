@@ -6,7 +6,8 @@ Each model is read from the installed onnx package (onnx/backend/test/data/light
 opset 9) with --skip-unsupported, as `accelsim run default <model> --skip-unsupported`
 reads it, and run as that command runs it (serial, fused and pipelined). Columns: the
 workload's ops (layers), GMACs, serial and pipelined cycles, the speedup, the pipelined
-run's DRAM bytes (read + written) and array utilization, the nodes dropped, and the wall
+run's DRAM bytes (read + written) and array utilization, the nodes dropped (op types, with
+their counts), and the wall
 time of the import and the three simulations (seconds, this machine). A model that does
 not import gets the error that stops it.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +48,13 @@ def row(path: Path, hw) -> list[str]:
             f"{serial.total_cycles / piped.total_cycles:.2f}x",
             f"{piped.dram_read_bytes + piped.dram_write_bytes:,}", f"{piped.array_utilization:.1%}",
             f"{len(plan_fusion(found.workload).fused)} of {adds}",
-            ", ".join(s.split(" ")[1].strip("()") for s in found.skipped) or "-", f"{wall:.2f}"]
+            _dropped([s.split(" ")[1].strip("()") for s in found.skipped]), f"{wall:.2f}"]
+
+
+def _dropped(kinds: list[str]) -> str:
+    """The op types dropped, each with its count when more than one ("-" for none)."""
+    counts = Counter(kinds)
+    return ", ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items()) or "-"
 
 
 def main() -> None:

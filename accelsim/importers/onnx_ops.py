@@ -396,6 +396,29 @@ def layout(b: Builder, node, a: dict) -> None:
                    "a Gemm/MatMul")
 
 
+def concat(b: Builder, node, a: dict) -> None:
+    """Concat of activations along the channels (axis 1 of NCHW, or of `[N, K]`): a concat,
+    run as a DMA copy."""
+    acts = b.activations(node)
+    if len(acts) != len(node.input):
+        raise Unmapped(f"joins {len(node.input) - len(acts)} constant input(s) with activations; only "
+                       "a concat of activations (or of constants only, folded) is mapped")
+    shapes = [b.shape(t) for t in acts]
+    rank = len(shapes[0])
+    axis = int(a["axis"]) + (rank if int(a["axis"]) < 0 else 0)
+    if axis != 1 or rank not in (2, 4):
+        raise Unmapped(f"a concat along axis {a['axis']} of {list(shapes[0])} is not along the channels; "
+                       "accelsim maps the channel concat (axis 1 of NCHW) only")
+    if len(acts) == 1:
+        b.pass_through(node, node.output[0], acts[0])
+        return
+    if len({b.resolve(t) for t in acts}) != len(acts):
+        raise Unmapped("joins a tensor with itself; only distinct tensors are mapped")
+    b.add(node, {"kind": "concat", "inputs": [b.resolve(t) for t in acts]})
+    b.fold_note("Concat run as a DMA copy (each input loaded and stored into its channel slice; producers "
+                "writing straight into the slice is not modelled)", node)
+
+
 def remove(b: Builder, node, a: dict) -> None:
     """Identity, and Dropout (inference: the identity)."""
     x = _one_activation(b, node)
@@ -454,8 +477,9 @@ OPS: dict[str, Entry] = {
     "Unsqueeze": Entry("layout, as Flatten", "none", layout),
     "Identity": Entry("removed", "none", remove),
     "Dropout": Entry("removed (inference)", "none", remove),
-    "Concat": Entry("refused", "", why="joining tensors (Concat) is not mapped by this importer yet",
-                    skippable=False),
+    "Concat": Entry("concat along the channels (axis 1 of NCHW); of constants only, folded at import",
+                    "DMA: each input part loaded into SRAM and stored into its channel slice of the "
+                    "output (output bytes read and written once; no compute)", concat, skippable=False),
     "Transpose": Entry("refused", "", why="a Transpose of an activation (e.g. a channel shuffle) is not "
                        "mapped by this importer yet", skippable=False),
     "LRN": Entry("lrn (across channels)", "add unit: output elements x (size + "

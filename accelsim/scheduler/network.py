@@ -14,6 +14,10 @@ stays in SRAM between layers). Per layer:
   layers and the plan says why;
 - a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
 - a gemm runs as the 1x1 conv it is;
+- a concat is a DMA copy: each input's part of an output part is loaded into the
+  ifmap buffer and stored into its channel slice of the output (no compute op, so
+  two stages a part: load, store; pipelined, part t+1 loads while part t stores),
+  in row (column, channel) parts as an add;
 - an add, pool, LRN or softmax runs on the add unit in the fewest row parts that
   fit (one row per part in column parts when one row does not fit, and in
   channel parts when one output pixel does not: an LRN's parts load their
@@ -42,7 +46,8 @@ from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops,
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
-from accelsim.workload import Add, Conv, Gemm, Lrn, Pool, Softmax, VectorOp, Workload
+from accelsim.tiling import concat_parts
+from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
 
@@ -93,22 +98,26 @@ def _vector_kind(op: VectorOp) -> OpKind:
     return "softmax" if isinstance(op, Softmax) else "add"
 
 
-def _elementwise_ops(b: Builder, op: VectorOp, parts: int, pipelined: bool, col_parts: int = 1,
+def _elementwise_ops(b: Builder, op: VectorOp | Concat, parts: int, pipelined: bool, col_parts: int = 1,
                      chan_parts: int = 1) -> int:
     """An add, pool, LRN or softmax on the add unit, in `parts` output-row parts (times
     `col_parts` column parts, times `chan_parts` channel parts, channel part by channel part:
-    each channel is added or pooled on its own, an LRN part loads its channel halo); returns
-    the stages used."""
+    each channel is added or pooled on its own, an LRN part loads its channel halo), or a
+    concat's DMA copy in such parts (`_concat_part`); returns the stages used."""
     _, rows_out, cols_out, chans = b.workload.tensors[op.output].shape
     tiles = [(chan, rows, cols) for chan in split_rows(chans, chan_parts)
              for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
-    kind = _vector_kind(op)
     t = 0
     for t, (chan, rows, cols) in enumerate(tiles, start=1):
         load, compute, store = tile_stages(t, pipelined)
         out = b.region(op.output, "ofmap", rows, chan if chan_parts > 1 else None,
                        cols=cols if col_parts > 1 else None)
+        if isinstance(op, Concat):              # no compute stage: load, then store
+            load, store = (t - 1, t) if pipelined else (2 * t - 2, 2 * t - 1)
+            _concat_part(b, op, out, t, load, store)
+            continue
         part = b.tile(op, out)
+        kind = _vector_kind(op)
         reads, deps = [], []
         for i, tensor in enumerate(op.inputs):
             name = f"load_{'ab'[i]}{t}"
@@ -116,7 +125,21 @@ def _elementwise_ops(b: Builder, op: VectorOp, parts: int, pipelined: bool, col_
             deps.append(name)
         b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=part.window, tile=t)
         b.store(f"store{t}", store, out, f"{kind}{t}", t)
+    if isinstance(op, Concat):
+        return t + 1 if pipelined else 2 * t
     return tile_stages(t, pipelined)[2] + 1
+
+
+def _concat_part(b: Builder, op: Concat, out: Region, t: int, load: int, store: int) -> None:
+    """Output part `out` of a concat (tile `t`): each input's part of it (the tile model's
+    `concat_parts`) loaded into the ifmap buffer and stored into its channel slice of the output."""
+    for i, (tensor, box, at) in enumerate(concat_parts(op, out.box, b.workload)):
+        if box[0][3] == box[1][3]:
+            continue                              # the part holds none of this input's channels
+        held = b.load(f"load_{i}_{t}", load, Region(tensor, *box, DRAM), "ifmap", t)
+        (*lo, c0), (*hi, c1) = box
+        dest = Region(op.output, (*lo, c0 + at), (*hi, c1 + at), DRAM)
+        b.op(f"store_{i}_{t}", "store", store, [held], [dest], [f"load_{i}_{t}"], tile=t)
 
 
 def _tensors(layer: Layer) -> tuple[str, ...]:
@@ -129,10 +152,12 @@ def _tensors(layer: Layer) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _unnamed(op: Conv | Gemm | VectorOp) -> Conv | Gemm | VectorOp:
+def _unnamed(op: Conv | Gemm | VectorOp | Concat) -> Conv | Gemm | VectorOp | Concat:
     """The op with its own and its tensors' names blanked: what its tiles depend on besides shapes."""
     if isinstance(op, Add):
         return replace(op, name="", inputs=("", ""), output="")
+    if isinstance(op, Concat):
+        return replace(op, name="", inputs=("",) * len(op.inputs), output="")
     return replace(op, name="", input="", output="")
 
 
@@ -355,7 +380,7 @@ class _Planner:
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
         return self._elementwise_layer(layer.name, op, first)
 
-    def _elementwise_layer(self, name: str, op: VectorOp,
+    def _elementwise_layer(self, name: str, op: VectorOp | Concat,
                            first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """An add, pool, LRN or softmax in the fewest row parts that fit; when not even one row
         fits, one row per part in the fewest column parts; when not even one output pixel fits
@@ -447,6 +472,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     adds = sum(isinstance(op, Add) for op in workload.ops)
     notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" and adds else [])
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
+    notes += [f"{op.name}: concat as a DMA copy (each input's part loaded and stored into its channel "
+              "slice of the output)" for op in workload.ops if isinstance(op, Concat)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),

@@ -11,7 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from accelsim import ConfigError, load_hw, simulate
 from accelsim.importers.onnx import import_onnx, load_onnx
-from accelsim.workload import Add, Conv, Gemm, Pool
+from accelsim.workload import Add, Concat, Conv, Gemm, Pool
 from tests.helpers import DEFAULT_HW
 
 
@@ -193,7 +193,8 @@ def independent_macs(path: Path) -> int:
 
 # models that import as shipped, and the op kinds beyond conv, add, pools and gemm they bring
 IMPORTS = {"bvlc_alexnet": {"lrn", "softmax"}, "resnet50": {"softmax"}, "vgg19": {"softmax"},
-           "zfnet512": {"lrn", "softmax"}}
+           "zfnet512": {"lrn", "softmax"}, "squeezenet": {"concat", "softmax"},
+           "inception_v1": {"concat", "lrn", "softmax"}, "inception_v2": {"concat", "softmax"}}
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTS))
@@ -248,34 +249,64 @@ def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
 
 
 # the first node that stops each model (node, op type, why), without and with --skip-unsupported
+# (None: it imports with --skip-unsupported)
 STOPS = {
-    "densenet121": ("n8", "BatchNormalization", "folds only into a Conv or Gemm", "n22", "Concat",
-                    "it combines 2 tensors"),
-    "inception_v1": ("n23", "Concat", "joining tensors", "n23", "Concat", "it combines 4 tensors"),
-    "inception_v2": ("n73", "Concat", "joining tensors", "n73", "Concat", "it combines 4 tensors"),
-    "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]", "n7", "Reshape",
-                   "it changes the shape"),
-    "squeezenet": ("n9", "Concat", "joining tensors", "n9", "Concat", "it combines 2 tensors"),
+    "densenet121": ("n8", "BatchNormalization", "folds only into a Conv or Gemm", None),
+    "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]",
+                   ("n7", "Reshape", "it changes the shape")),
 }
 
 
 @pytest.mark.parametrize("name", sorted(STOPS))
 def test_a_zoo_model_that_does_not_import_names_the_node_and_op_type(name):
-    node, kind, why, skip_node, skip_kind, cannot = STOPS[name]
+    node, kind, why, skipped = STOPS[name]
     with pytest.raises(ConfigError, match=rf"light_{name}.onnx: node '{node}' \({kind}\): .*{why}"):
         import_onnx(zoo(name))
+    if skipped is None:
+        assert import_onnx(zoo(name), skip_unsupported=True).skipped
+        return
+    skip_node, skip_kind, cannot = skipped
     with pytest.raises(ConfigError, match=rf"node '{skip_node}' \({skip_kind}\): .*; --skip-unsupported "
                                           rf"cannot drop it: {cannot}"):
         import_onnx(zoo(name), skip_unsupported=True)
 
 
-def test_cli_refuses_a_concat_in_one_line_even_with_skip_unsupported(capsys):
-    from accelsim.cli import main
-    assert main(["run", "default", str(zoo("squeezenet")), "--skip-unsupported"]) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
-    assert "node 'n9' (Concat): joining tensors (Concat) is not mapped by this importer yet; " \
-           "--skip-unsupported cannot drop it: it combines 2 tensors" in err
+def test_the_zoo_squeezenet_joins_its_8_fire_modules_by_dma_copy():
+    found = import_onnx(zoo("squeezenet"))
+    cats = [op for op in found.workload.ops if isinstance(op, Concat)]
+    assert len(cats) == 8 and cats[0].name == "n9"
+    # fire2: expand1x1 and expand3x3, 64 channels each, over 55 x 55 (ONNX shape inference: r9 is
+    # [1, 128, 55, 55])
+    assert found.workload.tensors[cats[0].output].shape == (1, 55, 55, 128)
+    assert [found.workload.tensors[t].shape[-1] for t in cats[0].inputs] == [64, 64]
+    assert "import: 8 Concat run as a DMA copy (each input loaded and stored into its channel slice; " \
+           "producers writing straight into the slice is not modelled): n9, n16, n24, n31 and 4 more" \
+           in found.notes
+
+
+def concat_model(axis, shapes=((4, 1), (5, 3)), extra=()):
+    """x [1, 3, 8, 8] -> a 1x1 and a 3x3 (pad 1) conv -> Concat along `axis`."""
+    nodes = [conv_to(f"b{i}", w=f"w{i}", k=k, pads=[k // 2] * 4) for i, (_, k) in enumerate(shapes)]
+    inits = [weight(f"w{i}", c, 3, k, k) for i, (c, k) in enumerate(shapes)]
+    nodes.append(node("Concat", [f"b{i}" for i in range(len(shapes))] + list(extra), ["y"], axis=axis))
+    return small_model(nodes, [X], inits, "y")
+
+
+@pytest.mark.parametrize("axis", [1, -3])
+def test_a_channel_concat_becomes_a_concat_op(axis):
+    wl, skipped = load_onnx(concat_model(axis))
+    assert skipped == []
+    cat = wl.ops[-1]
+    assert isinstance(cat, Concat) and cat.inputs == ("b0", "b1") and cat.name == "y"
+    assert wl.tensors["y"].shape == (1, 8, 8, 9)
+
+
+def test_a_concat_along_another_axis_is_refused_even_with_skip_unsupported():
+    with pytest.raises(ConfigError, match=r"node 'y' \(Concat\): a concat along axis 2 of \[1, 4, 8, 8\] is "
+                                          r"not along the channels"):
+        load_onnx(concat_model(2, ((4, 1), (4, 3))))
+    with pytest.raises(ConfigError, match=r"--skip-unsupported cannot drop it: it combines 2 tensors"):
+        import_onnx(concat_model(2, ((4, 1), (4, 3))), skip_unsupported=True)
 
 
 # -- one small graph per table entry ---------------------------------------------------------
@@ -473,3 +504,13 @@ def test_a_shape_known_only_after_a_fold_is_folded_on_the_next_pass():
     found = import_onnx(small_model(nodes, [X], inits, "y"))
     assert "import: 2 nodes of constants evaluated when read (Mul x1, Shape x1)" in found.notes
     assert found.workload.ops[0].input == "x"
+
+
+def test_the_zoo_squeezenet_is_bit_exact_in_int8_through_its_concats():
+    from accelsim.functional import check
+    from accelsim.simulation import make_schedule
+    hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("squeezenet")).workload
+    schedule = make_schedule(hw, wl, "pipelined")
+    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    assert {op.output for op in wl.ops if isinstance(op, Concat)} <= set(found.compared)

@@ -8,7 +8,7 @@ from accelsim.schedule import DRAM
 from accelsim.scheduler.network import SCHEDULES, network_schedule
 from accelsim.validate import validate
 from accelsim.workload import Conv
-from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, convadd_data
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd_data
 from tests.helpers import hw as hw_with
 
 
@@ -379,3 +379,37 @@ def test_a_pool_with_asymmetric_pads_and_ceil_mode_tiles_by_rows_within_sram():
     assert last.reads[0].box == ((0, 24, 24, 0), (1, 26, 26, 16))      # rows and columns 24, 25
     assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
     assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_a_concat_is_a_dma_copy_of_each_input_into_its_channel_slice(kind):
+    hw = load_hw(DEFAULT_HW)
+    wl = concat_net()                               # y [1, 12, 10, 32] = b1 (8 ch) then b3 (24 ch)
+    schedule, plans, _ = network_schedule(wl, hw, kind)
+    ops = [op for op in schedule.ops if op.layer == "cat"]
+    assert {op.kind for op in ops} == {"load", "store"}     # no compute op
+    loads, stores = [op for op in ops if op.kind == "load"], [op for op in ops if op.kind == "store"]
+    # every element of b1 and b3 read once (12 x 10 x 32 B), written once into y
+    assert sum(op.facts.moves for op in loads) == sum(op.facts.moves for op in stores) == 12 * 10 * 32
+    for store in stores:
+        (src,), (dst,) = store.reads, store.writes
+        shift = 0 if src.tensor == "b1" else 8
+        assert dst.tensor == "y" and dst.start == (*src.start[:3], src.start[3] + shift)
+        assert dst.stop == (*src.stop[:3], src.stop[3] + shift)
+    plan = next(p for p in plans if p.name == "cat")
+    assert plan.kind == "concat" and plan.tiles == len({op.tile for op in stores})
+    assert "cat: concat as a DMA copy (each input's part loaded and stored into its channel slice of the " \
+           "output)" in schedule.notes
+    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+
+
+def test_a_concat_too_wide_for_the_ifmap_buffer_runs_in_channel_parts():
+    # 20 B of ifmap: one pixel of y (32 channels) does not fit, 16 channels do: 2 channel parts
+    # (y 0:16 = a 0:8 + b 0:8, y 16:32 = b 8:24), each in 2 x 2 one-pixel parts (2 pixels: 32 B)
+    small = hw_with(sram__ifmap__size_bytes=20)
+    wl = workload_from_dict({"name": "c", "tensors": {"a": [1, 2, 2, 8], "b": [1, 2, 2, 24]},
+                             "ops": [{"name": "cat", "kind": "concat", "inputs": ["a", "b"], "output": "y"}]})
+    schedule, plans, _ = network_schedule(wl, small, "serial")
+    widths = {op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops if op.kind == "store"}
+    assert widths == {8, 16} and plans[0].tiles == 2 * 2 * 2
+    assert validate(place(schedule, small.element_bytes, small.sram_capacity()), small, wl) == []
