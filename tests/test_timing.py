@@ -105,6 +105,15 @@ def test_a_softmax_costs_its_per_element_cycles(softmax_cost, cycles):
     assert unit_cycles(op, machine) == cycles
 
 
+def test_a_scale_costs_one_lane_cycle_per_element_and_loads_its_constants():
+    # 4 x 4 x 16 = 256 outputs x 1 (a fused multiply-add) = 256 / 32 lanes = 8, + 4 latency
+    op = vector_op({"kind": "scale", "relu": True})
+    assert (op.kind, op.unit, op.window, op.writes[0].elements) == ("scale", "add", 1, 256)
+    assert unit_cycles(op, hw(**BIG)) == 12
+    (w,) = [r for r in op.reads if r.tensor == "v.weight"]
+    assert (w.space, w.start, w.stop) == ("weight", (0, 0), (2, 16))
+
+
 def test_a_ceil_mode_pool_walks_whole_windows():
     # 3x3 stride 2, pads [0, 0, 1, 1], ceil_mode on 6 x 6 x 8: ceil((6 + 1 - 3) / 2) + 1 = 3 rows
     # and columns, 3 x 3 x 8 = 72 outputs x 9 = 648 / 32 = 20.25 -> 21, + 4
