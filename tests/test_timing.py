@@ -105,11 +105,15 @@ def test_a_softmax_costs_its_per_element_cycles(softmax_cost, cycles):
     assert unit_cycles(op, machine) == cycles
 
 
-def test_a_scale_costs_one_lane_cycle_per_element_and_loads_its_constants():
-    # 4 x 4 x 16 = 256 outputs x 1 (a fused multiply-add) = 256 / 32 lanes = 8, + 4 latency
-    op = vector_op({"kind": "scale", "relu": True})
+@pytest.mark.parametrize(("scale_cost", "cycles"), [
+    (None, 12),       # 4 x 4 x 16 = 256 outputs x default.yaml's 1 (a fused multiply-add) / 32 lanes + 4
+    (2, 20),          # 256 x 2 (multiply, then add) = 512 / 32 + 4
+])
+def test_a_scale_costs_its_per_element_cycles_and_loads_its_constants(scale_cost, cycles):
+    machine = hw(**BIG) if scale_cost is None else hw(**BIG, add_unit__scale_cycles_per_element=scale_cost)
+    op = vector_op({"kind": "scale", "relu": True}, machine=machine)
     assert (op.kind, op.unit, op.window, op.writes[0].elements) == ("scale", "add", 1, 256)
-    assert unit_cycles(op, hw(**BIG)) == 12
+    assert unit_cycles(op, machine) == cycles
     (w,) = [r for r in op.reads if r.tensor == "v.weight"]
     assert (w.space, w.start, w.stop) == ("weight", (0, 0), (2, 16))
 

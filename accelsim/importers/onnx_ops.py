@@ -444,8 +444,9 @@ class Entry:
 
 _FOLD = ("folded into the Conv, Gemm or scale before it where exact (no activation between, no "
          "other reader); otherwise a scale (`x * a[c] + b[c]`) on the add unit")
-_FOLD_COST = ("a fold: none (the conv's weights and bias absorb it); a scale: output elements x 1 lane "
-              "cycle (a fused multiply-add) and its `[2, C]` constants loaded by DMA")
+_FOLD_COST = ("a fold: none (the conv's weights and bias absorb it); a scale: output elements x "
+              "`add_unit.scale_cycles_per_element` (default 1) lane cycles and its `[2, C]` constants "
+              "loaded by DMA")
 
 OPS: dict[str, Entry] = {
     "Conv": Entry("conv", "systolic array: output elements x Cin/groups x kh x kw MACs", conv),
