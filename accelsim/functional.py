@@ -13,7 +13,9 @@ Data types: `int8` draws inputs and weights from [-128, 127] and accumulates
 in int32 (wrapping, as the hardware would), so the tiled result must equal
 the reference bit for bit; `fp32` draws them from a standard normal (weights scaled by 1/sqrt(fan-in)) and
 allows a difference of `RTOL * |expected| + ATOL * max|reference|`, because
-tiles sum in a different order. Pools: max (padding never wins), or the mean
+tiles sum in a different order. A scale multiplies and adds per channel
+(`x * a[c] + b[c]`, the rows of its weight: int8 values, or standard normals
+unscaled) in int64 wrapped to int32 like an add, or in float32. Pools: max (padding never wins), or the mean
 (for integers its floor) over the window's positions that count (`Pool`:
 inside the input and its padding, or the input only without
 `count_include_pad`; padding adds zero).
@@ -40,7 +42,7 @@ from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
-from accelsim.workload import Add, Concat, Gemm, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Gemm, Lrn, Pool, Scale, Softmax, Workload
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -57,6 +59,7 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
         raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     rng = np.random.default_rng(seed)
     made = {op.output for op in workload.ops}
+    unscaled = {op.weight for op in workload.ops if isinstance(op, Scale)} | workload_inputs(workload)
     out: dict[str, np.ndarray] = {}
     for name in sorted(workload.tensors):
         if name in made:
@@ -65,7 +68,7 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
         if dtype == "int8":
             out[name] = rng.integers(-128, 128, size=shape, dtype=np.int32)
         else:                       # weights scaled by 1/sqrt(fan-in), so deep networks stay finite
-            fan_in = int(np.prod(shape[1:])) if name not in workload_inputs(workload) else 1
+            fan_in = int(np.prod(shape[1:])) if name not in unscaled else 1
             out[name] = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
     return out
 
@@ -185,6 +188,11 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
         acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
         return _finish(acc, a.dtype, wop.relu)
     need = tile(wop, out, workload)
+    if isinstance(wop, Scale):
+        assert need.weight is not None
+        x, (a, b) = fetch(wop.input, out, 0), fetch(wop.weight, need.weight[1], 0)
+        acc = x.astype(np.int64) * a + b if np.issubdtype(x.dtype, np.integer) else x * a + b
+        return _finish(acc, x.dtype, wop.relu)
     if isinstance(wop, Lrn | Softmax):
         box = need.inputs[0][1]
         x = fetch(wop.input, box, 0)

@@ -60,13 +60,15 @@ class AddUnit:
     An add is one lane operation per output element, a pool kh x kw; an LRN
     `size` (the window's squares and sums) plus `lrn_cycles_per_element` (scale,
     power, divide), a softmax `softmax_cycles_per_element` (max, subtract, exp,
-    sum, scale). Both default to 5 (docs/model.md says why)."""
+    sum, scale). Both default to 5 (docs/model.md says why). A scale (a batch norm on the
+    vector unit) `scale_cycles_per_element`, default 1: one fused multiply-add."""
 
     __pydantic_config__ = STRICT
     lanes: PosInt
     latency_cycles: Cycles
     lrn_cycles_per_element: PosInt = 5
     softmax_cycles_per_element: PosInt = 5
+    scale_cycles_per_element: PosInt = 1
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
 from accelsim.units import UNIT_OF_KIND, moves_data
 
-OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax"]
+OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale"]
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
 NO_DEPS: list[int] = []                 # the dep indices of every op without deps (never changed)

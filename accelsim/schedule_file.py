@@ -12,7 +12,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
     - id: conv2
       layer: conv+add                # the workload layer and its tile (optional: for the views)
       tile: 2
-      unit: conv                     # dma (load, store), conv (conv), add (add, pool, lrn, softmax)
+      unit: conv                     # dma (load, store), conv (conv), add (add, pool, lrn, softmax, scale)
       kind: conv
       stage: 2                       # a barrier closes every stage
       deps: [load_x2]                # ops of the same stage it waits for (optional)
@@ -41,7 +41,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.tiling import concat_parts, gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -54,7 +54,7 @@ _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
                      r"(?:@\s*(?P<buffer>[A-Za-z_]\w*)\s*(?:\+\s*(?P<offset>\S+))?)?\s*$")
 _AXIS = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 COMPUTE_OF_KIND = {"conv": (Conv, GemmOp), "add": (Add,), "pool": (Pool,), "lrn": (Lrn,),
-                   "softmax": (Softmax,)}
+                   "softmax": (Softmax,), "scale": (Scale,)}
 
 
 def _region_text(region: Region, offset: int | None = None) -> str:

@@ -8,7 +8,8 @@ never stored and under dilation the padding can cut a window between the rows it
 reads; for a grouped conv: the input channels of the output channels' groups; for
 an LRN: the channel halo of its window; for a softmax: every channel of the pixels; for a
 concat: the channels of the box that fall in each input, in that input's own channels),
-the weight box, the GEMM the conv unit runs, and the bytes each moves. The
+the weight box (for a scale: the output channels' columns of its `[2, C]`
+constants), the GEMM the conv unit runs, and the bytes each moves. The
 scheduler, the schedule-file reader, the validator, functional execution and the
 views all ask it, so a halo is counted one way everywhere.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from accelsim.box import Box, volume
 from accelsim.cost import Gemm
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 
@@ -95,7 +96,7 @@ class Tile:
     (for a window op the tightest box of the tensor's positions its windows read; empty
     when the outputs read padding only); `padded` is a window op's
     input box before clipping (None for add and gemm); `weight` the weight tensor and
-    box (conv, gemm); `gemm` what the conv unit runs (conv, gemm); `window` the input
+    box (conv, gemm, scale); `gemm` what the conv unit runs (conv, gemm); `window` the input
     elements reduced into each output (kh x kw for a pool, `size` for an LRN, 1 otherwise)."""
 
     op: WorkloadOp
@@ -158,6 +159,9 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
         return Tile(op, out, tuple((t, out) for t in op.inputs))
     if isinstance(op, Concat):
         return Tile(op, out, tuple((t, box) for t, box, _ in concat_parts(op, out, workload)))
+    if isinstance(op, Scale):                   # its output box's channels of a and b
+        c0, c1 = out[0][-1], out[1][-1]
+        return Tile(op, out, ((op.input, out),), weight=(op.weight, ((0, c0), (2, c1))))
     shape = workload.tensors[op.input].shape
     if isinstance(op, Lrn | Softmax):
         (*lo, c0), (*hi, c1) = out

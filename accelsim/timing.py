@@ -12,17 +12,20 @@ from accelsim.cost import add_cycles, stream_cycles, systolic_cycles
 from accelsim.hw import AddUnit, Hardware
 from accelsim.schedule import Op
 
-VECTOR_KINDS = ("add", "pool", "lrn", "softmax")
+VECTOR_KINDS = ("add", "pool", "lrn", "softmax", "scale")
 
 
 def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
     """Lane operations (one per lane per cycle) per output element of a vector op: an add 1,
+    a scale `scale_cycles_per_element` (default 1: one fused multiply-add),
     a pool its window (kh x kw inputs), an LRN its window of `size` squares and sums plus
     `lrn_cycles_per_element` (scale, power, divide), a softmax `softmax_cycles_per_element`."""
     if kind == "lrn":
         return window + unit.lrn_cycles_per_element
     if kind == "softmax":
         return unit.softmax_cycles_per_element
+    if kind == "scale":
+        return unit.scale_cycles_per_element
     return window
 
 

@@ -34,7 +34,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule, live_bytes
 from accelsim.schedule_file import producers, read_schedule
 from accelsim.tiling import tile
-from accelsim.workload import Add, Conv, Lrn, Pool, Softmax, Workload
+from accelsim.workload import Add, Conv, Lrn, Pool, Scale, Softmax, Workload
 
 MAX_LISTED = 3
 
@@ -143,12 +143,14 @@ class _Checker:
         elif isinstance(wop, Softmax):
             why = "a softmax output needs every channel of its pixel"
         else:
-            why = "the add's operand" if isinstance(wop, Add) else "the gemm's input"
+            why = "the add's operand" if isinstance(wop, Add) else \
+                "the scale's input" if isinstance(wop, Scale) else "the gemm's input"
         window = isinstance(wop, Conv | Pool)
         found = [(t, box, why, window) for t, box in need.inputs]
         if need.weight is not None:
             c0, c1 = out.start[-1], out.stop[-1]
-            found.append((need.weight[0], need.weight[1], f"filters {c0}:{c1}", False))
+            what = "constants of channels" if isinstance(wop, Scale) else "filters"
+            found.append((need.weight[0], need.weight[1], f"{what} {c0}:{c1}", False))
         return [(t, b, w, win) for t, b, w, win in found if not is_empty(b)]
 
     def inputs(self) -> None:

@@ -8,10 +8,12 @@ order, file order breaking ties.
 
 Op kinds: `conv` (groups for depthwise; optional fused `relu`), `add`
 (element-wise, optional fused `relu`), `maxpool` / `avgpool`, `gemm`
-(a fully connected layer over the last axis), `lrn`, `softmax` and `concat`
+(a fully connected layer over the last axis), `lrn`, `softmax`, `scale` (per-channel
+`x * a[c] + b[c]`, optional fused `relu`: a batch norm on the add unit) and `concat`
 (`inputs: [a, b, ...]` joined along the channels, the last axis; a DMA copy). Weights are
 implicit: conv `c` reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm
-`g` reads `g.weight` of shape `[out_features, in_features]`.
+`g` reads `g.weight` of shape `[out_features, in_features]`, scale `s` reads `s.weight`
+of shape `[2, C]` (row 0 the multipliers a, row 1 the addends b).
 
 Pools, LRN and softmax (each key as ONNX names it; defaults after `=`)::
 
@@ -333,11 +335,35 @@ class Softmax(_OneInput):
         return []
 
 
-Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Concat
-VectorOp = Add | Pool | Lrn | Softmax
+@dataclass(frozen=True)
+class Scale(_Weighted):
+    """A per-channel affine map on the add unit (a batch norm, or a multiply and add by
+    per-channel constants, that no conv before it absorbs): `y[..., c] = x[..., c] * a[c] +
+    b[c]`, then `relu` when set; a and b are the rows of its implicit weight `<name>.weight`,
+    `[2, C]`, loaded by DMA like a conv's weights."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["scale"]
+    input: Name
+    output: Name
+    relu: Flag = False
+
+    def weight_shape(self, x: tuple[int, ...]) -> tuple[int, int]:
+        return (2, x[-1])
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return x
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return []
+
+
+Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Scale | Concat
+VectorOp = Add | Pool | Lrn | Softmax | Scale
 """The ops the add (vector) unit runs."""
 OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm,
-                             "lrn": Lrn, "softmax": Softmax, "concat": Concat}
+                             "lrn": Lrn, "softmax": Softmax, "scale": Scale, "concat": Concat}
 
 
 @dataclass(frozen=True)
@@ -428,7 +454,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
             found.append(f"{doc.where(('tensors', name))}: tensors.{name}: declared but no op reads "
                          f"or writes it")
     for _, op in ops:
-        if isinstance(op, Conv | Gemm) and (weight := op.weight) in declared:
+        if isinstance(op, Conv | Gemm | Scale) and (weight := op.weight) in declared:
             found.append(f"{doc.where(('tensors', weight))}: tensors.{weight}: this name is taken by "
                          f"the weights of {op.kind} {op.name!r}; rename the tensor")
     raise_all(found)
@@ -477,7 +503,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     for _, op in order:
         if isinstance(op, Conv):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape)
-        elif isinstance(op, Gemm):
+        elif isinstance(op, Gemm | Scale):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape(shapes[op.input]))
     return Workload(trace.name, tensors, tuple(op for _, op in order))
 

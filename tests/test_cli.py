@@ -393,6 +393,22 @@ def test_lrn_pool_and_softmax_run_schedule_and_validate_functionally(capsys, tmp
     assert "functional (int8, seed 0): matches the reference in 5 stored tensors" in out and "valid" in out
 
 
+@pytest.mark.parametrize("schedule", ["serial", "pipelined"])
+def test_scales_run_schedule_and_validate_functionally(capsys, tmp_path, schedule):
+    trace = ROOT / "tests" / "data" / "scale.yaml"
+    code, out, _ = run(capsys, "run", DEFAULT_HW, trace, "--schedule", schedule, "--json")
+    result = json.loads(out)
+    # bn2 over 8 x 8 x 32 = 2,048 outputs in one tile: 2,048 x 1 / 32 lanes + 4 = 68 cycles
+    (bn2,) = [op for op in result["ops"] if op["id"] == "bn2/scale1"]
+    assert code == 0 and bn2["unit"] == "add" and bn2["end"] - bn2["start"] == 68
+    path = tmp_path / "s.yaml"
+    assert run(capsys, "schedule", DEFAULT_HW, trace, "--schedule", schedule, "-o", path)[0] == 0
+    assert "bn2.weight[0:2, 0:32] @ weight" in path.read_text()
+    for dtype in ("int8", "fp32"):
+        code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional", "--dtype", dtype)
+        assert code == 0 and "matches the reference in 5 stored tensors" in out and "valid" in out, err
+
+
 def test_a_concat_schedule_file_validates_bit_exact_and_a_wrong_slice_is_refused(capsys, tmp_path):
     trace = tmp_path / "concat.yaml"
     trace.write_text(yaml.safe_dump(concat_net_data()))

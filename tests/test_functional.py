@@ -391,3 +391,75 @@ def test_a_concat_store_into_the_wrong_slice_is_caught_functionally():
     found = check(dataclasses.replace(schedule, ops=tuple(moved)), wl, "int8", seed=1, element_bytes=1,
                   capacity=hw.sram_capacity())
     assert any("y[0, 0, 0, 7]" in m for m in found.mismatches), found.mismatches
+
+
+# -- scale (a batch norm on the add unit): against loops over y = x * a[c] + b[c] --
+
+def scale_loops(x, w, relu):
+    """`x[..., c] * a[c] + b[c]` element by element (a, b the rows of `w`), then ReLU: Python
+    integers (wrapped to int32, as the module states) or floats."""
+    out = np.zeros(x.shape, dtype=np.float64 if x.dtype == np.float32 else np.int64)
+    for index in itertools.product(*(range(d) for d in x.shape)):
+        c = index[-1]
+        if x.dtype == np.float32:
+            v = float(x[index]) * float(w[0, c]) + float(w[1, c])
+        else:
+            v = (int(x[index]) * int(w[0, c]) + int(w[1, c]) + 2**31) % 2**32 - 2**31
+        out[index] = max(v, 0) if relu else v
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+@pytest.mark.parametrize("relu", [False, True])
+def test_a_scale_equals_the_formula_loops(dtype, relu):
+    wl = workload_from_dict({"name": "s", "tensors": {"x": [1, 3, 2, 5]}, "ops": [
+        {"name": "bn", "kind": "scale", "input": "x", "output": "y", "relu": relu}]})
+    inputs = random_inputs(wl, dtype, seed=5)
+    assert inputs["bn.weight"].shape == (2, 5)
+    got, want = reference(wl, inputs)["y"], scale_loops(inputs["x"], inputs["bn.weight"], relu)
+    if dtype == "int8":
+        assert np.array_equal(got, want) and got.dtype == np.int32
+    else:
+        assert np.allclose(got, want, rtol=1e-6, atol=1e-6) and got.dtype == np.float32
+
+
+def test_an_int8_scale_by_hand():
+    wl = workload_from_dict({"name": "s", "tensors": {"x": [1, 1, 1, 3]}, "ops": [
+        {"name": "bn", "kind": "scale", "input": "x", "output": "y", "relu": True}]})
+    x = np.array([[[[3, -2, 100]]]], dtype=np.int32)
+    w = np.array([[2, 5, -128], [1, 4, 0]], dtype=np.int32)
+    # 3 * 2 + 1 = 7; -2 * 5 + 4 = -6 -> 0 (ReLU); 100 * -128 + 0 = -12,800 -> 0
+    assert reference(wl, {"x": x, "bn.weight": w})["y"].tolist() == [[[[7, 0, 0]]]]
+
+
+SCALE_NET = ROOT / "tests" / "data" / "scale.yaml"
+
+
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_tiled_scales_compute_the_reference(kind, dtype):
+    # 600 B of ifmap: the convs and scales go in row parts
+    wl = load_workload(SCALE_NET)
+    small = hw_with(sram__ifmap__size_bytes=600)
+    schedule = make_schedule(small, wl, kind)
+    assert len([op for op in schedule.ops if op.kind == "scale"]) > 2
+    found = check(schedule, wl, dtype, seed=1, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches
+    assert set(found.compared) == {"p0", "s1", "c1", "s2", "c2"}
+
+
+@pytest.mark.parametrize("kind", ["serial", "pipelined"])
+@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+def test_a_scale_split_by_channel_loads_each_parts_constants_and_computes_the_reference(kind, dtype):
+    # 40 B of ifmap hold no pixel of 64 channels: channel parts, each with its columns of a and b
+    small = hw_with(sram__ifmap__size_bytes=40)
+    wl = workload_from_dict({"name": "s", "tensors": {"x": [1, 2, 2, 64]}, "ops": [
+        {"name": "bn", "kind": "scale", "input": "x", "output": "y", "relu": True}]})
+    schedule = make_schedule(small, wl, kind)
+    scales = [op for op in schedule.ops if op.kind == "scale"]
+    for op in scales:
+        (w,) = [r for r in op.reads if r.tensor == "bn.weight"]
+        assert (w.start, w.stop) == ((0, op.writes[0].start[3]), (2, op.writes[0].stop[3]))
+    assert len({op.writes[0].start[3] for op in scales}) > 1
+    found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
+    assert found.ok, found.mismatches

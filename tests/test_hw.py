@@ -160,11 +160,20 @@ def test_values_at_the_bounds_are_accepted():
 def test_the_add_units_lrn_and_softmax_costs_are_optional_with_documented_defaults():
     data = hw_data()
     assert data["add_unit"]["lrn_cycles_per_element"] == 5            # written out in default.yaml
-    for key in ("lrn_cycles_per_element", "softmax_cycles_per_element"):
+    for key in ("lrn_cycles_per_element", "softmax_cycles_per_element", "scale_cycles_per_element"):
         del data["add_unit"][key]
     old = hw_from_dict(data)                                            # a config from before them
     assert (old.add_unit.lrn_cycles_per_element, old.add_unit.softmax_cycles_per_element) == (5, 5)
     assert old == load_hw(DEFAULT_HW) and load_hw(IDEAL_HW).add_unit == old.add_unit
+
+
+def test_the_add_units_scale_cost_is_optional_default_1_and_checked():
+    data = hw_data()
+    assert data["add_unit"]["scale_cycles_per_element"] == 1          # written out in default.yaml
+    del data["add_unit"]["scale_cycles_per_element"]
+    assert hw_from_dict(data).add_unit.scale_cycles_per_element == 1
+    with pytest.raises(ConfigError, match=r"add_unit\.scale_cycles_per_element: must be > 0, got 0"):
+        hw(add_unit__scale_cycles_per_element=0)
 
 
 @pytest.mark.parametrize(("value", "message"), [

@@ -105,6 +105,19 @@ def test_a_softmax_costs_its_per_element_cycles(softmax_cost, cycles):
     assert unit_cycles(op, machine) == cycles
 
 
+@pytest.mark.parametrize(("scale_cost", "cycles"), [
+    (None, 12),       # 4 x 4 x 16 = 256 outputs x default.yaml's 1 (a fused multiply-add) / 32 lanes + 4
+    (2, 20),          # 256 x 2 (multiply, then add) = 512 / 32 + 4
+])
+def test_a_scale_costs_its_per_element_cycles_and_loads_its_constants(scale_cost, cycles):
+    machine = hw(**BIG) if scale_cost is None else hw(**BIG, add_unit__scale_cycles_per_element=scale_cost)
+    op = vector_op({"kind": "scale", "relu": True}, machine=machine)
+    assert (op.kind, op.unit, op.window, op.writes[0].elements) == ("scale", "add", 1, 256)
+    assert unit_cycles(op, machine) == cycles
+    (w,) = [r for r in op.reads if r.tensor == "v.weight"]
+    assert (w.space, w.start, w.stop) == ("weight", (0, 0), (2, 16))
+
+
 def test_a_ceil_mode_pool_walks_whole_windows():
     # 3x3 stride 2, pads [0, 0, 1, 1], ceil_mode on 6 x 6 x 8: ceil((6 + 1 - 3) / 2) + 1 = 3 rows
     # and columns, 3 x 3 x 8 = 72 outputs x 9 = 648 / 32 = 20.25 -> 21, + 4

@@ -1,7 +1,7 @@
 import pytest
 
 from accelsim import ConfigError, load_workload, workload_from_dict
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Softmax, pool_output
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, pool_output
 from tests.helpers import BLOCK, convadd_data
 
 
@@ -52,7 +52,7 @@ def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     data["ops"].append({"name": "sm", "kind": "lstm"})
     msg = errors_of(data)
     assert ("ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
-            "'concat', "
+            "'scale', 'concat', "
             "got 'lstm'") in msg
     data = convadd_data()
     data["ops"][0]["kh"] = 0
@@ -68,7 +68,7 @@ def test_op_kind_that_is_not_a_string():
     data = convadd_data()
     data["ops"][0]["kind"] = ["conv"]
     assert ("ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
-            "'concat', "
+            "'scale', 'concat', "
             "got ['conv']") in errors_of(data)
 
 
@@ -234,6 +234,32 @@ def test_lrn_and_softmax_keep_the_shape_and_take_onnx_defaults():
 ])
 def test_bad_lrn_and_softmax_keys_name_the_op_and_key(op, message):
     assert message in errors_of(vector_net(op))
+
+
+def test_a_scale_keeps_the_shape_and_reads_its_2_x_c_constants():
+    wl = workload_from_dict(vector_net({"kind": "scale"}, {"kind": "scale", "relu": True}))
+    plain, fused = wl.ops
+    assert isinstance(plain, Scale) and (plain.relu, fused.relu) == (False, True)
+    assert wl.tensors["y0"].shape == (1, 4, 4, 16)
+    assert wl.tensors["op0.weight"].shape == (2, 16)           # row 0: a[c], row 1: b[c]
+    assert wl.macs == 0
+
+
+@pytest.mark.parametrize(("op", "message"), [
+    ({"kind": "scale", "relu": 1}, "w.yaml: ops[0].relu: must be true or false"),
+    ({"kind": "scale", "size": 3}, "w.yaml: ops[0].size: unknown key (expected one of: name, kind, input, "
+                                   "output, relu)"),
+])
+def test_bad_scale_keys_name_the_op_and_key(op, message):
+    assert message in errors_of(vector_net(op))
+
+
+def test_a_tensor_named_like_a_scales_constants_is_refused():
+    data = vector_net({"kind": "scale"})
+    data["tensors"]["op0.weight"] = [1, 1, 1, 2]
+    data["ops"].append({"name": "c", "kind": "conv", "input": "op0.weight", "output": "z", "kh": 1, "kw": 1,
+                        "cin": 2, "cout": 2})
+    assert "tensors.op0.weight: this name is taken by the weights of scale 'op0'" in errors_of(data)
 
 
 def concat_data(*shapes, declared=None) -> dict:

@@ -261,8 +261,10 @@ def batchnorm(b: Builder, node, a: dict) -> None:
 
 
 def _fold_affine(b: Builder, node, x: str, what: str) -> None:
-    """Fold a per-channel scale/shift on `x` into the Conv or Gemm that writes it (exact: the
-    conv's weights and bias absorb it; its cost is unchanged)."""
+    """Fold a per-channel scale/shift on `x` into the Conv, Gemm or scale that writes it (exact:
+    the conv's weights and bias, or the scale's constants, absorb it; its cost is unchanged)
+    when that op has no fused activation and no other reader; otherwise a `scale` op on the
+    add (vector) unit."""
     xshape = b.shape(x)
     for t in node.input:
         if t and t in b.constants and node.op_type != "BatchNormalization":   # BN's are [C] by definition
@@ -272,28 +274,26 @@ def _fold_affine(b: Builder, node, x: str, what: str) -> None:
                 raise Unmapped(f"its constant {t!r} of shape {list(c)} is not per-channel for "
                                f"{x!r} {list(xshape)}")
     producer = b.producer(x)
-    if producer is None or producer["kind"] not in ("conv", "gemm"):
-        made = f"{producer['kind']} {producer['name']!r}" if producer else "a graph input"
-        raise Unmapped(f"a per-channel {what} folds only into a Conv or Gemm before it, and {x!r} comes "
-                       f"from {made} (a scale-and-shift on the vector unit is not mapped by this importer)")
-    if producer.get("relu") or producer.get("activation"):
-        raise Unmapped(f"{producer['name']!r} already has a fused activation; folding the {what} "
-                       "after it would not be exact")
-    if b.live_uses(x) != 1:
-        raise Unmapped(f"{x!r} is also read by another node, so the {what} cannot fold into "
-                       f"{producer['name']!r}")
+    if (producer is None or producer["kind"] not in ("conv", "gemm", "scale") or producer.get("relu")
+            or producer.get("activation") or b.live_uses(x) != 1):
+        if len(xshape) != 4:
+            raise Unmapped(f"a per-channel {what} of {x!r} {list(xshape)} that folds into no Conv or Gemm "
+                           "before it runs as a scale on the vector unit, which takes an NCHW map only")
+        b.add(node, {"kind": "scale", "input": b.resolve(x)})
+        return
     b.pass_through(node, node.output[0], x)
-    b.fold_note(f"{node.op_type} folded into the conv or gemm before it (exact; that op's cost is "
+    into = "scale" if producer["kind"] == "scale" else "conv or gemm"
+    b.fold_note(f"{node.op_type} folded into the {into} before it (exact; that op's cost is "
                 f"unchanged)", node)
 
 
 def activation(b: Builder, node, a: dict) -> None:
-    """Relu and Clip: fused as the activation of the Conv, Add or Gemm before (free in cost)."""
+    """Relu and Clip: fused as the activation of the Conv, Add, Gemm or scale before (free in cost)."""
     x = _one_activation(b, node)
     producer = b.producer(x)
-    if producer is None or producer["kind"] not in ("conv", "add", "gemm") or b.live_uses(x) != 1:
-        raise Unmapped(f"a {node.op_type} must follow a Conv, Add or Gemm whose only consumer it is "
-                       "(it is fused into that op)")
+    if producer is None or producer["kind"] not in ("conv", "add", "gemm", "scale") or b.live_uses(x) != 1:
+        raise Unmapped(f"a {node.op_type} must follow a Conv, Add, Gemm or scale (a batch norm on the vector "
+                       "unit) whose only consumer it is (it is fused into that op)")
     if node.op_type == "Relu":
         lo, hi = 0.0, math.inf
     elif "min" in a or "max" in a:                      # opset < 11
@@ -442,8 +442,11 @@ class Entry:
     skippable: bool = True         # False: --skip-unsupported never drops it
 
 
-_FOLD = "no op: folded into the Conv or Gemm before it"
-_FOLD_COST = "none (exact: the conv's weights and bias absorb it; that op's cost is unchanged)"
+_FOLD = ("folded into the Conv, Gemm or scale before it where exact (no activation between, no "
+         "other reader); otherwise a scale (`x * a[c] + b[c]`) on the add unit")
+_FOLD_COST = ("a fold: none (the conv's weights and bias absorb it); a scale: output elements x "
+              "`add_unit.scale_cycles_per_element` (default 1) lane cycles and its `[2, C]` constants "
+              "loaded by DMA")
 
 OPS: dict[str, Entry] = {
     "Conv": Entry("conv", "systolic array: output elements x Cin/groups x kh x kw MACs", conv),
@@ -451,18 +454,18 @@ OPS: dict[str, Entry] = {
                   "systolic array: rows x in x out MACs (the conv: the same MACs and bytes); bias, "
                   "alpha and beta are free", gemm),
     "MatMul": Entry("gemm (constant weights), as Gemm", "as Gemm", gemm),
-    "Add": Entry("add (of two activations); with a per-channel constant, a fold as `Mul`",
+    "Add": Entry("add (of two activations); with a per-channel constant, a fold or a scale as `Mul`",
                  "add unit: E output elements in `ceil(E / lanes)` cycles (fused into a ConvAdd after a "
-                 "conv); a fold is free", add),
+                 "conv); a fold is free, a scale as `Mul`", add),
     "Sum": Entry("add (n inputs: a chain of n - 1 adds)", "add unit, as Add, per add of the chain; a "
                  "two-input Sum after a conv fuses into a ConvAdd", add),
-    "Mul": Entry(_FOLD + " (per-channel constant)", _FOLD_COST, affine),
-    "Sub": Entry(_FOLD + " (per-channel constant)", _FOLD_COST, affine),
-    "Div": Entry(_FOLD + " (per-channel constant divisor)", _FOLD_COST, affine),
-    "BatchNormalization": Entry(_FOLD, _FOLD_COST, batchnorm),
-    "Relu": Entry("the `relu` of the Conv, Add or Gemm before", "none (applied as outputs drain)",
+    "Mul": Entry("by a per-channel constant: " + _FOLD, _FOLD_COST, affine),
+    "Sub": Entry("of a per-channel constant: " + _FOLD, _FOLD_COST, affine),
+    "Div": Entry("by a per-channel constant: " + _FOLD, _FOLD_COST, affine),
+    "BatchNormalization": Entry(_FOLD[0].upper() + _FOLD[1:], _FOLD_COST, batchnorm),
+    "Relu": Entry("the `relu` of the Conv, Add, Gemm or scale before", "none (applied as outputs drain)",
                   activation),
-    "Clip": Entry("the activation of the Conv, Add or Gemm before (0..max: its `relu`)",
+    "Clip": Entry("the activation of the Conv, Add, Gemm or scale before (0..max: its `relu`)",
                   "none (applied as outputs drain)", activation),
     "MaxPool": Entry("maxpool (pads per side, ceil_mode)",
                      "add unit: output elements x kh x kw inputs, one per lane per cycle", pool),

@@ -18,11 +18,12 @@ stays in SRAM between layers). Per layer:
   ifmap buffer and stored into its channel slice of the output (no compute op, so
   two stages a part: load, store; pipelined, part t+1 loads while part t stores),
   in row (column, channel) parts as an add;
-- an add, pool, LRN or softmax runs on the add unit in the fewest row parts that
+- an add, pool, LRN, softmax or scale runs on the add unit in the fewest row parts that
   fit (one row per part in column parts when one row does not fit, and in
   channel parts when one output pixel does not: an LRN's parts load their
   channel halo, a softmax is never split by channel, as each output reads every
-  channel of its pixel).
+  channel of its pixel, a scale's parts each load their channels' constants into
+  the weight buffer).
 
 Kinds: `serial` (nothing fused, no overlap between tiles), `fused` (ConvAdd
 fused, no overlap), `pipelined` (fused, and tile t+1 loads while tile t
@@ -47,7 +48,7 @@ from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
 from accelsim.tiling import concat_parts
-from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Softmax, VectorOp, Workload
+from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
 
@@ -95,6 +96,8 @@ def _vector_kind(op: VectorOp) -> OpKind:
         return "pool"
     if isinstance(op, Lrn):
         return "lrn"
+    if isinstance(op, Scale):
+        return "scale"
     return "softmax" if isinstance(op, Softmax) else "add"
 
 
@@ -123,6 +126,10 @@ def _elementwise_ops(b: Builder, op: VectorOp | Concat, parts: int, pipelined: b
             name = f"load_{'ab'[i]}{t}"
             reads.append(b.load(name, load, b.input_region(part, tensor, DRAM), "ifmap", t))
             deps.append(name)
+        if part.weight is not None:             # a scale's constants for its channels
+            w, (start, stop) = part.weight
+            reads.append(b.load(f"load_w{t}", load, Region(w, start, stop, DRAM), "weight", t))
+            deps.append(f"load_w{t}")
         b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=part.window, tile=t)
         b.store(f"store{t}", store, out, f"{kind}{t}", t)
     if isinstance(op, Concat):
@@ -147,7 +154,7 @@ def _tensors(layer: Layer) -> tuple[str, ...]:
     names: list[str] = []
     for op in (layer.op, layer.add) if layer.add else (layer.op,):
         names += [*op.inputs, op.output]
-        if isinstance(op, Conv | Gemm):
+        if isinstance(op, Conv | Gemm | Scale):
             names.append(op.weight)
     return tuple(names)
 

@@ -11,7 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from accelsim import ConfigError, load_hw, simulate
 from accelsim.importers.onnx import import_onnx, load_onnx
-from accelsim.workload import Add, Concat, Conv, Gemm, Pool
+from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale
 from tests.helpers import DEFAULT_HW
 
 
@@ -194,7 +194,8 @@ def independent_macs(path: Path) -> int:
 # models that import as shipped, and the op kinds beyond conv, add, pools and gemm they bring
 IMPORTS = {"bvlc_alexnet": {"lrn", "softmax"}, "resnet50": {"softmax"}, "vgg19": {"softmax"},
            "zfnet512": {"lrn", "softmax"}, "squeezenet": {"concat", "softmax"},
-           "inception_v1": {"concat", "lrn", "softmax"}, "inception_v2": {"concat", "softmax"}}
+           "inception_v1": {"concat", "lrn", "softmax"}, "inception_v2": {"concat", "softmax"},
+           "densenet121": {"concat", "scale"}}
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTS))
@@ -251,7 +252,6 @@ def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
 # the first node that stops each model (node, op type, why), without and with --skip-unsupported
 # (None: it imports with --skip-unsupported)
 STOPS = {
-    "densenet121": ("n8", "BatchNormalization", "folds only into a Conv or Gemm", None),
     "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]",
                    ("n7", "Reshape", "it changes the shape")),
 }
@@ -374,21 +374,53 @@ def bn_inits(c, prefix="bn"):
     return [numpy_helper.from_array(np.ones(c, np.float32), f"{prefix}{k}") for k in "sbmv"]
 
 
-def test_batch_norm_folds_into_the_conv_before_it_but_not_after_a_relu_or_a_shared_output():
+def test_batch_norm_folds_into_the_conv_before_it_and_runs_as_a_scale_after_a_relu_or_a_shared_output():
     w = weight("w", 4, 3, 3, 3)
     found = import_onnx(small_model([conv_to("c"), bn("c", "b"), node("Relu", ["b"], ["y"])], [X],
                                     [w, *bn_inits(4)], "y"))
     (conv,) = found.workload.ops
     assert conv.relu and conv.output == "c"
     after_relu = [conv_to("c"), node("Relu", ["c"], ["r"]), bn("r", "y")]
-    with pytest.raises(ConfigError, match=r"node 'y' \(BatchNormalization\): 'c' already has a fused "
-                                          r"activation; folding the scale and shift after it would not "
-                                          r"be exact"):
-        import_onnx(small_model(after_relu, [X], [w, *bn_inits(4)], "y"))
+    wl = import_onnx(small_model(after_relu, [X], [w, *bn_inits(4)], "y")).workload
+    conv, scale = wl.ops
+    assert conv.relu and isinstance(scale, Scale)
+    assert (scale.input, scale.output, scale.relu) == ("c", "y", False)
+    assert wl.tensors["y.weight"].shape == (2, 4)
     shared = [conv_to("c"), bn("c", "b"), node("Add", ["b", "c"], ["y"])]
-    with pytest.raises(ConfigError, match=r"node 'b' \(BatchNormalization\): 'c' is also read by another "
-                                          r"node, so the scale and shift cannot fold into 'c'"):
-        import_onnx(small_model(shared, [X], [w, *bn_inits(4)], "y"))
+    wl = import_onnx(small_model(shared, [X], [w, *bn_inits(4)], "y")).workload
+    assert [type(op) for op in wl.ops] == [Conv, Scale, Add] and wl.ops[2].inputs == ("b", "c")
+
+
+def test_a_pre_activation_block_is_a_scale_with_its_relu_fused_after_a_pool():
+    """DenseNet's BN -> Relu -> Conv after a MaxPool (and a Mul, Add pair, as opset 13 writes a
+    batch norm, folded into that scale): one scale op with a fused ReLU, its cost by the formula."""
+    w = weight("w", 4, 3, 1, 1)
+    k = numpy_helper.from_array(np.full((3, 1, 1), 2.0, np.float32), "k")
+    nodes = [node("MaxPool", ["x"], ["p"], kernel_shape=[2, 2], strides=[2, 2]), bn("p", "b"),
+             node("Mul", ["b", "k"], ["m"]), node("Add", ["m", "k"], ["a"]), node("Relu", ["a"], ["r"]),
+             conv_to("y", x="r", k=1)]
+    found = import_onnx(small_model(nodes, [X], [w, k, *bn_inits(3)], "y"))
+    _pool, scale, conv = found.workload.ops
+    assert isinstance(scale, Scale)
+    assert (scale.name, scale.input, scale.output, scale.relu) == ("b", "p", "b", True)
+    assert conv.input == "b"
+    for kind, name in (("Mul", "m"), ("Add", "a")):
+        assert f"import: 1 {kind} folded into the scale before it (exact; that op's cost is unchanged): " \
+               f"{name}" in found.notes
+    result = simulate(load_hw(DEFAULT_HW), found.workload, "serial")
+    (op,) = [o for o in result.ops if o.kind == "scale"]
+    # 4 x 4 x 3 = 48 outputs x 1 lane cycle = 48 / 32 lanes = 1.5 -> 2, + 4 latency
+    assert (op.unit, op.end - op.start) == ("add", 6)
+
+
+def test_a_per_channel_mul_of_a_graph_input_is_a_scale_and_a_relu_after_a_pool_is_refused():
+    k = numpy_helper.from_array(np.full((1, 3, 1, 1), 0.5, np.float32), "k")
+    (scale,) = import_onnx(small_model([node("Div", ["x", "k"], ["y"])], [X], [k], "y")).workload.ops
+    assert isinstance(scale, Scale) and (scale.input, scale.relu) == ("x", False)
+    pool_relu = [node("MaxPool", ["x"], ["p"], kernel_shape=[2, 2]), node("Relu", ["p"], ["y"])]
+    with pytest.raises(ConfigError, match=r"node 'y' \(Relu\): a Relu must follow a Conv, Add, Gemm or "
+                                          r"scale"):
+        import_onnx(small_model(pool_relu, [X], [], "y"))
 
 
 def test_a_per_channel_mul_folds_but_not_a_per_pixel_one_and_never_a_product_of_activations():
@@ -514,3 +546,19 @@ def test_the_zoo_squeezenet_is_bit_exact_in_int8_through_its_concats():
     found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert {op.output for op in wl.ops if isinstance(op, Concat)} <= set(found.compared)
+
+
+def test_the_zoo_densenet121_runs_its_62_pre_activation_batch_norms_as_scales_with_relus_fused():
+    found = import_onnx(zoo("densenet121"))
+    wl = found.workload
+    scales = [op for op in wl.ops if isinstance(op, Scale)]
+    assert len(scales) == 62 and all(op.relu for op in scales)
+    assert sum(isinstance(op, Conv) for op in wl.ops) == 121
+    # the first: n8, after the stem's max pool, whose output the first concat also reads
+    assert (scales[0].name, scales[0].input) == ("n8", "r7")
+    assert any(isinstance(op, Concat) and "r7" in op.inputs for op in wl.ops)
+    assert wl.tensors["n8.weight"].shape == (2, 64)
+    assert "import: 59 BatchNormalization folded into the conv or gemm before it (exact; that op's cost is " \
+           "unchanged): n1, n15, n30, n45 and 55 more" in found.notes
+    assert "import: 62 Mul folded into the scale before it (exact; that op's cost is unchanged): n10, n25, " \
+           "n40, n55 and 58 more" in found.notes
