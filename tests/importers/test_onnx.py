@@ -8,10 +8,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 from accelsim import ConfigError, load_hw, simulate
 from accelsim.importers.onnx import import_onnx, load_onnx
-from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale
+from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale, Shuffle, shuffle_channels
 from tests.helpers import DEFAULT_HW
 
 
@@ -252,8 +253,9 @@ def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
 # the first node that stops each model (node, op type, why), without and with --skip-unsupported
 # (None: it imports with --skip-unsupported)
 STOPS = {
-    "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]",
-                   ("n7", "Reshape", "it changes the shape")),
+    # its channel shuffles import (Reshape -> Transpose -> Reshape: a shuffle); the ReLU after the
+    # concat of each stride-2 unit's avgpool and conv branches follows no op it can fuse into
+    "shufflenet": ("n16", "Relu", r"a Relu must follow a Conv, Add, Gemm or scale", None),
 }
 
 
@@ -562,3 +564,46 @@ def test_the_zoo_densenet121_runs_its_62_pre_activation_batch_norms_as_scales_wi
            "unchanged): n1, n15, n30, n45 and 55 more" in found.notes
     assert "import: 62 Mul folded into the scale before it (exact; that op's cost is unchanged): n10, n25, " \
            "n40, n55 and 58 more" in found.notes
+
+
+# -- channel shuffle: Reshape -> Transpose -> Reshape becomes one shuffle op --------------------
+def shuffle_model(groups=3, c=6, perm=(0, 2, 1, 3, 4), back=None, after=()):
+    """x [1, c, 4, 4] -> Reshape [1, g, c/g, 4, 4] -> Transpose `perm` -> Reshape `back` (default
+    [1, c, 4, 4]), then the nodes `after`."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, 4, 4])
+    nodes = [node("Reshape", ["x", "s5"], ["r5"]), node("Transpose", ["r5"], ["t5"], perm=list(perm)),
+             node("Reshape", ["t5", "s4"], ["y"]), *after]
+    inits = [const("s5", [1, groups, c // groups, 4, 4]), const("s4", back or [1, c, 4, 4])]
+    return small_model(nodes, [x], inits, after[-1].output[0] if after else "y")
+
+
+def test_a_channel_shuffle_becomes_one_shuffle_op_that_permutes_as_onnx_does():
+    model = shuffle_model()
+    wl, skipped = load_onnx(model)
+    (shuf,) = wl.ops
+    assert skipped == [] and isinstance(shuf, Shuffle)
+    assert (shuf.input, shuf.output, shuf.groups, shuf.name) == ("x", "y", 3, "y")
+    x = np.random.default_rng(0).standard_normal((1, 6, 4, 4)).astype(np.float32)
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x})          # ONNX's own semantics
+    got = shuffle_channels(x.transpose(0, 2, 3, 1), 3).transpose(0, 3, 1, 2)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    (shuffle_model(perm=(0, 1, 2, 4, 3)), r"node 't5' \(Transpose\): a Transpose \(perm \[0, 1, 2, 4, 3\]\) "
+     r"of \[1, 3, 2, 4, 4\] is mapped only as the middle of a channel shuffle"),
+    (shuffle_model(back=[1, 2, 3, 4, 4]), r"node 'y' \(Reshape\): reshaping \[1, 2, 3, 4, 4\] to "
+     r"\[1, 2, 3, 4, 4\]: only a channel shuffle"),
+    (shuffle_model(after=[node("Relu", ["r5"], ["z"])]), r"node 'r5' \(Reshape\): reshaping \[1, 6, 4, 4\] "
+     r"to rank 5 is mapped only as a channel shuffle .*; here it feeds Transpose 't5'"),   # read twice
+    (small_model([node("Reshape", ["x", "s5"], ["r5"]), node("Relu", ["r5"], ["z"])],
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 4, 4])],
+                 [const("s5", [1, 3, 2, 4, 4])], "z"),
+     r"node 'r5' \(Reshape\): reshaping \[1, 6, 4, 4\] to rank 5 is mapped only as a channel shuffle .*; "
+     r"here it feeds Relu 'z'"),
+])
+def test_any_other_rank_5_reshape_or_transpose_is_refused(model, message):
+    with pytest.raises(ConfigError, match=message):
+        load_onnx(model)
+    with pytest.raises(ConfigError, match=message):
+        import_onnx(model, skip_unsupported=True)
