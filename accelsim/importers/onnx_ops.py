@@ -305,6 +305,10 @@ def activation(b: Builder, node, a: dict) -> None:
     """Relu and Clip: fused as the activation of the Conv, Add, Gemm or scale before (free in cost)."""
     x = _one_activation(b, node)
     producer = b.producer(x)
+    if node.op_type == "Relu" and producer is not None and producer["kind"] == "concat" and \
+            b.live_uses(x) == 1:
+        _relu_of_concat(b, node, producer)
+        return
     if producer is None or producer["kind"] not in ("conv", "add", "gemm", "scale") or b.live_uses(x) != 1:
         raise Unmapped(f"a {node.op_type} must follow a Conv, Add, Gemm or scale (a batch norm on the vector "
                        "unit) whose only consumer it is (it is fused into that op)")
@@ -330,6 +334,42 @@ def activation(b: Builder, node, a: dict) -> None:
                "as a free activation of the op before (drained with its outputs); accelsim's functional "
                "model does not apply it")
         b.fold_note(f"Clip {bounds} fused {how}", node)
+
+
+def _nonnegative(b: Builder, t: str) -> bool:
+    """Whether the tensor `t` stands for holds no negative value: written by an op with a fused
+    ReLU, or by a pool (or concat) of such tensors (a max or mean of values >= 0 is >= 0)."""
+    op = b.producer(t)
+    if op is None:
+        return False
+    if op.get("relu"):
+        return True
+    if op["kind"] in ("maxpool", "avgpool"):
+        return _nonnegative(b, op["input"])
+    return op["kind"] == "concat" and all(_nonnegative(b, i) for i in op["inputs"])
+
+
+def _relu_of_concat(b: Builder, node, cat: dict) -> None:
+    """A Relu whose only input is a concat's output (and the concat's only reader): relu(concat(...))
+    is the concat of each input's relu, so each input takes it: fused into its Conv, Add, Gemm or
+    scale when the concat is that op's only reader, nothing when it holds no negative value
+    (`_nonnegative`); otherwise refused. Exact, and free in cost."""
+    fuse = []
+    for t in cat["inputs"]:
+        if _nonnegative(b, t):
+            continue
+        op = b.producer(t)
+        if op is None or op["kind"] not in ("conv", "add", "gemm", "scale") or b.live_uses(t) != 1 or \
+                op.get("activation"):
+            raise Unmapped(f"a Relu after concat {cat['name']!r} fuses into its inputs' ops, but input {t!r} "
+                           "is neither written by a Conv, Add, Gemm or scale the concat alone reads nor "
+                           "free of negative values")
+        fuse.append(op)
+    for op in fuse:
+        op["relu"] = True
+    b.pass_through(node, node.output[0], node.input[0])
+    b.fold_note("Relu after a concat fused into the ops that write the concat's inputs (an input "
+                "of a pool of ReLU outputs needs none)", node)
 
 
 def pool(b: Builder, node, a: dict) -> None:
@@ -514,7 +554,9 @@ OPS: dict[str, Entry] = {
     "Sub": Entry("of a per-channel constant: " + _FOLD, _FOLD_COST, affine),
     "Div": Entry("by a per-channel constant: " + _FOLD, _FOLD_COST, affine),
     "BatchNormalization": Entry(_FOLD[0].upper() + _FOLD[1:], _FOLD_COST, batchnorm),
-    "Relu": Entry("the `relu` of the Conv, Add, Gemm or scale before", "none (applied as outputs drain)",
+    "Relu": Entry("the `relu` of the Conv, Add, Gemm or scale before; after a concat, that of each "
+                  "input's op (none for an input already >= 0: a pool of ReLU outputs)",
+                  "none (applied as outputs drain)",
                   activation),
     "Clip": Entry("the activation of the Conv, Add, Gemm or scale before (0..max: its `relu`)",
                   "none (applied as outputs drain)", activation),
