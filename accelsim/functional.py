@@ -42,7 +42,18 @@ from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
-from accelsim.workload import Add, Concat, Gemm, Lrn, Pool, Scale, Softmax, Workload
+from accelsim.workload import (
+    Add,
+    Concat,
+    Gemm,
+    Lrn,
+    Pool,
+    Scale,
+    Shuffle,
+    Softmax,
+    Workload,
+    shuffle_channels,
+)
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -183,6 +194,9 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
     boxes those of the tile model (a window's padded box, which reaches past the tensor)."""
     if isinstance(wop, Concat):
         return np.concatenate([fetch(t, box, 0) for t, box in tile(wop, out, workload).inputs], axis=-1)
+    if isinstance(wop, Shuffle):
+        (t, box), = tile(wop, out, workload).inputs
+        return shuffle_channels(fetch(t, box, 0), wop.groups)[..., out[0][-1]:out[1][-1]]
     if isinstance(wop, Add):
         a, b = (fetch(t, out, 0) for t in wop.inputs)
         acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
@@ -325,6 +339,9 @@ class _Machine:
             elif op.kind == "store":
                 src, dst = op.reads[0], op.writes[0]
                 data, source = self.read_sram(op.id, src.tensor, src.box, src.space, 0)
+                wop = self.producers.get(dst.tensor)
+                if isinstance(wop, Shuffle) and src.tensor == wop.input:    # a shuffle's permuted store
+                    data = shuffle_channels(data, wop.groups)
                 self.dram_array(dst.tensor)[_slices(dst.box, (0,) * len(dst.box[0]))] = data
                 self.stored.setdefault(dst.tensor, []).append((dst.box, op.id, tuple(source)))
             else:

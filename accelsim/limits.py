@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from accelsim.errors import LimitError
 from accelsim.hw import Hardware
-from accelsim.workload import Concat, Conv, Gemm, Op, Workload
+from accelsim.workload import Concat, Conv, Gemm, Op, Shuffle, Workload
 
 MAX_OPS = 100_000
 """Default most ops of a schedule (ResNet-50 pipelined has 1,643 ops, 0.25 s to schedule and
@@ -52,8 +52,9 @@ def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = N
     eb = hw.element_bytes
     out = workload.tensors[op.output].shape
     ofmap, weight = hw.sram.ofmap.size_bytes, hw.sram.weight.size_bytes
-    space = "ifmap" if isinstance(op, Concat) else "ofmap"    # a concat's parts pass through ifmap
-    room = hw.sram.ifmap.size_bytes if isinstance(op, Concat) else ofmap
+    copy = isinstance(op, Concat | Shuffle)         # a DMA copy's parts pass through ifmap
+    space = "ifmap" if copy else "ofmap"
+    room = hw.sram.ifmap.size_bytes if copy else ofmap
     found = [OpTiles(op.name, _ceil(_elements(out) * eb, room),
                      f"{_elements(out) * eb:,} output bytes over the {room:,}-byte {space} buffer")]
     if isinstance(op, Conv | Gemm):

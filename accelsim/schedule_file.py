@@ -41,7 +41,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.tiling import concat_parts, gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
@@ -248,6 +248,13 @@ class _Reader:
         (*lo, c0), (*hi, c1) = r.box
         return c0 < c1 and w.box == ((*lo, c0 + at), (*hi, c1 + at))
 
+    def shuffle_copy(self, r: Region, w: Region) -> bool:
+        """Whether a store from `r` (SRAM) to `w` (DRAM) writes part of a shuffle's output from
+        its input: the same box, every channel (the store permutes them, `shuffle_channels`)."""
+        wop = self.producers.get(w.tensor)
+        return isinstance(wop, Shuffle) and r.tensor == wop.input and r.box == w.box and \
+            r.box[0][-1] == 0 and r.box[1][-1] == self.workload.tensors[w.tensor].shape[-1]
+
     def shape(self, op: dict) -> tuple[Gemm | None, int]:
         """Checks an op's regions against its kind; its GEMM and window."""
         path, kind, reads, writes = ("ops", op["index"]), op["kind"], op["reads"], op["writes"]
@@ -262,11 +269,13 @@ class _Reader:
             r, w = reads[0], writes[0]
             if (r.space == DRAM) != (src == DRAM) or (w.space == DRAM) != (dst == DRAM):
                 return bad(f"a {kind} moves a region from {src} to {dst}, not {r.space} to {w.space}")
-            if (r.tensor, r.box) != (w.tensor, w.box) and not (kind == "store" and self.concat_copy(r, w)):
+            if (r.tensor, r.box) != (w.tensor, w.box) and not (
+                    kind == "store" and (self.concat_copy(r, w) or self.shuffle_copy(r, w))):
                 return bad(f"a {kind} writes the region it reads; {r} and {w} differ"
                            + (" (a store into a concat's output writes the input part it reads to that "
                               "input's channel slice)" if isinstance(self.producers.get(w.tensor), Concat)
-                              else ""))
+                              else " (a store into a shuffle's output writes the same box of its input, "
+                              "every channel)" if isinstance(self.producers.get(w.tensor), Shuffle) else ""))
             return None, 1
         if any(r.space == DRAM for r in (*reads, *writes)):
             return bad(f"a {kind} op reads and writes SRAM only; DMA moves data from and to DRAM")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from accelsim.box import Box, volume
 from accelsim.cost import Gemm
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, Workload
+from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 
@@ -159,6 +159,9 @@ def tile(op: WorkloadOp, out: Box, workload: Workload) -> Tile:
         return Tile(op, out, tuple((t, out) for t in op.inputs))
     if isinstance(op, Concat):
         return Tile(op, out, tuple((t, box) for t, box, _ in concat_parts(op, out, workload)))
+    if isinstance(op, Shuffle):                 # every channel of its pixels: a permutation
+        (*lo, _), (*hi, _) = out
+        return Tile(op, out, ((op.input, ((*lo, 0), (*hi, workload.tensors[op.input].shape[-1]))),))
     if isinstance(op, Scale):                   # its output box's channels of a and b
         c0, c1 = out[0][-1], out[1][-1]
         return Tile(op, out, ((op.input, out),), weight=(op.weight, ((0, c0), (2, c1))))

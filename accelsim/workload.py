@@ -10,7 +10,8 @@ Op kinds: `conv` (groups for depthwise; optional fused `relu`), `add`
 (element-wise, optional fused `relu`), `maxpool` / `avgpool`, `gemm`
 (a fully connected layer over the last axis), `lrn`, `softmax`, `scale` (per-channel
 `x * a[c] + b[c]`, optional fused `relu`: a batch norm on the add unit) and `concat`
-(`inputs: [a, b, ...]` joined along the channels, the last axis; a DMA copy). Weights are
+(`inputs: [a, b, ...]` joined along the channels, the last axis; a DMA copy) and `shuffle`
+(`groups: g`, a channel shuffle, `shuffle_channels`; a DMA copy). Weights are
 implicit: conv `c` reads `c.weight` of shape `[Cout, kh, kw, Cin/groups]`, gemm
 `g` reads `g.weight` of shape `[out_features, in_features]`, scale `s` reads `s.weight`
 of shape `[2, C]` (row 0 the multipliers a, row 1 the addends b).
@@ -336,6 +337,34 @@ class Softmax(_OneInput):
 
 
 @dataclass(frozen=True)
+class Shuffle(_OneInput):
+    """A channel shuffle of `groups` groups (ShuffleNet's Reshape -> Transpose -> Reshape):
+    output channel `k * groups + j` is input channel `j * (C / groups) + k`
+    (`shuffle_channels`); the output has the input's shape."""
+
+    __pydantic_config__ = STRICT
+    name: Name
+    kind: Literal["shuffle"]
+    input: Name
+    output: Name
+    groups: PosInt
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return x
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return [] if x[-1] % self.groups == 0 else \
+            [f"groups={self.groups} must divide the input's {x[-1]} channels"]
+
+
+def shuffle_channels(x: Any, groups: int) -> Any:
+    """Array `x` (channels on the last axis) with its channels shuffled in `groups` groups:
+    out[..., k * groups + j] = x[..., j * (C / groups) + k]."""
+    *rest, c = x.shape
+    return x.reshape(*rest, groups, c // groups).swapaxes(-1, -2).reshape(*rest, c)
+
+
+@dataclass(frozen=True)
 class Scale(_Weighted):
     """A per-channel affine map on the add unit (a batch norm, or a multiply and add by
     per-channel constants, that no conv before it absorbs): `y[..., c] = x[..., c] * a[c] +
@@ -359,11 +388,12 @@ class Scale(_Weighted):
         return []
 
 
-Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Scale | Concat
+Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Scale | Concat | Shuffle
 VectorOp = Add | Pool | Lrn | Softmax | Scale
 """The ops the add (vector) unit runs."""
 OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool": Pool, "gemm": Gemm,
-                             "lrn": Lrn, "softmax": Softmax, "scale": Scale, "concat": Concat}
+                             "lrn": Lrn, "softmax": Softmax, "scale": Scale, "concat": Concat,
+                             "shuffle": Shuffle}
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,20 @@ def add_then_pool(h=2, w=2, c=64):
         {"name": "pool", "kind": "avgpool", "input": "s", "output": "p", "kh": 2, "kw": 2, "stride": 2}]})
 
 
+def shuffle_net(h=6, w=5, groups=3) -> Workload:
+    """conv (12 channels) -> channel shuffle of `groups` groups -> conv: ShuffleNet's unit in small."""
+    return workload_from_dict(shuffle_net_data(h, w, groups))
+
+
+def shuffle_net_data(h=6, w=5, groups=3) -> dict:
+    """`shuffle_net` as a trace file holds it."""
+    return ({"name": "shuffle_net", "tensors": {"x": [1, h, w, 8]}, "ops": [
+        {"name": "c0", "kind": "conv", "input": "x", "output": "a", "kh": 3, "kw": 3, "cin": 8, "cout": 12,
+         "pad": 1},
+        {"name": "shuf", "kind": "shuffle", "input": "a", "output": "s", "groups": groups},
+        {"name": "c1", "kind": "conv", "input": "s", "output": "z", "kh": 1, "kw": 1, "cin": 12, "cout": 8}]})
+
+
 def concat_net(h=12, w=10) -> Workload:
     """conv -> two convs (8 and 24 channels) -> concat (32 channels) -> conv: an Inception-like
     join of a 1x1 and a 3x3 branch."""

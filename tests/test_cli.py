@@ -11,7 +11,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from accelsim.cli import main
-from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT, concat_net_data
+from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT, concat_net_data, shuffle_net_data
 
 
 def run(capsys, *args):
@@ -426,3 +426,22 @@ def test_a_concat_schedule_file_validates_bit_exact_and_a_wrong_slice_is_refused
     assert "op cat/store_1_1: a store writes the region it reads; b3[0:1, 0:12, 0:10, 0:24]@ifmap and " \
            "y[0:1, 0:12, 0:10, 7:31]@dram differ (a store into a concat's output writes the input part it " \
            "reads to that input's channel slice)" in err
+
+
+def test_a_shuffle_schedule_file_validates_bit_exact_and_a_part_of_the_channels_is_refused(capsys, tmp_path):
+    trace = tmp_path / "shuffle.yaml"
+    trace.write_text(yaml.safe_dump(shuffle_net_data()))
+    for kind in ("serial", "fused", "pipelined"):
+        path = tmp_path / f"{kind}.yaml"
+        assert run(capsys, "schedule", DEFAULT_HW, trace, "--schedule", kind, "-o", path)[0] == 0
+        code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional")
+        assert code == 0 and err == "" and "bit-exact" in out and f"{path}: valid" in out
+    text = (tmp_path / "serial.yaml").read_text()
+    assert '"s[0:1, 0:6, 0:5, 0:12]"' in text            # one store of every channel of a
+    bad = tmp_path / "bad.yaml"                          # all 12 channels stored into 6: no permutation
+    bad.write_text(text.replace('"s[0:1, 0:6, 0:5, 0:12]"', '"s[0:1, 0:6, 0:5, 0:6]"'))
+    code, out, err = run(capsys, "validate", DEFAULT_HW, trace, bad)
+    assert code == 2 and "Traceback" not in err
+    assert "a store writes the region it reads; a[0:1, 0:6, 0:5, 0:12]@ifmap and " \
+           "s[0:1, 0:6, 0:5, 0:6]@dram differ (a store into a shuffle's output writes the same box of its " \
+           "input, every channel)" in err

@@ -12,7 +12,7 @@ from accelsim import load_hw, load_workload, workload_from_dict
 from accelsim.functional import check, conv_valid, pool_valid, random_inputs, reference
 from accelsim.schedule_file import read_schedule
 from accelsim.simulation import make_schedule
-from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd, identity_block
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd, identity_block, shuffle_net
 from tests.helpers import hw as hw_with
 
 SCHEDULES = ROOT / "tests" / "data" / "schedules"
@@ -463,3 +463,18 @@ def test_a_scale_split_by_channel_loads_each_parts_constants_and_computes_the_re
     assert len({op.writes[0].start[3] for op in scales}) > 1
     found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
+
+
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_a_shuffle_permutes_the_channels_bit_exact(kind):
+    hw = load_hw(DEFAULT_HW)
+    wl = shuffle_net()
+    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1, element_bytes=1,
+                  capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    assert "s" in found.compared and "z" in found.compared
+    ref = reference(wl, random_inputs(wl, "int8", 1))
+    a = ref["a"].transpose(0, 3, 1, 2)                   # NCHW, as ONNX reshapes it
+    onnx = a.reshape(1, 3, 4, 6, 5).transpose(0, 2, 1, 3, 4).reshape(1, 12, 6, 5)
+    assert np.array_equal(ref["s"], onnx.transpose(0, 2, 3, 1))
+

@@ -1,7 +1,19 @@
+import numpy as np
 import pytest
 
 from accelsim import ConfigError, load_workload, workload_from_dict
-from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Softmax, pool_output
+from accelsim.workload import (
+    Add,
+    Concat,
+    Conv,
+    Lrn,
+    Pool,
+    Scale,
+    Shuffle,
+    Softmax,
+    pool_output,
+    shuffle_channels,
+)
 from tests.helpers import BLOCK, convadd_data
 
 
@@ -52,7 +64,7 @@ def test_undeclared_tensor_and_unknown_kind_and_bad_field_all_reported():
     data["ops"].append({"name": "sm", "kind": "lstm"})
     msg = errors_of(data)
     assert ("ops[2].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
-            "'scale', 'concat', "
+            "'scale', 'concat', 'shuffle', "
             "got 'lstm'") in msg
     data = convadd_data()
     data["ops"][0]["kh"] = 0
@@ -68,7 +80,7 @@ def test_op_kind_that_is_not_a_string():
     data = convadd_data()
     data["ops"][0]["kind"] = ["conv"]
     assert ("ops[0].kind: must be one of 'conv', 'add', 'maxpool', 'avgpool', 'gemm', 'lrn', 'softmax', "
-            "'scale', 'concat', "
+            "'scale', 'concat', 'shuffle', "
             "got ['conv']") in errors_of(data)
 
 
@@ -292,4 +304,41 @@ def test_a_concat_joins_along_the_channels_in_input_order():
      "w.yaml: ops[0] (cat): input x is listed twice; a concat joins distinct tensors"),
 ])
 def test_bad_concats_name_the_op_and_what_is_wrong(data, message):
+    assert message in errors_of(data)
+
+
+# -- shuffle: ShuffleNet's channel shuffle, against numpy's reshape -> transpose -> reshape --
+
+def shuffle_data(shape, groups):
+    return {"name": "s", "tensors": {"x": list(shape)},
+            "ops": [{"name": "shuf", "kind": "shuffle", "input": "x", "output": "y", "groups": groups}]}
+
+
+def test_a_shuffle_keeps_the_shape_and_computes_nothing():
+    wl = workload_from_dict(shuffle_data((1, 5, 7, 12), 3))
+    (shuf,) = wl.ops
+    assert isinstance(shuf, Shuffle) and shuf.groups == 3
+    assert wl.tensors["y"].shape == (1, 5, 7, 12) and wl.macs == 0
+
+
+@pytest.mark.parametrize(("c", "g"), [(12, 3), (12, 4), (6, 2), (5, 1), (8, 8), (240, 3)])
+def test_shuffle_channels_is_the_onnx_reshape_transpose_reshape(c, g):
+    x = np.arange(2 * 3 * c).reshape(2, 3, c)
+    nchw = x.transpose(0, 2, 1)                          # [N, C, L]: ONNX's layout
+    onnx = nchw.reshape(2, g, c // g, 3).transpose(0, 2, 1, 3).reshape(2, c, 3).transpose(0, 2, 1)
+    assert np.array_equal(shuffle_channels(x, g), onnx)
+    k, j = divmod(c - 1, g)                              # the last output channel, by the formula
+    assert shuffle_channels(x, g)[0, 0, c - 1] == x[0, 0, j * (c // g) + k]
+
+
+def test_shuffle_of_12_channels_in_3_groups_by_hand():
+    # groups [0 1 2 3] [4 5 6 7] [8 9 10 11]: one channel of each group in turn
+    assert shuffle_channels(np.arange(12), 3).tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (shuffle_data((1, 5, 7, 10), 3), "w.yaml: ops[0] (shuf): groups=3 must divide the input's 10 channels"),
+    (shuffle_data((1, 5, 7, 12), 0), "groups"),
+])
+def test_bad_shuffles_name_the_op_and_what_is_wrong(data, message):
     assert message in errors_of(data)

@@ -160,6 +160,14 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
                 raise refuse(source, flat.node, f"flattening {list(flat.shape)} (H x W > 1) is supported "
                              f"only right before a Gemm or MatMul (here it feeds {node.op_type} "
                              f"{node.name or node.output[0]!r}); accelsim keeps NHWC tensors")
+        for t in node.input:
+            if t in b.shuffling and (node.op_type not in ("Transpose", "Reshape") or
+                                     len(b.consumers[t]) > 1 or t in b.graph_outputs):
+                held = b.shuffling[t]
+                raise refuse(source, held.node, f"reshaping {list(held.shape)} to rank 5 is mapped only as "
+                             "a channel shuffle (Reshape to [N, g, C/g, H, W], Transpose perm "
+                             f"[0, 2, 1, 3, 4], Reshape back); here it feeds {node.op_type} "
+                             f"{node.name or node.output[0]!r}")
         try:
             if entry is None or entry.handle is None:
                 raise Unmapped(entry.why if entry else "unsupported op type")
@@ -181,6 +189,10 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
             if why == "unsupported op type":
                 raise refuse(source, node, f"unsupported op type{hint}") from None
             raise refuse(source, node, f"{why}{hint}") from None
+    for held in b.shuffling.values():
+        raise refuse(source, held.node, f"reshaping {list(held.shape)} to rank 5 is mapped only as a "
+                     "channel shuffle (Reshape to [N, g, C/g, H, W], Transpose perm [0, 2, 1, 3, 4], "
+                     "Reshape back)")
     for flat in b.flattened.values():
         raise refuse(source, flat.node, f"flattening {list(flat.shape)} (H x W > 1) is supported only "
                      "right before a Gemm or MatMul; accelsim keeps NHWC tensors")

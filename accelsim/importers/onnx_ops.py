@@ -44,6 +44,19 @@ class Flattened:
     node: Any                        # the Flatten/Reshape node (an onnx NodeProto)
 
 
+@dataclass(frozen=True)
+class Shuffling:
+    """A channel shuffle under way: map `tensor` (NCHW `shape`) reshaped to `[N, g, C/g, H, W]`
+    by `node` (`transposed`: and then transposed by perm `[0, 2, 1, 3, 4]`), waiting for the
+    Reshape back to `shape`."""
+
+    tensor: str                      # the accelsim tensor of the map
+    shape: tuple[int, int, int, int]  # its NCHW shape
+    groups: int
+    node: Any                        # the first Reshape (an onnx NodeProto)
+    transposed: bool = False
+
+
 @dataclass
 class Builder:
     """The importer's state while it walks the nodes in graph order."""
@@ -60,6 +73,7 @@ class Builder:
     aliases_of: dict[str, list[str]] = field(default_factory=dict)
     absorbed: set[int] = field(default_factory=set)            # id() of nodes folded or passed through
     flattened: dict[str, Flattened] = field(default_factory=dict)
+    shuffling: dict[str, Shuffling] = field(default_factory=dict)   # ONNX rank-5 tensor -> its shuffle
     folds: dict[str, list[str]] = field(default_factory=dict)  # note key -> node names
     notes: list[str] = field(default_factory=list)
 
@@ -291,6 +305,10 @@ def activation(b: Builder, node, a: dict) -> None:
     """Relu and Clip: fused as the activation of the Conv, Add, Gemm or scale before (free in cost)."""
     x = _one_activation(b, node)
     producer = b.producer(x)
+    if node.op_type == "Relu" and producer is not None and producer["kind"] == "concat" and \
+            b.live_uses(x) == 1:
+        _relu_of_concat(b, node, producer)
+        return
     if producer is None or producer["kind"] not in ("conv", "add", "gemm", "scale") or b.live_uses(x) != 1:
         raise Unmapped(f"a {node.op_type} must follow a Conv, Add, Gemm or scale (a batch norm on the vector "
                        "unit) whose only consumer it is (it is fused into that op)")
@@ -316,6 +334,42 @@ def activation(b: Builder, node, a: dict) -> None:
                "as a free activation of the op before (drained with its outputs); accelsim's functional "
                "model does not apply it")
         b.fold_note(f"Clip {bounds} fused {how}", node)
+
+
+def _nonnegative(b: Builder, t: str) -> bool:
+    """Whether the tensor `t` stands for holds no negative value: written by an op with a fused
+    ReLU, or by a pool (or concat) of such tensors (a max or mean of values >= 0 is >= 0)."""
+    op = b.producer(t)
+    if op is None:
+        return False
+    if op.get("relu"):
+        return True
+    if op["kind"] in ("maxpool", "avgpool"):
+        return _nonnegative(b, op["input"])
+    return op["kind"] == "concat" and all(_nonnegative(b, i) for i in op["inputs"])
+
+
+def _relu_of_concat(b: Builder, node, cat: dict) -> None:
+    """A Relu whose only input is a concat's output (and the concat's only reader): relu(concat(...))
+    is the concat of each input's relu, so each input takes it: fused into its Conv, Add, Gemm or
+    scale when the concat is that op's only reader, nothing when it holds no negative value
+    (`_nonnegative`); otherwise refused. Exact, and free in cost."""
+    fuse = []
+    for t in cat["inputs"]:
+        if _nonnegative(b, t):
+            continue
+        op = b.producer(t)
+        if op is None or op["kind"] not in ("conv", "add", "gemm", "scale") or b.live_uses(t) != 1 or \
+                op.get("activation"):
+            raise Unmapped(f"a Relu after concat {cat['name']!r} fuses into its inputs' ops, but input {t!r} "
+                           "is neither written by a Conv, Add, Gemm or scale the concat alone reads nor "
+                           "free of negative values")
+        fuse.append(op)
+    for op in fuse:
+        op["relu"] = True
+    b.pass_through(node, node.output[0], node.input[0])
+    b.fold_note("Relu after a concat fused into the ops that write the concat's inputs (an input "
+                "of a pool of ReLU outputs needs none)", node)
 
 
 def pool(b: Builder, node, a: dict) -> None:
@@ -374,6 +428,8 @@ def layout(b: Builder, node, a: dict) -> None:
         b.constant(node, i, "shape" if node.op_type == "Reshape" else "axes")
     x = _one_activation(b, node)
     src, out = b.shape(x), b.shape(node.output[0])
+    if _shuffle_step(b, node, x, src, out):
+        return
     if x in b.flattened and src == out:
         b.flattened[node.output[0]] = b.flattened.pop(x)
         b.absorbed.add(id(node))
@@ -394,6 +450,41 @@ def layout(b: Builder, node, a: dict) -> None:
     raise Unmapped(f"reshaping {list(src)} to {list(out)} is not supported; accelsim keeps NHWC tensors "
                    "and maps only reshapes that leave the layout unchanged, or a flatten right before "
                    "a Gemm/MatMul")
+
+
+def _shuffle_step(b: Builder, node, x: str, src: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    """A Reshape of a channel shuffle (ShuffleNet's Reshape `[N, C, H, W]` -> `[N, g, C/g, H, W]`
+    -> Transpose perm `[0, 2, 1, 3, 4]` -> Reshape back): the first is held (`Shuffling`), the
+    last becomes one `shuffle` op of `groups: g`; whether `node` was one."""
+    if node.op_type != "Reshape":
+        return False
+    if x in b.shuffling:
+        held = b.shuffling.pop(x)
+        if not held.transposed or out != held.shape:     # never skipped: a dropped one breaks the pattern
+            raise refuse(b.source, node, f"reshaping {list(src)} to {list(out)}: only a channel shuffle "
+                         "(Reshape to [N, g, C/g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back) is "
+                         "mapped")
+        b.add(node, {"kind": "shuffle", "input": held.tensor, "groups": held.groups})
+        b.fold_note("Reshape -> Transpose -> Reshape channel shuffles run as a DMA copy (shuffle)", node)
+        return True
+    if len(src) == 4 and len(out) == 5 and (out[0], out[1] * out[2], *out[3:]) == src and out[1] > 1:
+        b.shuffling[node.output[0]] = Shuffling(b.resolve(x), src, out[1], node)  # type: ignore[arg-type]
+        b.absorbed.add(id(node))
+        return True
+    return False
+
+
+def transpose(b: Builder, node, a: dict) -> None:
+    """The Transpose of a channel shuffle (`_shuffle_step`); any other Transpose is refused."""
+    x = _one_activation(b, node)
+    perm = [int(p) for p in a.get("perm", [])]
+    held = b.shuffling.pop(x, None)
+    if held is None or held.transposed or perm != [0, 2, 1, 3, 4]:
+        raise Unmapped(f"a Transpose (perm {perm}) of {list(b.shape(x))} is mapped only as the middle of "
+                       "a channel shuffle: Reshape [N, C, H, W] to [N, g, C/g, H, W], Transpose perm "
+                       "[0, 2, 1, 3, 4], Reshape back to [N, C, H, W]")
+    b.shuffling[node.output[0]] = Shuffling(held.tensor, held.shape, held.groups, held.node, True)
+    b.absorbed.add(id(node))
 
 
 def concat(b: Builder, node, a: dict) -> None:
@@ -463,7 +554,9 @@ OPS: dict[str, Entry] = {
     "Sub": Entry("of a per-channel constant: " + _FOLD, _FOLD_COST, affine),
     "Div": Entry("by a per-channel constant: " + _FOLD, _FOLD_COST, affine),
     "BatchNormalization": Entry(_FOLD[0].upper() + _FOLD[1:], _FOLD_COST, batchnorm),
-    "Relu": Entry("the `relu` of the Conv, Add, Gemm or scale before", "none (applied as outputs drain)",
+    "Relu": Entry("the `relu` of the Conv, Add, Gemm or scale before; after a concat, that of each "
+                  "input's op (none for an input already >= 0: a pool of ReLU outputs)",
+                  "none (applied as outputs drain)",
                   activation),
     "Clip": Entry("the activation of the Conv, Add, Gemm or scale before (0..max: its `relu`)",
                   "none (applied as outputs drain)", activation),
@@ -475,7 +568,8 @@ OPS: dict[str, Entry] = {
     "GlobalMaxPool": Entry("maxpool over the whole map", "add unit, as MaxPool", global_pool),
     "Flatten": Entry("layout: free when H x W = 1; before a Gemm/MatMul, that Gemm becomes a conv",
                      "none", layout),
-    "Reshape": Entry("layout, as Flatten", "none", layout),
+    "Reshape": Entry("layout, as Flatten; the first and last of a channel shuffle (see Transpose)", "none",
+                     layout),
     "Squeeze": Entry("layout, as Flatten", "none", layout),
     "Unsqueeze": Entry("layout, as Flatten", "none", layout),
     "Identity": Entry("removed", "none", remove),
@@ -483,8 +577,11 @@ OPS: dict[str, Entry] = {
     "Concat": Entry("concat along the channels (axis 1 of NCHW); of constants only, folded at import",
                     "DMA: each input part loaded into SRAM and stored into its channel slice of the "
                     "output (output bytes read and written once; no compute)", concat, skippable=False),
-    "Transpose": Entry("refused", "", why="a Transpose of an activation (e.g. a channel shuffle) is not "
-                       "mapped by this importer yet", skippable=False),
+    "Transpose": Entry("shuffle (`groups: g`), only as a channel shuffle: Reshape `[N, C, H, W]` to "
+                       "`[N, g, C/g, H, W]`, Transpose perm `[0, 2, 1, 3, 4]`, Reshape back; any other "
+                       "Transpose is refused", "DMA: each part's pixels loaded into SRAM with all channels "
+                       "and stored permuted (output bytes read and written once; no compute)", transpose,
+                       skippable=False),
     "LRN": Entry("lrn (across channels)", "add unit: output elements x (size + "
                  "`add_unit.lrn_cycles_per_element`) lane cycles", lrn),
     "Softmax": Entry("softmax (over the channels)", "add unit: output elements x "

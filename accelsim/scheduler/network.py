@@ -48,7 +48,7 @@ from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
 from accelsim.tiling import concat_parts
-from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Softmax, VectorOp, Workload
+from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
 
@@ -101,12 +101,13 @@ def _vector_kind(op: VectorOp) -> OpKind:
     return "softmax" if isinstance(op, Softmax) else "add"
 
 
-def _elementwise_ops(b: Builder, op: VectorOp | Concat, parts: int, pipelined: bool, col_parts: int = 1,
-                     chan_parts: int = 1) -> int:
+def _elementwise_ops(b: Builder, op: VectorOp | Concat | Shuffle, parts: int, pipelined: bool,
+                     col_parts: int = 1, chan_parts: int = 1) -> int:
     """An add, pool, LRN or softmax on the add unit, in `parts` output-row parts (times
     `col_parts` column parts, times `chan_parts` channel parts, channel part by channel part:
     each channel is added or pooled on its own, an LRN part loads its channel halo), or a
-    concat's DMA copy in such parts (`_concat_part`); returns the stages used."""
+    concat's DMA copy in such parts (`_concat_part`), or a shuffle's (each part's input pixels,
+    all channels, loaded and stored as the output's same box); returns the stages used."""
     _, rows_out, cols_out, chans = b.workload.tensors[op.output].shape
     tiles = [(chan, rows, cols) for chan in split_rows(chans, chan_parts)
              for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
@@ -118,6 +119,12 @@ def _elementwise_ops(b: Builder, op: VectorOp | Concat, parts: int, pipelined: b
         if isinstance(op, Concat):              # no compute stage: load, then store
             load, store = (t - 1, t) if pipelined else (2 * t - 2, 2 * t - 1)
             _concat_part(b, op, out, t, load, store)
+            continue
+        if isinstance(op, Shuffle):             # the part's pixels, all channels, stored permuted
+            load, store = (t - 1, t) if pipelined else (2 * t - 2, 2 * t - 1)
+            held = b.load(f"load{t}", load, Region(op.input, *out.box, DRAM), "ifmap", t)
+            dest = Region(op.output, *out.box, DRAM)
+            b.op(f"store{t}", "store", store, [held], [dest], [f"load{t}"], tile=t)
             continue
         part = b.tile(op, out)
         kind = _vector_kind(op)
@@ -132,7 +139,7 @@ def _elementwise_ops(b: Builder, op: VectorOp | Concat, parts: int, pipelined: b
             deps.append(f"load_w{t}")
         b.op(f"{kind}{t}", kind, compute, reads, [out], deps, window=part.window, tile=t)
         b.store(f"store{t}", store, out, f"{kind}{t}", t)
-    if isinstance(op, Concat):
+    if isinstance(op, Concat | Shuffle):
         return t + 1 if pipelined else 2 * t
     return tile_stages(t, pipelined)[2] + 1
 
@@ -159,7 +166,7 @@ def _tensors(layer: Layer) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _unnamed(op: Conv | Gemm | VectorOp | Concat) -> Conv | Gemm | VectorOp | Concat:
+def _unnamed(op: Conv | Gemm | VectorOp | Concat | Shuffle) -> Conv | Gemm | VectorOp | Concat | Shuffle:
     """The op with its own and its tensors' names blanked: what its tiles depend on besides shapes."""
     if isinstance(op, Add):
         return replace(op, name="", inputs=("", ""), output="")
@@ -387,7 +394,7 @@ class _Planner:
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
         return self._elementwise_layer(layer.name, op, first)
 
-    def _elementwise_layer(self, name: str, op: VectorOp | Concat,
+    def _elementwise_layer(self, name: str, op: VectorOp | Concat | Shuffle,
                            first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """An add, pool, LRN or softmax in the fewest row parts that fit; when not even one row
         fits, one row per part in the fewest column parts; when not even one output pixel fits
@@ -423,10 +430,10 @@ class _Planner:
         except ScheduleError as exc:      # the fixed row parts do not fit in one channel part
             found, refused = None, exc
         if found is None:
-            if isinstance(op, Softmax):
-                raise refused or ScheduleError(f"softmax {op.name!r}: even one output pixel does not fit "
-                                               f"SRAM with its {chans:,} channels, and a softmax cannot be "
-                                               "split by channel (each output reads them all)")
+            if isinstance(op, Softmax | Shuffle):
+                raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel does not fit "
+                                               f"SRAM with its {chans:,} channels, and a {op.kind} cannot be "
+                                               "split by channel (each output pixel reads them all)")
             k = fewest_fitting(finest_fits, chans, start=2)
             if k is None:
                 raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel of one "
@@ -481,6 +488,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
     notes += [f"{op.name}: concat as a DMA copy (each input's part loaded and stored into its channel "
               "slice of the output)" for op in workload.ops if isinstance(op, Concat)]
+    notes += [f"{op.name}: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and "
+              "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),

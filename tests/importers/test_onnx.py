@@ -8,10 +8,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 from accelsim import ConfigError, load_hw, simulate
 from accelsim.importers.onnx import import_onnx, load_onnx
-from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale
+from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale, Shuffle, shuffle_channels
 from tests.helpers import DEFAULT_HW
 
 
@@ -193,6 +194,7 @@ def independent_macs(path: Path) -> int:
 
 # models that import as shipped, and the op kinds beyond conv, add, pools and gemm they bring
 IMPORTS = {"bvlc_alexnet": {"lrn", "softmax"}, "resnet50": {"softmax"}, "vgg19": {"softmax"},
+           "shufflenet": {"concat", "shuffle", "softmax"},
            "zfnet512": {"lrn", "softmax"}, "squeezenet": {"concat", "softmax"},
            "inception_v1": {"concat", "lrn", "softmax"}, "inception_v2": {"concat", "softmax"},
            "densenet121": {"concat", "scale"}}
@@ -249,26 +251,17 @@ def test_the_zoo_vgg19_classifier_over_a_7x7_map_is_a_7x7_conv():
     assert fc6.macs(wl.tensors[fc6.input].shape) == 25088 * 4096          # the Gemm's M x K x N
 
 
-# the first node that stops each model (node, op type, why), without and with --skip-unsupported
-# (None: it imports with --skip-unsupported)
-STOPS = {
-    "shufflenet": ("n7", "Reshape", r"reshaping \[1, 112, 56, 56\] to \[1, 4, 28, 56, 56\]",
-                   ("n7", "Reshape", "it changes the shape")),
-}
-
-
-@pytest.mark.parametrize("name", sorted(STOPS))
-def test_a_zoo_model_that_does_not_import_names_the_node_and_op_type(name):
-    node, kind, why, skipped = STOPS[name]
-    with pytest.raises(ConfigError, match=rf"light_{name}.onnx: node '{node}' \({kind}\): .*{why}"):
-        import_onnx(zoo(name))
-    if skipped is None:
-        assert import_onnx(zoo(name), skip_unsupported=True).skipped
-        return
-    skip_node, skip_kind, cannot = skipped
-    with pytest.raises(ConfigError, match=rf"node '{skip_node}' \({skip_kind}\): .*; --skip-unsupported "
-                                          rf"cannot drop it: {cannot}"):
-        import_onnx(zoo(name), skip_unsupported=True)
+def test_the_zoo_shufflenet_shuffles_16_times_and_fuses_its_adds_and_the_relus_after_its_concats():
+    found = import_onnx(zoo("shufflenet"))
+    shuffles = [op for op in found.workload.ops if isinstance(op, Shuffle)]
+    # n7 reshapes [1, 112, 56, 56] to [1, 4, 28, 56, 56]: 4 groups; stages of 136, 272, 544 channels
+    assert len(shuffles) == 16 and {op.groups for op in shuffles} == {4} and shuffles[0].name == "n9"
+    assert found.workload.tensors[shuffles[0].input].shape == (1, 56, 56, 112)
+    assert "import: 3 Relu after a concat fused into the ops that write the concat's inputs (an input of a " \
+           "pool of ReLU outputs needs none): n16, n65, n162" in found.notes
+    hw = load_hw(DEFAULT_HW)
+    result = simulate(hw, found.workload, "pipelined")
+    assert "13 of 13 adds fused with the conv before them" in result.notes
 
 
 def test_the_zoo_squeezenet_joins_its_8_fire_modules_by_dma_copy():
@@ -548,6 +541,16 @@ def test_the_zoo_squeezenet_is_bit_exact_in_int8_through_its_concats():
     assert {op.output for op in wl.ops if isinstance(op, Concat)} <= set(found.compared)
 
 
+def test_the_zoo_shufflenet_is_bit_exact_in_int8_through_its_shuffles():
+    from accelsim.functional import check
+    from accelsim.simulation import make_schedule
+    hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("shufflenet")).workload
+    schedule = make_schedule(hw, wl, "pipelined")
+    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    assert {op.output for op in wl.ops if isinstance(op, Shuffle)} <= set(found.compared)
+
+
 def test_the_zoo_densenet121_runs_its_62_pre_activation_batch_norms_as_scales_with_relus_fused():
     found = import_onnx(zoo("densenet121"))
     wl = found.workload
@@ -562,3 +565,72 @@ def test_the_zoo_densenet121_runs_its_62_pre_activation_batch_norms_as_scales_wi
            "unchanged): n1, n15, n30, n45 and 55 more" in found.notes
     assert "import: 62 Mul folded into the scale before it (exact; that op's cost is unchanged): n10, n25, " \
            "n40, n55 and 58 more" in found.notes
+
+
+# -- channel shuffle: Reshape -> Transpose -> Reshape becomes one shuffle op --------------------
+def shuffle_model(groups=3, c=6, perm=(0, 2, 1, 3, 4), back=None, after=()):
+    """x [1, c, 4, 4] -> Reshape [1, g, c/g, 4, 4] -> Transpose `perm` -> Reshape `back` (default
+    [1, c, 4, 4]), then the nodes `after`."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c, 4, 4])
+    nodes = [node("Reshape", ["x", "s5"], ["r5"]), node("Transpose", ["r5"], ["t5"], perm=list(perm)),
+             node("Reshape", ["t5", "s4"], ["y"]), *after]
+    inits = [const("s5", [1, groups, c // groups, 4, 4]), const("s4", back or [1, c, 4, 4])]
+    return small_model(nodes, [x], inits, after[-1].output[0] if after else "y")
+
+
+def test_a_channel_shuffle_becomes_one_shuffle_op_that_permutes_as_onnx_does():
+    model = shuffle_model()
+    wl, skipped = load_onnx(model)
+    (shuf,) = wl.ops
+    assert skipped == [] and isinstance(shuf, Shuffle)
+    assert (shuf.input, shuf.output, shuf.groups, shuf.name) == ("x", "y", 3, "y")
+    x = np.random.default_rng(0).standard_normal((1, 6, 4, 4)).astype(np.float32)
+    (want,) = ReferenceEvaluator(model).run(None, {"x": x})          # ONNX's own semantics
+    got = shuffle_channels(x.transpose(0, 2, 3, 1), 3).transpose(0, 3, 1, 2)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    (shuffle_model(perm=(0, 1, 2, 4, 3)), r"node 't5' \(Transpose\): a Transpose \(perm \[0, 1, 2, 4, 3\]\) "
+     r"of \[1, 3, 2, 4, 4\] is mapped only as the middle of a channel shuffle"),
+    (shuffle_model(back=[1, 2, 3, 4, 4]), r"node 'y' \(Reshape\): reshaping \[1, 2, 3, 4, 4\] to "
+     r"\[1, 2, 3, 4, 4\]: only a channel shuffle"),
+    (shuffle_model(after=[node("Relu", ["r5"], ["z"])]), r"node 'r5' \(Reshape\): reshaping \[1, 6, 4, 4\] "
+     r"to rank 5 is mapped only as a channel shuffle .*; here it feeds Transpose 't5'"),   # read twice
+    (small_model([node("Reshape", ["x", "s5"], ["r5"]), node("Relu", ["r5"], ["z"])],
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 4, 4])],
+                 [const("s5", [1, 3, 2, 4, 4])], "z"),
+     r"node 'r5' \(Reshape\): reshaping \[1, 6, 4, 4\] to rank 5 is mapped only as a channel shuffle .*; "
+     r"here it feeds Relu 'z'"),
+])
+def test_any_other_rank_5_reshape_or_transpose_is_refused(model, message):
+    with pytest.raises(ConfigError, match=message):
+        load_onnx(model)
+    with pytest.raises(ConfigError, match=message):
+        import_onnx(model, skip_unsupported=True)
+
+
+# -- a Relu after a concat: each input's op takes it, or the input is already >= 0 -------------
+def relu_of_concat_model(first="c0"):
+    """x -> conv c0; `first` and a conv c1 -> Concat -> Relu; c0 -> Relu -> AveragePool is `p`."""
+    nodes = [conv_to("c0", w="w0", pads=[1] * 4), conv_to("c1", w="w1", pads=[1] * 4),
+             node("Relu", ["c0"], ["r0"]),
+             node("AveragePool", ["r0"], ["p"], kernel_shape=[3, 3], pads=[1] * 4),
+             node("Concat", [first, "c1"], ["cat"], axis=1), node("Relu", ["cat"], ["y"])]
+    if first != "p":
+        nodes = [n for n in nodes if n.output[0] not in ("r0", "p")]
+    return small_model(nodes, [X], [weight("w0", 4, 3, 3, 3), weight("w1", 5, 3, 3, 3)], "y")
+
+
+def test_a_relu_after_a_concat_fuses_into_each_input_op_or_none_after_a_pool_of_relus():
+    wl, _ = load_onnx(relu_of_concat_model("c0"))
+    assert {op.name: op.relu for op in wl.ops if isinstance(op, Conv)} == {"c0": True, "c1": True}
+    wl, _ = load_onnx(relu_of_concat_model("p"))                  # p = avgpool(relu(c0)) >= 0 already
+    assert {op.name: op.relu for op in wl.ops if isinstance(op, Conv)} == {"c0": True, "c1": True}
+    assert [op.kind for op in wl.ops] == ["conv", "conv", "avgpool", "concat"]
+
+
+def test_a_relu_after_a_concat_of_a_graph_input_is_refused():
+    with pytest.raises(ConfigError, match=r"node 'y' \(Relu\): a Relu after concat 'cat' fuses into its "
+                                          r"inputs' ops, but input 'x' is neither"):
+        load_onnx(relu_of_concat_model("x"))

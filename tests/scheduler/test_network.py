@@ -8,7 +8,7 @@ from accelsim.schedule import DRAM
 from accelsim.scheduler.network import SCHEDULES, network_schedule
 from accelsim.validate import validate
 from accelsim.workload import Conv
-from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd_data
+from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd_data, shuffle_net
 from tests.helpers import hw as hw_with
 
 
@@ -413,3 +413,31 @@ def test_a_concat_too_wide_for_the_ifmap_buffer_runs_in_channel_parts():
     widths = {op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops if op.kind == "store"}
     assert widths == {8, 16} and plans[0].tiles == 2 * 2 * 2
     assert validate(place(schedule, small.element_bytes, small.sram_capacity()), small, wl) == []
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_a_shuffle_is_a_dma_copy_of_each_part_all_channels_stored_permuted(kind):
+    hw = load_hw(DEFAULT_HW)
+    wl = shuffle_net()                              # s [1, 6, 5, 12] = a shuffled in 3 groups
+    schedule, _, _ = network_schedule(wl, hw, kind)
+    ops = [op for op in schedule.ops if op.layer == "shuf"]
+    assert {op.kind for op in ops} == {"load", "store"}     # no compute op
+    loads, stores = [op for op in ops if op.kind == "load"], [op for op in ops if op.kind == "store"]
+    # every element of a read once (6 x 5 x 12 B), written once into s
+    assert sum(op.facts.moves for op in loads) == sum(op.facts.moves for op in stores) == 6 * 5 * 12
+    for store in stores:
+        (src,), (dst,) = store.reads, store.writes
+        assert (src.tensor, dst.tensor) == ("a", "s") and (src.start, src.stop) == (dst.start, dst.stop)
+        assert (dst.start[3], dst.stop[3]) == (0, 12)
+    assert "shuf: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and stored " \
+           "permuted)" in schedule.notes
+    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+
+
+def test_a_shuffle_whose_one_pixel_does_not_fit_is_refused_not_split_by_channel():
+    small = hw_with(sram__ifmap__size_bytes=8)      # one pixel of 12 channels: 12 B
+    wl = workload_from_dict({"name": "s", "tensors": {"a": [1, 2, 2, 12]}, "ops": [
+        {"name": "shuf", "kind": "shuffle", "input": "a", "output": "y", "groups": 3}]})
+    with pytest.raises(ScheduleError, match="shuffle 'shuf': even one output pixel does not fit SRAM with "
+                                            "its 12 channels, and a shuffle cannot be split by channel"):
+        network_schedule(wl, small, "serial")
