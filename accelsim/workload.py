@@ -102,6 +102,16 @@ class _Weighted(_OneInput):
         return f"{self.name}.weight"
 
 
+class _SameShape:
+    """Ops whose output has their input's shape, whatever it is."""
+
+    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        return x
+
+    def check(self, x: tuple[int, ...]) -> list[str]:
+        return []
+
+
 @dataclass(frozen=True)
 class Conv(_Weighted):
     """2-D convolution, NHWC input, `[Cout, kh, kw, Cin/groups]` weights."""
@@ -296,7 +306,7 @@ class Gemm(_Weighted):
 
 
 @dataclass(frozen=True)
-class Lrn(_OneInput):
+class Lrn(_SameShape, _OneInput):
     """Local response normalization across channels, as ONNX LRN: output channel c is
     `x[c] / (bias + alpha / size * sum of x[i]^2)^beta` over the channels i in
     `[c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]` that exist."""
@@ -311,15 +321,9 @@ class Lrn(_OneInput):
     beta: Number = 0.75
     bias: PosNumber = 1.0
 
-    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
-        return x
-
-    def check(self, x: tuple[int, ...]) -> list[str]:
-        return []
-
 
 @dataclass(frozen=True)
-class Softmax(_OneInput):
+class Softmax(_SameShape, _OneInput):
     """Softmax over the channels of each pixel (the last NHWC axis):
     `exp(x[c] - max x) / sum over channels of exp(x - max x)`."""
 
@@ -329,15 +333,9 @@ class Softmax(_OneInput):
     input: Name
     output: Name
 
-    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
-        return x
-
-    def check(self, x: tuple[int, ...]) -> list[str]:
-        return []
-
 
 @dataclass(frozen=True)
-class Shuffle(_OneInput):
+class Shuffle(_SameShape, _OneInput):
     """A channel shuffle of `groups` groups (ShuffleNet's Reshape -> Transpose -> Reshape):
     output channel `k * groups + j` is input channel `j * (C / groups) + k`
     (`shuffle_channels`); the output has the input's shape."""
@@ -348,9 +346,6 @@ class Shuffle(_OneInput):
     input: Name
     output: Name
     groups: PosInt
-
-    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
-        return x
 
     def check(self, x: tuple[int, ...]) -> list[str]:
         return [] if x[-1] % self.groups == 0 else \
@@ -365,7 +360,7 @@ def shuffle_channels(x: Any, groups: int) -> Any:
 
 
 @dataclass(frozen=True)
-class Scale(_Weighted):
+class Scale(_SameShape, _Weighted):
     """A per-channel affine map on the add unit (a batch norm, or a multiply and add by
     per-channel constants, that no conv before it absorbs): `y[..., c] = x[..., c] * a[c] +
     b[c]`, then `relu` when set; a and b are the rows of its implicit weight `<name>.weight`,
@@ -380,12 +375,6 @@ class Scale(_Weighted):
 
     def weight_shape(self, x: tuple[int, ...]) -> tuple[int, int]:
         return (2, x[-1])
-
-    def output_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
-        return x
-
-    def check(self, x: tuple[int, ...]) -> list[str]:
-        return []
 
 
 Op = Conv | Add | Pool | Gemm | Lrn | Softmax | Scale | Concat | Shuffle

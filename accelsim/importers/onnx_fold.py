@@ -20,10 +20,6 @@ import numpy as np
 SMALL = 4096
 
 
-def _attr(attrs: dict, key: str, default=None):
-    return attrs.get(key, default)
-
-
 def _axes(inputs: list, attrs: dict, position: int = 1) -> list[int] | None:
     """Axes from the attribute (opset < 13) or the input at `position` (opset >= 13)."""
     if "axes" in attrs:

@@ -150,14 +150,18 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         chunk = -(-conv.cout // filter_parts)
         return conv.groups == 1 or chunk % per_group == 0 or per_group % chunk == 0
 
-    def peaks(tiling: Tiling) -> dict[str, int]:
-        """Most bytes each buffer holds at once when the layer runs in `tiling`."""
+    def built(tiling: Tiling) -> Builder:
+        """The layer's ops in `tiling`, collected with their SRAM lifetimes."""
         b = Builder(workload, "conv", "", 0)
         conv_layer_ops(b, conv, tiling, pipelined)
-        return b.peaks(eb)
+        return b
+
+    def peaks(tiling: Tiling) -> dict[str, int]:
+        """Most bytes each buffer holds at once when the layer runs in `tiling`."""
+        return built(tiling).peaks(eb)
 
     def fits(tiling: Tiling) -> bool:
-        return all(need <= capacity[space] for space, need in peaks(tiling).items())
+        return built(tiling).overflow(capacity, eb) is None
 
     def weights_fit(filter_parts: int) -> bool:         # the same whatever the row parts
         return aligned(filter_parts) and \
