@@ -99,8 +99,10 @@ def pipeline(result: Result, serial_cycles: int | None = None, zoom: tuple[int, 
     networked = result.networked
     ax.set_xlim(x0, x1)
     ax.set_ylim(len(rows) - 0.5, -0.85 if networked else -0.5)     # networks: a strip for layer names
-    ax.set_yticks(range(len(rows)), [row if row != "add" or not any(r.kind == "pool" for r in result.ops)
-                                     else "add / pool" for row in rows])
+    # the add unit's row is named by the kinds that ran on it (add, pool, lrn, softmax, ...)
+    add_kinds = list(dict.fromkeys(r.kind for r in result.ops if r.unit == "add"))
+    add_label = " / ".join(add_kinds) if 0 < len(add_kinds) <= 3 else "add unit"
+    ax.set_yticks(range(len(rows)), [add_label if row == "add" else row for row in rows])
     ax.set_xlabel("time (cycles)")
     _add_us_axis(ax, result)
     axes_px = width * fig.dpi * 0.86
