@@ -3,8 +3,8 @@ with a whole-tensor reference.
 
 Every op computes exactly its region from the data it reads: a load copies a
 DRAM box into SRAM, a conv tile convolves only the input rows it read (rows
-it did not read count as zero), a store copies SRAM back to DRAM (a concat's store
-copies an input's part into its channel slice of the output). SRAM is
+it did not read count as zero), a store copies SRAM back to DRAM (into a concat output's
+channel slice when its region lies there, `accelsim.layout`). SRAM is
 modelled by byte range: a write evicts whatever it lands on (`Op.offsets`).
 Ops run in stage order, issue order within a stage (an order the barriers
 and dependencies allow).

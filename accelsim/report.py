@@ -66,13 +66,23 @@ def layers_table(result: Result) -> str:
     head = ["layer", "kinds", "cycles", "memory stall", *(f"{u} util" for u in UNITS), "DRAM B",
             "bound", "bound/cycles"]
     rows = []
+    concats = {c.name: c for c in result.concats}
+    after: dict[str, list[str]] = {}        # layer -> the concats without ops whose rows follow it
+    for c in result.concats:
+        if not c.copied:
+            after.setdefault(c.after, []).append(c.name)
     for layer in result.layers():
         stall = layer.time_split["memory"] if layer.time_split else None
-        rows.append([layer.name or result.workload, "+".join(layer.kinds), f"{layer.cycles:,}",
+        kinds = "+".join(layer.kinds)
+        if layer.name in concats:
+            kinds = f"concat, {concats[layer.name].label}: {kinds}"
+        rows.append([layer.name or result.workload, kinds, f"{layer.cycles:,}",
                      f"{stall:,}" if stall is not None else "-",
                      *(f"{layer.units[u].utilization:.0%}" for u in UNITS),
                      f"{layer.dram_bytes:,}", f"{layer.bound_cycles:,}",
                      f"{layer.bound_cycles / layer.cycles:.0%}" if layer.cycles else "-"])
+        rows += [[name, "concat, no copy", "0", "-", *("-" for _ in UNITS), "0", "0", "-"]
+                 for name in after.pop(layer.name, [])]
     return format_table(head, rows)
 
 

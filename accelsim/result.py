@@ -23,6 +23,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from accelsim.hw import Hardware
+from accelsim.layout import ConcatLayout
 from accelsim.schedule import Schedule
 from accelsim.units import UNITS, moves_data
 
@@ -118,6 +119,7 @@ class Result:
     notes: tuple[str, ...] = ()
     dram_activity: tuple[tuple[Fraction, Fraction], ...] = ()
     tiles: int = 0          # tiles computed (Schedule.tiles)
+    concats: tuple[ConcatLayout, ...] = ()      # per concat, which inputs it copies (Schedule.concats)
 
     @property
     def time_us(self) -> float:
@@ -235,6 +237,8 @@ class Result:
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
             **({"layers": [layer.to_dict() for layer in self.layers()]} if self.networked else {}),
+            **({"concats": [{"name": c.name, "layout": c.label, "placed": list(c.placed),
+                             "copied": list(c.copied)} for c in self.concats]} if self.concats else {}),
             "hw": self.hw.to_dict(),
         }
 
@@ -286,4 +290,4 @@ def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: t
     macs = sum(map(attrgetter("macs"), records))    # each op's GEMM MACs, 0 without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
                   dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
-                  tiles=schedule.tiles)
+                  tiles=schedule.tiles, concats=schedule.concats)

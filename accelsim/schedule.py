@@ -20,13 +20,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
 from accelsim.cost import Gemm
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
 from accelsim.units import UNIT_OF_KIND, moves_data
+
+if TYPE_CHECKING:
+    from accelsim.layout import ConcatLayout
 
 OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale"]
 DRAM = "dram"
@@ -154,6 +157,7 @@ class Schedule:
     splits: int | None
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
+    concats: tuple[ConcatLayout, ...] = ()   # per concat of the workload, which inputs it copies
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _same_stage: tuple[list[tuple[int, ...]], list[int]] | None = field(init=False, repr=False, compare=False,
                                                                         default=None)

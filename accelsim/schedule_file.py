@@ -36,10 +36,11 @@ from accelsim.box import fmt
 from accelsim.cost import Gemm
 from accelsim.graph import topological_order
 from accelsim.hw import SRAM_BUFFERS, Hardware
+from accelsim.layout import concat_layouts, concat_offsets
 from accelsim.placement import place
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
-from accelsim.tiling import concat_parts, gemm_of, tile
+from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
 from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
@@ -121,6 +122,7 @@ class _Reader:
         self.doc, self.hw, self.workload = doc, hw, workload
         self.problems: list[Problem] = []
         self.producers = producers(workload)
+        self._offsets: dict[str, list[tuple[str, int]]] = {}
 
     def problem(self, path: tuple, message: str, op: str | None = None) -> None:
         self.problems.append(Problem(self.doc.source, self.doc.line(path), op, message))
@@ -237,16 +239,20 @@ class _Reader:
                 "reads": tuple(r for r, _ in sides["reads"]), "writes": tuple(r for r, _ in sides["writes"]),
                 "offsets": tuple(at for r, at in sides["writes"] if r.space != DRAM)}
 
-    def concat_copy(self, r: Region, w: Region) -> bool:
-        """Whether a store from `r` (SRAM) to `w` (DRAM) copies part of an input of the concat
-        that writes `w`'s tensor into its channel slice (`tiling.concat_parts`): `w`'s box,
-        shifted to the input's channels, is `r`'s box."""
-        wop = self.producers.get(w.tensor)
-        if not isinstance(wop, Concat) or r.tensor not in wop.inputs:
-            return False
-        at = next(at for t, _, at in concat_parts(wop, w.box, self.workload) if t == r.tensor)
-        (*lo, c0), (*hi, c1) = r.box
-        return c0 < c1 and w.box == ((*lo, c0 + at), (*hi, c1 + at))
+    def in_slice(self, held: Region, dram: Region) -> bool:
+        """Whether DRAM region `dram` is SRAM region `held`'s box in its channel slice of a
+        concat's output (`layout.concat_offsets`: the input's own concat, or one its output
+        joins in turn): what a concat's copy stores, and what a placed tensor's loads and
+        stores move."""
+        (*lo, c0), (*hi, c1) = held.box
+        return c0 < c1 and any(t == dram.tensor and dram.box == ((*lo, c0 + at), (*hi, c1 + at))
+                               for t, at in self.offsets(held.tensor))
+
+    def offsets(self, tensor: str) -> list[tuple[str, int]]:
+        found = self._offsets.get(tensor)
+        if found is None:
+            found = self._offsets[tensor] = concat_offsets(self.workload, tensor)
+        return found
 
     def shuffle_copy(self, r: Region, w: Region) -> bool:
         """Whether a store from `r` (SRAM) to `w` (DRAM) writes part of a shuffle's output from
@@ -269,11 +275,12 @@ class _Reader:
             r, w = reads[0], writes[0]
             if (r.space == DRAM) != (src == DRAM) or (w.space == DRAM) != (dst == DRAM):
                 return bad(f"a {kind} moves a region from {src} to {dst}, not {r.space} to {w.space}")
+            held, dram = (w, r) if kind == "load" else (r, w)
             if (r.tensor, r.box) != (w.tensor, w.box) and not (
-                    kind == "store" and (self.concat_copy(r, w) or self.shuffle_copy(r, w))):
+                    self.in_slice(held, dram) or (kind == "store" and self.shuffle_copy(r, w))):
                 return bad(f"a {kind} writes the region it reads; {r} and {w} differ"
-                           + (" (a store into a concat's output writes the input part it reads to that "
-                              "input's channel slice)" if isinstance(self.producers.get(w.tensor), Concat)
+                           + (" (a concat's input part moves to or from its channel slice of the concat's "
+                              "output)" if isinstance(self.producers.get(dram.tensor), Concat)
                               else " (a store into a shuffle's output writes the same box of its input, "
                               "every channel)" if isinstance(self.producers.get(w.tensor), Shuffle) else ""))
             return None, 1
@@ -393,11 +400,10 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     ordered = _order(raw, lambda op, msg: reader.problem(("ops", op["index"]), msg, op["id"]))
     if ordered is None:
         return result
-    result.schedule = Schedule(
-        label, workload.name, splits,
-        tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
-                 o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered),
-        tuple(str(n) for n in notes))
+    built = tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
+                     o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered)
+    result.schedule = Schedule(label, workload.name, splits, built, tuple(str(n) for n in notes),
+                               concat_layouts(workload, built))
     return result
 
 

@@ -418,14 +418,18 @@ def test_a_concat_schedule_file_validates_bit_exact_and_a_wrong_slice_is_refused
         code, out, err = run(capsys, "validate", DEFAULT_HW, trace, path, "--functional")
         assert code == 0 and err == "" and "bit-exact" in out and f"{path}: valid" in out
     text = (tmp_path / "serial.yaml").read_text()
-    assert '"y[0:1, 0:12, 0:10, 8:32]"' in text          # b3 (24 channels) lands after b1's 8
+    # e3 stores b3 (24 channels) straight into y after b1's 8: the concat copies nothing
+    assert '"y[0:1, 0:12, 0:10, 8:32]"' in text and "cat/" not in text
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace('"y[0:1, 0:12, 0:10, 8:32]"', '"y[0:1, 0:12, 0:10, 7:31]"'))
     code, out, err = run(capsys, "validate", DEFAULT_HW, trace, bad)
     assert code == 2 and "Traceback" not in err
-    assert "op cat/store_1_1: a store writes the region it reads; b3[0:1, 0:12, 0:10, 0:24]@ifmap and " \
-           "y[0:1, 0:12, 0:10, 7:31]@dram differ (a store into a concat's output writes the input part it " \
-           "reads to that input's channel slice)" in err
+    assert "op e3/store1: a store writes the region it reads; b3[0:1, 0:12, 0:10, 0:24]@ofmap and " \
+           "y[0:1, 0:12, 0:10, 7:31]@dram differ (a concat's input part moves to or from its channel slice " \
+           "of the concat's output)" in err
+    code, out, err = run(capsys, "run", DEFAULT_HW, trace, "--schedule-file", tmp_path / "serial.yaml",
+                         "--layers")
+    assert code == 0 and "cat    concat, no copy  " in out
 
 
 def test_a_shuffle_schedule_file_validates_bit_exact_and_a_part_of_the_channels_is_refused(capsys, tmp_path):

@@ -488,8 +488,8 @@ def transpose(b: Builder, node, a: dict) -> None:
 
 
 def concat(b: Builder, node, a: dict) -> None:
-    """Concat of activations along the channels (axis 1 of NCHW, or of `[N, K]`): a concat,
-    run as a DMA copy."""
+    """Concat of activations along the channels (axis 1 of NCHW, or of `[N, K]`): a concat
+    (the scheduler places or copies its inputs, `accelsim.layout`)."""
     acts = b.activations(node)
     if len(acts) != len(node.input):
         raise Unmapped(f"joins {len(node.input) - len(acts)} constant input(s) with activations; only "
@@ -506,8 +506,6 @@ def concat(b: Builder, node, a: dict) -> None:
     if len({b.resolve(t) for t in acts}) != len(acts):
         raise Unmapped("joins a tensor with itself; only distinct tensors are mapped")
     b.add(node, {"kind": "concat", "inputs": [b.resolve(t) for t in acts]})
-    b.fold_note("Concat run as a DMA copy (each input loaded and stored into its channel slice; producers "
-                "writing straight into the slice is not modelled)", node)
 
 
 def remove(b: Builder, node, a: dict) -> None:
@@ -575,8 +573,11 @@ OPS: dict[str, Entry] = {
     "Identity": Entry("removed", "none", remove),
     "Dropout": Entry("removed (inference)", "none", remove),
     "Concat": Entry("concat along the channels (axis 1 of NCHW); of constants only, folded at import",
-                    "DMA: each input part loaded into SRAM and stored into its channel slice of the "
-                    "output (output bytes read and written once; no compute)", concat, skippable=False),
+                    "none for an input its producer writes straight into its channel slice of the output "
+                    "(an op's output joined by no other concat, not a shuffle's); else DMA: that input's "
+                    "parts loaded into SRAM and stored into the slice (its bytes read and written once; "
+                    "no compute). Per concat: no copy, copy, or copy (k of n inputs)", concat,
+                    skippable=False),
     "Transpose": Entry("shuffle (`groups: g`), only as a channel shuffle: Reshape `[N, C, H, W]` to "
                        "`[N, g, C/g, H, W]`, Transpose perm `[0, 2, 1, 3, 4]`, Reshape back; any other "
                        "Transpose is refused", "DMA: each part's pixels loaded into SRAM with all channels "

@@ -14,10 +14,13 @@ stays in SRAM between layers). Per layer:
   layers and the plan says why;
 - a conv runs as the tiled conv-layer schedule (filter chunks x row parts);
 - a gemm runs as the 1x1 conv it is;
-- a concat is a DMA copy: each input's part of an output part is loaded into the
-  ifmap buffer and stored into its channel slice of the output (no compute op, so
-  two stages a part: load, store; pipelined, part t+1 loads while part t stores),
-  in row (column, channel) parts as an add;
+- a concat's inputs that can be placed (`layout.placeable`) are written straight into
+  their channel slice of its output by their producers (every DRAM region of such an
+  input is moved to that slice, `layout.in_place`); a concat whose inputs are all placed
+  has no ops (no copy). Its other inputs are copied by DMA: each one's part of an
+  output part is loaded into the ifmap buffer and stored into its channel slice of the
+  output (no compute op, so two stages a part: load, store; pipelined, part t+1 loads
+  while part t stores), in row (column, channel) parts as an add;
 - an add, pool, LRN, softmax or scale runs on the add unit in the fewest row parts that
   fit (one row per part in column parts when one row does not fit, and in
   channel parts when one output pixel does not: an LRN's parts load their
@@ -40,6 +43,7 @@ from dataclasses import dataclass, field, replace
 
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
+from accelsim.layout import concat_layouts, in_place, placeable, resolved
 from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
@@ -102,12 +106,13 @@ def _vector_kind(op: VectorOp) -> OpKind:
 
 
 def _elementwise_ops(b: Builder, op: VectorOp | Concat | Shuffle, parts: int, pipelined: bool,
-                     col_parts: int = 1, chan_parts: int = 1) -> int:
+                     col_parts: int = 1, chan_parts: int = 1, placed: frozenset[str] = frozenset()) -> int:
     """An add, pool, LRN or softmax on the add unit, in `parts` output-row parts (times
     `col_parts` column parts, times `chan_parts` channel parts, channel part by channel part:
     each channel is added or pooled on its own, an LRN part loads its channel halo), or a
-    concat's DMA copy in such parts (`_concat_part`), or a shuffle's (each part's input pixels,
-    all channels, loaded and stored as the output's same box); returns the stages used."""
+    concat's DMA copy in such parts (`_concat_part`: of its inputs not `placed`), or a
+    shuffle's (each part's input pixels, all channels, loaded and stored as the output's same
+    box); returns the stages used."""
     _, rows_out, cols_out, chans = b.workload.tensors[op.output].shape
     tiles = [(chan, rows, cols) for chan in split_rows(chans, chan_parts)
              for rows in split_rows(rows_out, parts) for cols in split_rows(cols_out, col_parts)]
@@ -118,7 +123,7 @@ def _elementwise_ops(b: Builder, op: VectorOp | Concat | Shuffle, parts: int, pi
                        cols=cols if col_parts > 1 else None)
         if isinstance(op, Concat):              # no compute stage: load, then store
             load, store = (t - 1, t) if pipelined else (2 * t - 2, 2 * t - 1)
-            _concat_part(b, op, out, t, load, store)
+            _concat_part(b, op, out, t, load, store, placed)
             continue
         if isinstance(op, Shuffle):             # the part's pixels, all channels, stored permuted
             load, store = (t - 1, t) if pipelined else (2 * t - 2, 2 * t - 1)
@@ -144,12 +149,14 @@ def _elementwise_ops(b: Builder, op: VectorOp | Concat | Shuffle, parts: int, pi
     return tile_stages(t, pipelined)[2] + 1
 
 
-def _concat_part(b: Builder, op: Concat, out: Region, t: int, load: int, store: int) -> None:
+def _concat_part(b: Builder, op: Concat, out: Region, t: int, load: int, store: int,
+                 placed: frozenset[str]) -> None:
     """Output part `out` of a concat (tile `t`): each input's part of it (the tile model's
-    `concat_parts`) loaded into the ifmap buffer and stored into its channel slice of the output."""
+    `concat_parts`) loaded into the ifmap buffer and stored into its channel slice of the
+    output, but for the inputs `placed` (their producers wrote them there)."""
     for i, (tensor, box, at) in enumerate(concat_parts(op, out.box, b.workload)):
-        if box[0][3] == box[1][3]:
-            continue                              # the part holds none of this input's channels
+        if box[0][3] == box[1][3] or tensor in placed:
+            continue                              # none of this input's channels, or nothing to copy
         held = b.load(f"load_{i}_{t}", load, Region(tensor, *box, DRAM), "ifmap", t)
         (*lo, c0), (*hi, c1) = box
         dest = Region(op.output, (*lo, c0 + at), (*hi, c1 + at), DRAM)
@@ -218,6 +225,7 @@ class _Planner:
     parts: dict[str, int] = field(default_factory=dict)
     splits: int | None = None
     single: bool = False
+    placed: frozenset[str] = frozenset()     # concat inputs written in place (`layout.placeable`)
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -301,7 +309,7 @@ class _Planner:
         key = (tuple(_unnamed(o) for o in (op, layer.add) if o is not None),
                tuple(wl.tensors[t].shape for t in names), tuple(map(names.index, names)),
                self.fixed(layer.name), tiling, tuple(hw.sram_capacity().items()), hw.element_bytes,
-               self.pipelined, self.scale)
+               self.pipelined, self.scale, tuple(t in self.placed for t in op.inputs))
         seen = _BUILT.get(key)
         if seen is not None:
             like, prefix, at, ops, stages, plan = seen
@@ -392,6 +400,8 @@ class _Planner:
                 b = self.builder(layer.name, first)
                 stages = conv_layer_ops(b, conv, tiling, pipelined)
             return b.ops, stages, [LayerPlan(layer.name, op.kind, tiling.tiles)]
+        if isinstance(op, Concat) and self.placed.issuperset(op.inputs):
+            return [], 0, [LayerPlan(layer.name, op.kind, 0)]         # no copy: nothing to do
         return self._elementwise_layer(layer.name, op, first)
 
     def _elementwise_layer(self, name: str, op: VectorOp | Concat | Shuffle,
@@ -406,12 +416,13 @@ class _Planner:
 
         def spatial(k: int) -> tuple[list[Op], int, int] | None:
             """(ops, stages, tiles) in `k` channel parts, row parts first, then column parts."""
-            found = self.fit(name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined, 1, k),
-                             range(1, rows + 1))
+            found = self.fit(name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined, 1, k,
+                                                                        self.placed), range(1, rows + 1))
             if found is not None:
                 return found[0], found[1], found[2] * k
             if cols > 1:                  # not even one row: one row per part, in column parts
-                found = self.fit(name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c, k),
+                found = self.fit(name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c, k,
+                                                                          self.placed),
                                  range(2, cols + 1))
             return None if found is None else (found[0], found[1], rows * found[2] * k)
 
@@ -420,9 +431,9 @@ class _Planner:
             parts, else one output pixel per part."""
             b = self.builder(name, first)
             if fixed is not None:
-                _elementwise_ops(b, op, min(fixed, rows), pipelined, 1, k)
+                _elementwise_ops(b, op, min(fixed, rows), pipelined, 1, k, self.placed)
             else:
-                _elementwise_ops(b, op, rows, pipelined, cols, k)
+                _elementwise_ops(b, op, rows, pipelined, cols, k, self.placed)
             return _fits(b, self.hw)
 
         try:
@@ -447,14 +458,16 @@ class _Planner:
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
                      parts: dict[str, int] | None = None,
                      splits: int | None = None,
-                     max_ops: int = MAX_OPS) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+                     max_ops: int = MAX_OPS, copy_concats: bool = False,
+                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
     `splits` sets the output-row parts of every layer (at most its rows), `parts` those
     of named layers (a fused layer is named "conv+add"); `tile_scale` multiplies the row
     parts chosen for the other layers (within their rows, where they still fit), for
     studies of finer tiling. More than `max_ops` ops is a LimitError: before tiling when the
-    shapes already need more (`limits.check_ops`), else once the ops are built."""
+    shapes already need more (`limits.check_ops`), else once the ops are built. With
+    `copy_concats`, every concat copies all its inputs (none is placed: for comparison)."""
     if kind not in SCHEDULES:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
     if kind == "serial":
@@ -474,7 +487,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         if splits > most:
             raise ScheduleError(f"splits={splits} is more than the {most} output rows to split")
     check_ops(workload, hw, kind, max_ops, splits, parts)
-    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1)
+    placed = {} if copy_concats else placeable(workload)
+    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1,
+                       frozenset(placed))
     ops, plans, stage = [], [], 0
     for layer in layers:
         layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
@@ -482,16 +497,17 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         plans += layer_plans
         stage += stages
     check_schedule_ops(len(ops), workload.name, kind, max_ops)
+    ops = in_place(ops, resolved(placed))
+    layouts = concat_layouts(workload, tuple(ops))
     fused = sum(p.kind == "convadd" for p in plans)
     adds = sum(isinstance(op, Add) for op in workload.ops)
     notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" and adds else [])
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
-    notes += [f"{op.name}: concat as a DMA copy (each input's part loaded and stored into its channel "
-              "slice of the output)" for op in workload.ops if isinstance(op, Concat)]
+    notes += [f"{c.name}: {c.note}" for c in layouts]
     notes += [f"{op.name}: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and "
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
-                        tuple(notes))
+                        tuple(notes), layouts)
     return schedule, plans, not_fused

@@ -12,6 +12,7 @@ from onnx.reference import ReferenceEvaluator
 
 from accelsim import ConfigError, load_hw, simulate
 from accelsim.importers.onnx import import_onnx, load_onnx
+from accelsim.scheduler.network import network_schedule
 from accelsim.workload import Add, Concat, Conv, Gemm, Pool, Scale, Shuffle, shuffle_channels
 from tests.helpers import DEFAULT_HW
 
@@ -264,7 +265,7 @@ def test_the_zoo_shufflenet_shuffles_16_times_and_fuses_its_adds_and_the_relus_a
     assert "13 of 13 adds fused with the conv before them" in result.notes
 
 
-def test_the_zoo_squeezenet_joins_its_8_fire_modules_by_dma_copy():
+def test_the_zoo_squeezenet_joins_its_8_fire_modules_with_no_copy():
     found = import_onnx(zoo("squeezenet"))
     cats = [op for op in found.workload.ops if isinstance(op, Concat)]
     assert len(cats) == 8 and cats[0].name == "n9"
@@ -272,9 +273,11 @@ def test_the_zoo_squeezenet_joins_its_8_fire_modules_by_dma_copy():
     # [1, 128, 55, 55])
     assert found.workload.tensors[cats[0].output].shape == (1, 55, 55, 128)
     assert [found.workload.tensors[t].shape[-1] for t in cats[0].inputs] == [64, 64]
-    assert "import: 8 Concat run as a DMA copy (each input loaded and stored into its channel slice; " \
-           "producers writing straight into the slice is not modelled): n9, n16, n24, n31 and 4 more" \
-           in found.notes
+    # each expand conv's output is read by its concat only: both store into their slices
+    schedule, _, _ = network_schedule(found.workload, load_hw("default"), "pipelined")
+    assert [(c.name, c.label) for c in schedule.concats] == [(c.name, "no copy") for c in cats]
+    assert "n9: concat, no copy: r5, r7 written straight into the output's channel slice by their " \
+           "producers" in schedule.notes
 
 
 def concat_model(axis, shapes=((4, 1), (5, 3)), extra=()):
@@ -541,6 +544,17 @@ def test_the_zoo_squeezenet_is_bit_exact_in_int8_through_its_concats():
     assert {op.output for op in wl.ops if isinstance(op, Concat)} <= set(found.compared)
 
 
+def test_the_zoo_resnet50_is_bit_exact_in_int8_through_its_fused_sums():
+    from accelsim.functional import check
+    from accelsim.simulation import make_schedule
+    hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("resnet50")).workload
+    schedule = make_schedule(hw, wl, "pipelined")
+    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    assert found.ok, found.mismatches
+    sums = {op.output for op in wl.ops if isinstance(op, Add)}
+    assert len(sums) == 16 and sums <= set(found.compared)       # each fused Sum's output, stored
+
+
 def test_the_zoo_shufflenet_is_bit_exact_in_int8_through_its_shuffles():
     from accelsim.functional import check
     from accelsim.simulation import make_schedule
@@ -634,3 +648,17 @@ def test_a_relu_after_a_concat_of_a_graph_input_is_refused():
     with pytest.raises(ConfigError, match=r"node 'y' \(Relu\): a Relu after concat 'cat' fuses into its "
                                           r"inputs' ops, but input 'x' is neither"):
         load_onnx(relu_of_concat_model("x"))
+
+
+@pytest.mark.parametrize("model", ["squeezenet", "inception_v1", "densenet121"])
+def test_placing_the_zoo_concats_saves_reading_and_writing_each_concat_output_once(model):
+    """Copying a concat loads each element of its output and stores it once; placed, neither."""
+    wl = import_onnx(zoo(model)).workload
+    hw = load_hw("default")
+    joined = sum(math.prod(wl.tensors[op.output].shape) for op in wl.ops if isinstance(op, Concat))
+    moved = {}
+    for copy in (False, True):
+        schedule, _, _ = network_schedule(wl, hw, "pipelined", copy_concats=copy)
+        moved[copy] = sum(op.facts.moves for op in schedule.ops) * hw.element_bytes
+        assert {c.label for c in schedule.concats} == {"copy" if copy else "no copy"}
+    assert moved[True] - moved[False] == 2 * joined * hw.element_bytes

@@ -8,7 +8,15 @@ from accelsim.schedule import DRAM
 from accelsim.scheduler.network import SCHEDULES, network_schedule
 from accelsim.validate import validate
 from accelsim.workload import Conv
-from tests.helpers import DEFAULT_HW, ROOT, add_then_pool, concat_net, convadd_data, shuffle_net
+from tests.helpers import (
+    DEFAULT_HW,
+    ROOT,
+    add_then_pool,
+    concat_net,
+    concat_net_data,
+    convadd_data,
+    shuffle_net,
+)
 from tests.helpers import hw as hw_with
 
 
@@ -382,24 +390,48 @@ def test_a_pool_with_asymmetric_pads_and_ceil_mode_tiles_by_rows_within_sram():
 
 
 @pytest.mark.parametrize("kind", SCHEDULES)
-def test_a_concat_is_a_dma_copy_of_each_input_into_its_channel_slice(kind):
+def test_a_concat_of_op_outputs_is_no_copy_its_producers_store_into_their_slices(kind):
     hw = load_hw(DEFAULT_HW)
     wl = concat_net()                               # y [1, 12, 10, 32] = b1 (8 ch) then b3 (24 ch)
+    schedule, plans, _ = network_schedule(wl, hw, kind)
+    assert [op for op in schedule.ops if op.layer == "cat"] == []
+    assert next(p for p in plans if p.name == "cat").tiles == 0
+    assert not any(r.tensor in ("b1", "b3") and r.space == DRAM for op in schedule.ops
+                   for r in (*op.reads, *op.writes))
+    # e1's stores cover y's channels 0:8 and e3's 8:32, each element once: 12 x 10 x 32
+    for layer, (c0, c1) in (("e1", (0, 8)), ("e3", (8, 32))):
+        writes = [op.writes[0] for op in schedule.ops if op.layer == layer and op.kind == "store"]
+        assert {(w.tensor, w.start[3], w.stop[3]) for w in writes} == {("y", c0, c1)}
+        assert sum(w.elements for w in writes) == 12 * 10 * (c1 - c0)
+    (layout,) = schedule.concats
+    assert (layout.placed, layout.copied, layout.label, layout.after) == (("b1", "b3"), (), "no copy", "e3")
+    assert "cat: concat, no copy: b1, b3 written straight into the output's channel slice by their " \
+           "producers" in schedule.notes
+    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_a_concat_copies_a_graph_input_into_its_channel_slice_and_places_the_rest(kind):
+    hw = load_hw(DEFAULT_HW)
+    data = concat_net_data()
+    data["ops"][3]["inputs"] = ["x", "b3"]          # y [1, 12, 10, 32] = x (8 ch, a graph input), b3
+    wl = workload_from_dict(data)
     schedule, plans, _ = network_schedule(wl, hw, kind)
     ops = [op for op in schedule.ops if op.layer == "cat"]
     assert {op.kind for op in ops} == {"load", "store"}     # no compute op
     loads, stores = [op for op in ops if op.kind == "load"], [op for op in ops if op.kind == "store"]
-    # every element of b1 and b3 read once (12 x 10 x 32 B), written once into y
-    assert sum(op.facts.moves for op in loads) == sum(op.facts.moves for op in stores) == 12 * 10 * 32
+    # every element of x read once (12 x 10 x 8 B), written once into y's channels 0:8
+    assert sum(op.facts.moves for op in loads) == sum(op.facts.moves for op in stores) == 12 * 10 * 8
     for store in stores:
         (src,), (dst,) = store.reads, store.writes
-        shift = 0 if src.tensor == "b1" else 8
-        assert dst.tensor == "y" and dst.start == (*src.start[:3], src.start[3] + shift)
-        assert dst.stop == (*src.stop[:3], src.stop[3] + shift)
+        assert src.tensor == "x" and dst.tensor == "y" and (dst.start, dst.stop) == (src.start, src.stop)
     plan = next(p for p in plans if p.name == "cat")
     assert plan.kind == "concat" and plan.tiles == len({op.tile for op in stores})
-    assert "cat: concat as a DMA copy (each input's part loaded and stored into its channel slice of the " \
-           "output)" in schedule.notes
+    (layout,) = schedule.concats
+    assert (layout.placed, layout.copied, layout.label) == (("b3",), ("x",), "copy (1 of 2 inputs)")
+    assert "cat: concat, copy (1 of 2 inputs): b3 written straight into the output's channel slice by " \
+           "its producer; x copied by DMA (loaded, and stored into the output's channel slice)" \
+        in schedule.notes
     assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
 
 
