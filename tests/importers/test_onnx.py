@@ -216,6 +216,20 @@ def test_a_zoo_model_imports_runs_and_its_macs_match_onnx_shape_inference(name, 
     assert not [n for n in data["notes"] if n.startswith("import: skipped")]
 
 
+@pytest.mark.parametrize("name", sorted(IMPORTS))
+def test_a_zoo_model_converted_to_opsets_13_and_21_imports_as_the_same_workload(name):
+    """onnx's own version converter rewrites BN, Squeeze/Unsqueeze, Dropout, Reshape and Clip
+    for the newer opsets (DenseNet-121's and Inception v2's batch norms as Mul/Add of
+    Unsqueezed constants); the import is the opset 9 one, op for op, but for tensor names."""
+    from onnx import version_converter
+    want = import_onnx(zoo(name)).workload
+    for opset in (13, 21):
+        got = import_onnx(version_converter.convert_version(onnx.load(zoo(name)), opset)).workload
+        assert [(op.kind, got.tensors[op.output].shape) for op in got.ops] == \
+               [(op.kind, want.tensors[op.output].shape) for op in want.ops]
+        assert got.macs == want.macs
+
+
 def test_the_zoo_resnet50_fuses_all_16_residual_sums_and_folds_its_batch_norms():
     from accelsim.scheduler.fusion import plan_fusion
     found = import_onnx(zoo("resnet50"))
