@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from accelsim.cost import exact
+from accelsim.dtypes import BY_ELEMENT_BYTES, DEFAULT_ACCUMULATOR, Accumulator, Dtype
+from accelsim.errors import ConfigError
 from accelsim.schema import STRICT, Name, PosInt, build
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
@@ -114,6 +116,29 @@ class Dma:
 
 
 @dataclass(frozen=True)
+class Precision:
+    """The array in one datatype: `macs_per_pe` products per PE per cycle (4 for int8 with
+    DP4A-style packing: four int8 products summed into one accumulator; they pack along
+    the reduction K), accumulated in `accumulator`."""
+
+    __pydantic_config__ = STRICT
+    macs_per_pe: PosInt
+    accumulator: Accumulator
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The datatypes the array computes in (a datatype without an entry is refused)."""
+
+    __pydantic_config__ = STRICT
+    int8: Precision | None = None
+    int16: Precision | None = None
+    fp16: Precision | None = None
+    bf16: Precision | None = None
+    fp32: Precision | None = None
+
+
+@dataclass(frozen=True)
 class Hardware:
     """One accelerator configuration.
 
@@ -132,6 +157,32 @@ class Hardware:
     sram: Sram
     dram: Dram
     dma: Dma
+    dtype: Dtype | None = None              # the run's datatype unless a run or workload says
+    arithmetic: Arithmetic | None = None    # None: every datatype, one MAC per PE per cycle
+
+    @property
+    def default_dtype(self) -> str:
+        """The datatype of a run that names none: `dtype`, else the one `element_bytes`
+        stands for (1 int8, 2 fp16, 4 fp32)."""
+        if self.dtype is not None:
+            return self.dtype
+        found = BY_ELEMENT_BYTES.get(self.element_bytes)
+        if found is None:
+            raise ConfigError(f"{self.name}: element_bytes {self.element_bytes} is no datatype's width "
+                              "(int8 1; int16, fp16, bf16 2; fp32 4); set dtype")
+        return found
+
+    def precision(self, dtype: str) -> Precision:
+        """How the array computes in `dtype`; ConfigError naming the key when the `arithmetic`
+        table has no entry for it."""
+        if self.arithmetic is None:
+            return Precision(1, DEFAULT_ACCUMULATOR[dtype])     # type: ignore[arg-type]
+        found = getattr(self.arithmetic, dtype, None)
+        if found is None:
+            have = [d for d in ("int8", "int16", "fp16", "bf16", "fp32") if getattr(self.arithmetic, d)]
+            raise ConfigError(f"{self.name}: arithmetic.{dtype}: no entry for datatype {dtype!r}, which this "
+                              f"run uses; the table has {', '.join(have) or 'none'}")
+        return found
 
     @property
     def ideal_memory(self) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
 from accelsim.cost import Gemm
+from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
 from accelsim.units import UNIT_OF_KIND, moves_data
@@ -158,6 +159,8 @@ class Schedule:
     ops: tuple[Op, ...]
     notes: tuple[str, ...] = ()          # what the scheduler wants a reader to know (fusion, fallbacks)
     concats: tuple[ConcatLayout, ...] = ()   # per concat of the workload, which inputs it copies
+    dtype: str = "int8"                      # the run's datatype (accelsim.dtypes)
+    widths: Widths = ONE_BYTE                # bytes per element of each tensor
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _same_stage: tuple[list[tuple[int, ...]], list[int]] | None = field(init=False, repr=False, compare=False,
                                                                         default=None)

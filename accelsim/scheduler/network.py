@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from accelsim.dtypes import DTYPE_BYTES, Widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.layout import concat_layouts, in_place, placeable, resolved
@@ -458,7 +459,7 @@ class _Planner:
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
                      parts: dict[str, int] | None = None,
                      splits: int | None = None,
-                     max_ops: int = MAX_OPS, copy_concats: bool = False,
+                     max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
                      ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
@@ -467,7 +468,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     parts chosen for the other layers (within their rows, where they still fit), for
     studies of finer tiling. More than `max_ops` ops is a LimitError: before tiling when the
     shapes already need more (`limits.check_ops`), else once the ops are built. With
-    `copy_concats`, every concat copies all its inputs (none is placed: for comparison)."""
+    `copy_concats`, every concat copies all its inputs (none is placed: for comparison).
+    `dtype`: the run's datatype (None: the hardware's, `Hardware.default_dtype`)."""
     if kind not in SCHEDULES:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
     if kind == "serial":
@@ -508,6 +510,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
+    dtype = dtype or hw.default_dtype
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
-                        tuple(notes), layouts)
+                        tuple(notes), layouts, dtype, Widths(DTYPE_BYTES[dtype]))
     return schedule, plans, not_fused

@@ -1,0 +1,60 @@
+"""Datatypes: what a tensor's elements are, how many bytes each takes, and the accumulator.
+
+A run has one datatype for its activations and weights (`--dtype`, else the workload's,
+else the hardware's `dtype`, else the one `element_bytes` names). A workload may give a
+tensor its own `dtype`. The conv unit accumulates in the datatype's accumulator (int32
+for the integer types, fp32 for the float ones; the hardware's `arithmetic` table may
+say otherwise); a fused ConvAdd's conv output stays in SRAM at accumulator width until
+the add unit requantizes it. `Widths` is the one answer to "how many bytes is this
+region": every pass that counts bytes (tiling, SRAM fit, DMA, energy) asks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+Dtype = Literal["int8", "int16", "fp16", "bf16", "fp32"]
+Accumulator = Literal["int32", "fp32"]
+
+DTYPE_BYTES: MappingProxyType[str, int] = MappingProxyType(
+    {"int8": 1, "int16": 2, "fp16": 2, "bf16": 2, "fp32": 4})
+"""Bytes per element of each datatype."""
+DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
+ACCUMULATOR_BYTES: MappingProxyType[str, int] = MappingProxyType({"int32": 4, "fp32": 4})
+DEFAULT_ACCUMULATOR: MappingProxyType[str, str] = MappingProxyType(
+    {"int8": "int32", "int16": "int32", "fp16": "fp32", "bf16": "fp32", "fp32": "fp32"})
+BY_ELEMENT_BYTES: MappingProxyType[int, str] = MappingProxyType({1: "int8", 2: "fp16", 4: "fp32"})
+"""The datatype an old config's `element_bytes` stands for."""
+
+
+@dataclass(frozen=True)
+class Widths:
+    """Bytes per element of a run's tensors: `default` for every tensor but those listed in
+    `tensors` ((name, bytes) pairs: a tensor with its own datatype, a fused conv output at
+    accumulator width)."""
+
+    default: int
+    tensors: tuple[tuple[str, int], ...] = ()
+    _of: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tensors", tuple(sorted(self.tensors)))
+        object.__setattr__(self, "_of", dict(self.tensors))
+
+    def of(self, tensor: str) -> int:
+        """Bytes per element of `tensor`."""
+        return self._of.get(tensor, self.default)
+
+    def bytes(self, region) -> int:
+        """Bytes of a region (anything with `tensor` and `elements`)."""
+        return region.elements * self._of.get(region.tensor, self.default)
+
+    def only(self, names) -> tuple[int, ...]:
+        """The widths of `names`, in order (what a layer's ops depend on)."""
+        return tuple(self._of.get(t, self.default) for t in names)
+
+
+ONE_BYTE = Widths(1)
+"""Every tensor one byte per element (int8)."""
