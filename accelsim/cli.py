@@ -258,7 +258,7 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     """Execute the schedule with numpy; ScheduleError on a mismatch."""
     from accelsim.functional import check
 
-    found = check(schedule, workload, args.dtype, args.seed, hw.element_bytes, hw.sram_capacity(),
+    found = check(schedule, workload, args.dtype, args.seed, hw.sram_capacity(),
                   args.max_functional_bytes)
     if not found.ok:
         raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"

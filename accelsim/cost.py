@@ -60,6 +60,15 @@ def fold_shape(gemm: Gemm, dataflow: str) -> tuple[int, int, int]:
     raise ValueError(f"unknown dataflow {dataflow!r}: expected 'os', 'ws' or 'is'")
 
 
+def packed(gemm: Gemm, macs_per_pe: int) -> Gemm:
+    """The GEMM as an array of PEs that each sum `macs_per_pe` products per cycle sees it
+    (DP4A-style packing: consecutive elements of the reduction K go to one PE together):
+    K becomes ceil(K / macs_per_pe); M, N and the groups are unchanged."""
+    if macs_per_pe == 1:
+        return gemm
+    return Gemm(gemm.m, ceil_div(gemm.k, macs_per_pe), gemm.n, gemm.groups)
+
+
 def systolic_folds(gemm: Gemm, rows: int, cols: int, dataflow: str) -> int:
     """Number of array folds (per group): ceil(Sr / rows) * ceil(Sc / cols)."""
     _, sr, sc = fold_shape(gemm, dataflow)

@@ -55,6 +55,23 @@ class Widths:
         """The widths of `names`, in order (what a layer's ops depend on)."""
         return tuple(self._of.get(t, self.default) for t in names)
 
+    def without(self, tensor: str) -> Widths:
+        """These widths with `tensor` at the default."""
+        if tensor not in self._of:
+            return self
+        return Widths(self.default, tuple((t, b) for t, b in self.tensors if t != tensor))
+
+
+def run_widths(dtype: str, tensor_dtypes: dict[str, str], accumulator: str,
+               held: tuple[str, ...] = ()) -> Widths:
+    """The widths of a run in `dtype`: each tensor in `tensor_dtypes` at its own datatype's
+    (unless that is the run's), and each of `held` (a fused conv's output, kept in SRAM for the
+    add) at the `accumulator`'s."""
+    default = DTYPE_BYTES[dtype]
+    own = {t: DTYPE_BYTES[d] for t, d in tensor_dtypes.items() if DTYPE_BYTES[d] != default}
+    own.update({t: ACCUMULATOR_BYTES[accumulator] for t in held})
+    return Widths(default, tuple((t, b) for t, b in own.items() if b != default))
+
 
 ONE_BYTE = Widths(1)
 """Every tensor one byte per element (int8)."""

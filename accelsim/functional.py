@@ -293,9 +293,8 @@ class FunctionalReport:
 
 
 class _Machine:
-    def __init__(self, schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray],
-                 element_bytes: int):
-        self.s, self.wl, self.eb = schedule, workload, element_bytes
+    def __init__(self, schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray]):
+        self.s, self.wl = schedule, workload
         self.dram = {t: a.copy() for t, a in inputs.items()}
         self.sram: dict[str, list[Entry]] = {}
         # tensor -> (box, store op, the (box, computing op) it came from)
@@ -323,7 +322,7 @@ class _Machine:
         return out, source
 
     def write_sram(self, space: str, start: int, tensor: str, box: Box, data: np.ndarray, writer: str):
-        end = start + data.size * self.eb
+        end = start + data.size * self.s.widths.of(tensor)
         kept = [e for e in self.sram.get(space, []) if e.end <= start or end <= e.start]
         self.sram[space] = [*kept, Entry(start, end, tensor, box, data, writer)]
 
@@ -366,17 +365,17 @@ class _Machine:
 
 
 def execute(schedule: Schedule, workload: Workload, inputs: dict[str, np.ndarray],
-            element_bytes: int = 1, capacity: dict[str, int] | None = None) -> tuple[dict, dict, list[str]]:
+            capacity: dict[str, int] | None = None) -> tuple[dict, dict, list[str]]:
     """Run the schedule on `inputs`: (DRAM tensors at the end, who stored each box, notes)."""
     if any(op.sram_writes() and not op.offsets for op in schedule.ops):
-        schedule = place(schedule, element_bytes, capacity or {})
-    m = _Machine(schedule, workload, inputs, element_bytes)
+        schedule = place(schedule, capacity or {})
+    m = _Machine(schedule, workload, inputs)
     m.run()
     return m.dram, m.stored, m.notes
 
 
 def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int = 0,
-          element_bytes: int = 1, capacity: dict[str, int] | None = None,
+          capacity: dict[str, int] | None = None,
           max_bytes: int = MAX_FUNCTIONAL_BYTES) -> FunctionalReport:
     """Execute `schedule` on seeded random inputs and compare every tensor it stores (and
     every graph output) with `reference`; the first wrong element of each is reported.
@@ -384,7 +383,7 @@ def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int
     check_functional(workload, dtype, max_bytes)
     inputs = random_inputs(workload, dtype, seed)
     ref = reference(workload, inputs)
-    dram, stored, notes = execute(schedule, workload, inputs, element_bytes, capacity)
+    dram, stored, notes = execute(schedule, workload, inputs, capacity)
     outputs = [op.output for op in workload.ops if not workload.consumers(op.output)]
     tensors = [op.output for op in workload.ops if op.output in stored or op.output in outputs]
     mismatches = list(notes)

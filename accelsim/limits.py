@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from accelsim.dtypes import Widths
 from accelsim.errors import LimitError
 from accelsim.hw import Hardware
 from accelsim.workload import Concat, Conv, Gemm, Op, Shuffle, Workload
@@ -46,10 +47,12 @@ class OpTiles:
     why: str
 
 
-def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = None) -> OpTiles:
+def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = None,
+                 widths: Widths | None = None) -> OpTiles:
     """The fewest tiles `op` can compute in on `hw`: its output over the ofmap buffer, its
-    weights over the weight buffer, or the `fixed` row parts asked for (within its rows)."""
-    eb = hw.element_bytes
+    weights over the weight buffer, or the `fixed` row parts asked for (within its rows).
+    Bytes per element as `widths` says (None: the hardware's `element_bytes`)."""
+    eb = widths.of(op.output) if widths is not None else hw.element_bytes
     out = workload.tensors[op.output].shape
     ofmap, weight = hw.sram.ofmap.size_bytes, hw.sram.weight.size_bytes
     copy = isinstance(op, Concat | Shuffle)         # a DMA copy's parts pass through ifmap
@@ -58,7 +61,8 @@ def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = N
     found = [OpTiles(op.name, _ceil(_elements(out) * eb, room),
                      f"{_elements(out) * eb:,} output bytes over the {room:,}-byte {space} buffer")]
     if isinstance(op, Conv | Gemm):
-        w = _elements(workload.tensors[op.weight].shape) * eb
+        w = _elements(workload.tensors[op.weight].shape) * (
+            widths.of(op.weight) if widths is not None else hw.element_bytes)
         found.append(OpTiles(op.name, _ceil(w, weight), f"{w:,} weight bytes over the {weight:,}-byte "
                                                         "weight buffer"))
     if fixed is not None:
@@ -67,7 +71,7 @@ def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = N
 
 
 def check_ops(workload: Workload, hw: Hardware, kind: str, max_ops: int, splits: int | None = None,
-              parts: Mapping[str, int] | None = None) -> None:
+              parts: Mapping[str, int] | None = None, widths: Widths | None = None) -> None:
     """LimitError when the `kind` schedule of `workload` would have more than `max_ops` ops
     (at least one per tile of each op, `fewest_tiles`); `splits` and `parts` (by layer name,
     a fused layer named CONV+ADD) are the row parts asked for."""
@@ -77,7 +81,7 @@ def check_ops(workload: Workload, hw: Hardware, kind: str, max_ops: int, splits:
         named = [n for layer, n in parts.items() if op.name in layer.split("+")]
         return max(named) if named else splits
 
-    tiles = [fewest_tiles(op, workload, hw, fixed(op)) for op in workload.ops]
+    tiles = [fewest_tiles(op, workload, hw, fixed(op), widths) for op in workload.ops]
     least = sum(t.tiles for t in tiles)
     if least <= max_ops:
         return

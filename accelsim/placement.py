@@ -48,8 +48,9 @@ def _offset(taken: list[tuple[int, int, int]], size: int, first: int, capacity: 
     return max(candidates, key=lambda c: (_largest_gap([*staying, (c, c + size)], capacity), -c))
 
 
-def place(schedule: Schedule, element_bytes: int, capacity: dict[str, int]) -> Schedule:
-    """The schedule with `Op.offsets` filled in (bytes), per buffer of `capacity` bytes."""
+def place(schedule: Schedule, capacity: dict[str, int]) -> Schedule:
+    """The schedule with `Op.offsets` filled in (bytes, each region's as `Schedule.widths`
+    says), per buffer of `capacity` bytes."""
     ops = schedule.ops
     life = lifetimes(schedule)
     live: dict[str, list[tuple[int, int, int]]] = {}       # buffer -> (offset, end, last stage)
@@ -57,7 +58,7 @@ def place(schedule: Schedule, element_bytes: int, capacity: dict[str, int]) -> S
     for key in sorted(life, key=lambda k: (life[k][0], k)):
         first, last = life[key]
         region = ops[key[0]].sram_writes()[key[1]]
-        size = region.elements * element_bytes
+        size = schedule.widths.bytes(region)
         taken = [a for a in live.get(region.space, ()) if a[2] >= first]
         at = _offset(taken, size, first, capacity.get(region.space, 0))
         offsets[key] = at

@@ -386,15 +386,17 @@ class Schedule:
         found = self._readers() if readers is None else readers
         return {key: self.lifetime(key[0], rs) for key, rs in found.items()}
 
-    def live_bytes(self, element_bytes: int) -> dict[str, list[int]]:
-        """Per SRAM buffer, the bytes live in each stage (`live_bytes` of `lifetimes`)."""
-        return live_bytes(((region.space, region.elements * element_bytes, first, last)
+    def live_bytes(self) -> dict[str, list[int]]:
+        """Per SRAM buffer, the bytes live in each stage (`live_bytes` of `lifetimes`; each
+        region's bytes as `widths` says)."""
+        size = self.widths.bytes
+        return live_bytes(((region.space, size(region), first, last)
                            for (_, region), (first, last) in self.lifetimes().items()), self.num_stages)
 
-    def peak_stage_bytes(self, element_bytes: int) -> dict[str, tuple[int, int]]:
+    def peak_stage_bytes(self) -> dict[str, tuple[int, int]]:
         """Per SRAM buffer: (most bytes live in one stage, that stage)."""
         return {space: (max(per_stage), per_stage.index(max(per_stage)))
-                for space, per_stage in self.live_bytes(element_bytes).items()}
+                for space, per_stage in self.live_bytes().items()}
 
 
 def live_bytes(regions: Iterable[tuple[str, int, int, int]], num_stages: int) -> dict[str, list[int]]:

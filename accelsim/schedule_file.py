@@ -8,6 +8,8 @@ Format 1 (docs/schedule-format.md has the whole story)::
     splits: 4                        # row parts asked of every layer, or auto (chosen per layer)
     units: {conv: 1, add: 1, dma: 2}                      # of the hardware it was written for
     buffers: {ifmap: 65536, weight: 73728, ofmap: 65536}  # bytes, likewise
+    dtype: int8                      # the run's datatype (optional: the hardware's)
+    widths: {c0: 4}                  # bytes per element of tensors not at the datatype's (optional)
     ops:
     - id: conv2
       layer: conv+add                # the workload layer and its tile (optional: for the views)
@@ -34,6 +36,7 @@ from pathlib import Path
 
 from accelsim.box import fmt
 from accelsim.cost import Gemm
+from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES, Widths
 from accelsim.graph import topological_order
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.layout import concat_layouts, concat_offsets
@@ -48,7 +51,7 @@ from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 
 FORMAT = 1
-TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "notes", "ops")
+TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "dtype", "widths", "notes", "ops")
 MAX_STAGE = 1_000_000
 OP_KEYS = ("id", "layer", "tile", "unit", "kind", "stage", "deps", "reads", "writes")
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
@@ -72,7 +75,7 @@ def _flow(items) -> str:
 def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     """The schedule as a format-1 YAML document (SRAM writes placed when not yet)."""
     if any(op.sram_writes() and not op.offsets for op in schedule.ops):
-        schedule = place(schedule, hw.element_bytes, hw.sram_capacity())
+        schedule = place(schedule, hw.sram_capacity())
     units = ", ".join(f"{u}: {n}" for u, n in engines(hw).items())
     buffers = ", ".join(f"{b}: {n}" for b, n in hw.sram_capacity().items())
     lines = [f"# accelsim schedule for workload {schedule.workload} on hardware {hw.name}; "
@@ -80,7 +83,10 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
              f"format: {FORMAT}", f"name: {json.dumps(schedule.name)}",
              f"workload: {json.dumps(schedule.workload)}",
              f"splits: {'auto' if schedule.splits is None else schedule.splits}",
-             f"units: {{{units}}}", f"buffers: {{{buffers}}}"]
+             f"units: {{{units}}}", f"buffers: {{{buffers}}}", f"dtype: {schedule.dtype}"]
+    if schedule.widths.tensors:
+        own = ", ".join(f"{json.dumps(t)}: {b}" for t, b in schedule.widths.tensors)
+        lines.append(f"widths: {{{own}}}")
     lines.append("notes: " + _flow(schedule.notes) if schedule.notes else "notes: []")
     lines.append("ops:")
     for op in schedule.ops:
@@ -368,6 +374,22 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     notes = data.get("notes") or []
     if not isinstance(notes, list):
         reader.problem(("notes",), "notes must be a list of text")
+    dtype = data.get("dtype") or workload.dtype or hw.default_dtype
+    if dtype not in DTYPE_BYTES:
+        reader.problem(("dtype",), f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
+        dtype = "int8"
+    given = data.get("widths") or {}
+    widths = Widths(DTYPE_BYTES[dtype])
+    if not isinstance(given, dict):
+        reader.problem(("widths",), "widths must be a mapping of tensor to bytes per element")
+    else:
+        for t, b in given.items():
+            if t not in workload.tensors:
+                reader.problem(("widths", t), f"widths names {t!r}, no tensor of workload {workload.name!r}")
+            elif b not in (*DTYPE_BYTES.values(), *ACCUMULATOR_BYTES.values()) or isinstance(b, bool):
+                reader.problem(("widths", t), f"widths.{t} must be the bytes of a datatype or accumulator "
+                                              f"(1, 2 or 4), got {b!r}")
+        widths = Widths(widths.default, tuple((str(t), b) for t, b in given.items() if isinstance(b, int)))
     units, buffers = data.get("units", {}), data.get("buffers", {})
     for name, table, known in (("units", units, UNITS), ("buffers", buffers, SRAM_BUFFERS)):
         if not isinstance(table, dict):
@@ -403,7 +425,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     built = tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
                      o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered)
     result.schedule = Schedule(label, workload.name, splits, built, tuple(str(n) for n in notes),
-                               concat_layouts(workload, built))
+                               concat_layouts(workload, built), dtype, widths)
     return result
 
 

@@ -8,7 +8,8 @@ are timed by the engine's DRAM model, not here.
 
 from __future__ import annotations
 
-from accelsim.cost import add_cycles, stream_cycles, systolic_cycles
+from accelsim.cost import add_cycles, packed, stream_cycles, systolic_cycles
+from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.hw import AddUnit, Hardware
 from accelsim.schedule import Op
 
@@ -29,13 +30,14 @@ def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
     return window
 
 
-def unit_cycles(op: Op, hw: Hardware) -> int:
-    """Cycles the conv or add unit computes for `op`, ignoring memory. The add unit
+def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1) -> int:
+    """Cycles the conv or add unit computes for `op`, ignoring memory: the array's formula for
+    its GEMM with `macs_per_pe` products per PE per cycle (`cost.packed`). The add unit
     pools, normalizes and takes softmaxes too: `ceil(outputs x lane_cycles_per_element /
     lanes) + latency_cycles`."""
     if op.kind == "conv" and op.gemm is not None:
         sa = hw.systolic_array
-        return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
+        return systolic_cycles(packed(op.gemm, macs_per_pe), sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind in VECTOR_KINDS:
         out = op.writes[0].elements
         per = lane_cycles_per_element(op.kind, op.window, hw.add_unit)
@@ -43,20 +45,21 @@ def unit_cycles(op: Op, hw: Hardware) -> int:
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
 
-def sram_port_cycles(op: Op, hw: Hardware) -> int:
-    """Cycles the op's SRAM reads and writes need through the busiest buffer port."""
+def sram_port_cycles(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
+    """Cycles the op's SRAM reads and writes (bytes per `widths`) need through the busiest
+    buffer port."""
     per_buffer: dict[str, int] = {}
     for region in (*op.sram_reads(), *op.sram_writes()):
-        per_buffer[region.space] = per_buffer.get(region.space, 0) + region.elements * hw.element_bytes
+        per_buffer[region.space] = per_buffer.get(region.space, 0) + widths.bytes(region)
     return max((stream_cycles(n, hw.buffer(b).bytes_per_cycle) for b, n in per_buffer.items()), default=0)
 
 
-def compute_op_cycles(op: Op, hw: Hardware) -> int:
+def compute_op_cycles(op: Op, hw: Hardware, widths: Widths = ONE_BYTE, macs_per_pe: int = 1) -> int:
     """Duration of a conv or add op: its unit's cycles, or its SRAM port time if longer."""
-    cycles = unit_cycles(op, hw)
-    return cycles if hw.ideal_memory else max(cycles, sram_port_cycles(op, hw))
+    cycles = unit_cycles(op, hw, macs_per_pe)
+    return cycles if hw.ideal_memory else max(cycles, sram_port_cycles(op, hw, widths))
 
 
-def transfer_bytes(op: Op, hw: Hardware) -> int:
+def transfer_bytes(op: Op, widths: Widths = ONE_BYTE) -> int:
     """Bytes a load or store moves across DRAM."""
-    return sum(r.elements for r in op.reads) * hw.element_bytes
+    return sum(widths.bytes(r) for r in op.reads)

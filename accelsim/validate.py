@@ -56,7 +56,6 @@ class _Checker:
         self.lines, self.source = lines or {}, source
         self.problems: list[tuple[int, Problem]] = []
         self.producers = producers(workload)
-        self.eb = hw.element_bytes
 
     def problem(self, i: int | None, message: str) -> None:
         op = self.s.ops[i].id if i is not None else None
@@ -178,7 +177,7 @@ class _Checker:
                 self.problem(i, "has no SRAM offsets: place the schedule first (placement.place)")
                 return
             for region, at in zip(writes, op.offsets, strict=True):
-                end = at + region.elements * self.eb
+                end = at + self.s.widths.bytes(region)
                 cap = capacity[region.space]
                 if end > cap:
                     self.problem(i, f"places {region.tensor}{fmt(region.box)} at {region.space} bytes "

@@ -38,6 +38,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from accelsim.dtypes import Dtype
 from accelsim.graph import topological_order
 from accelsim.schema import (
     STRICT,
@@ -59,10 +60,12 @@ Flag = Annotated[bool, Field(strict=True)]
 
 @dataclass(frozen=True)
 class Tensor:
-    """A named activation or weight tensor; `shape` in elements."""
+    """A named activation or weight tensor; `shape` in elements; `dtype` its own datatype
+    (None: the run's, accelsim.dtypes)."""
 
     name: str
     shape: tuple[int, ...]
+    dtype: str | None = None
 
 
 def _window_output(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -386,11 +389,21 @@ OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool
 
 
 @dataclass(frozen=True)
+class _TensorEntry:
+    """A tensor declared with its own datatype: `{shape: [N, H, W, C], dtype: fp16}`."""
+
+    __pydantic_config__ = STRICT
+    shape: Shape
+    dtype: Dtype
+
+
+@dataclass(frozen=True)
 class _TraceFile:
     __pydantic_config__ = STRICT
     name: Name
-    tensors: dict[Name, Shape]
+    tensors: dict[Name, Shape | _TensorEntry]
     ops: Annotated[list[dict[str, Any]], Field(min_length=1)]
+    dtype: Dtype | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +413,7 @@ class Workload:
     name: str
     tensors: dict[str, Tensor]
     ops: tuple[Op, ...]
+    dtype: str | None = None            # the run's datatype unless a run says (accelsim.dtypes)
 
     def consumers(self, tensor: str) -> list[Op]:
         """The ops that read `tensor`, in order."""
@@ -452,7 +466,9 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     def where(i: int, op: Op) -> str:
         return f"{doc.where(('ops', i))}: ops[{i}] ({op.name})"
 
-    declared = {name: tuple(shape) for name, shape in trace.tensors.items()}
+    declared = {name: tuple(e.shape if isinstance(e, _TensorEntry) else e)
+                for name, e in trace.tensors.items()}
+    own = {name: e.dtype for name, e in trace.tensors.items() if isinstance(e, _TensorEntry)}
     written = {op.output for _, op in ops}
     names: set[str] = set()
     produced: dict[str, int] = {}
@@ -518,13 +534,13 @@ def workload_from_document(doc: YamlDocument) -> Workload:
         shapes[op.output] = out
     raise_all(found)
 
-    tensors = {name: Tensor(name, shape) for name, shape in shapes.items()}
+    tensors = {name: Tensor(name, shape, own.get(name)) for name, shape in shapes.items()}
     for _, op in order:
         if isinstance(op, Conv):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape)
         elif isinstance(op, Gemm | Scale):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape(shapes[op.input]))
-    return Workload(trace.name, tensors, tuple(op for _, op in order))
+    return Workload(trace.name, tensors, tuple(op for _, op in order), trace.dtype)
 
 
 def load_workload(path: str | Path) -> Workload:

@@ -50,7 +50,7 @@ def main() -> None:
         workload = load_workload(ROOT / "traces" / f"{name}.yaml")
         for scale in (1, 4):
             schedule = place(network_schedule(workload, hw, "pipelined", tile_scale=scale)[0],
-                             hw.element_bytes, hw.sram_capacity())
+                             hw.sram_capacity())
             text, write_s = best(args.repeat, lambda s=schedule: dump_schedule(s, hw))
             file, read_s = best(args.repeat, lambda t=text, w=workload: schedule_from_text(t, hw, w))
             problems, static_s = best(args.repeat, lambda f=file, w=workload: validate(
@@ -60,7 +60,7 @@ def main() -> None:
                     f"{len(file.problems) + len(problems):>10}")
             if args.functional:
                 t0 = time.perf_counter()
-                found = check(file.schedule, workload, "fp32", element_bytes=hw.element_bytes)
+                found = check(file.schedule, workload, "fp32")
                 line += f"{time.perf_counter() - t0:>13.2f}" + ("" if found.ok else "!")
             print(line)
 

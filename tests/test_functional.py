@@ -66,7 +66,7 @@ def test_reference_int8_is_conv_then_add_in_int32():
 def test_pipelined_convadd_is_bit_exact_for_every_split(stride, splits):
     hw = load_hw(DEFAULT_HW)
     wl = convadd(h=17, w=9, cin=8, cout=8, k=3, stride=stride, pad=1)
-    found = check(make_schedule(hw, wl, "pipelined", splits), wl, "int8", seed=splits, element_bytes=1,
+    found = check(make_schedule(hw, wl, "pipelined", splits), wl, "int8", seed=splits,
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == ("x1",)
@@ -87,7 +87,7 @@ def test_dilated_conv_parts_load_only_rows_their_windows_read_and_are_bit_exact(
         assert rows[0] == (1, 4) and rows[-1] == (5, 8)
     else:
         assert rows[0][0] == 0 and rows[-1][1] == 9
-    found = check(schedule, wl, "int8", seed=splits, element_bytes=1, capacity=hw.sram_capacity())
+    found = check(schedule, wl, "int8", seed=splits, capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == (("c0", "x1") if kind == "serial" else ("x1",))
 
@@ -104,7 +104,7 @@ def test_adds_and_pools_split_by_channel_compute_the_reference(kind, dtype):
         widths = [op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops
                   if op.layer == layer and op.unit == "add"]
         assert max(widths) < 64 and len(widths) > 1
-    found = check(schedule, wl, dtype, seed=5, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, dtype, seed=5, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == ("s", "p")
 
@@ -113,7 +113,7 @@ def test_adds_and_pools_split_by_channel_compute_the_reference(kind, dtype):
 def test_identity_block_fp32_within_the_stated_tolerance(kind):
     hw = load_hw(DEFAULT_HW)
     wl = identity_block(h=12, w=12, cin=16, cout=16)
-    found = check(make_schedule(hw, wl, kind, 3), wl, "fp32", seed=0, element_bytes=1,
+    found = check(make_schedule(hw, wl, kind, 3), wl, "fp32", seed=0,
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert "1e-05 * max(1, max |reference|)" in found.tolerance
@@ -124,7 +124,7 @@ def test_whole_networks_compute_every_stored_tensor(trace):
     # pools, strided and depthwise convs, filter chunks, gemm: all tiled, all checked
     hw = load_hw(DEFAULT_HW)
     wl = load_workload(ROOT / "traces" / f"{trace}.yaml")
-    found = check(make_schedule(hw, wl, "pipelined"), wl, "fp32", element_bytes=1,
+    found = check(make_schedule(hw, wl, "pipelined"), wl, "fp32",
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     outputs = [op.output for op in wl.ops if not wl.consumers(op.output)]
@@ -135,7 +135,7 @@ def test_a_missing_halo_row_is_caught_functionally_with_the_region_and_op():
     hw = load_hw(DEFAULT_HW)
     wl = load_workload(SCHEDULES / "block.yaml")
     file = read_schedule(SCHEDULES / "halo_missing.yaml", hw, wl)      # parsed, static checks skipped
-    found = check(file.schedule, wl, "int8", element_bytes=1)
+    found = check(file.schedule, wl, "int8")
     assert not found.ok
     assert found.mismatches[0].startswith(
         "y[0:1, 4:8, 0:8, 0:4] stored by op store2 (computed by op add2) differs from the reference: "
@@ -148,7 +148,7 @@ def test_an_output_tile_never_stored_is_named():
     schedule = make_schedule(hw, wl, "pipelined", 2)
     last = max(i for i, op in enumerate(schedule.ops) if op.kind == "store")
     dropped = dataclasses.replace(schedule, ops=schedule.ops[:last] + schedule.ops[last + 1:])
-    found = check(dropped, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    found = check(dropped, wl, "int8", capacity=hw.sram_capacity())
     assert found.mismatches == ("x1[0, 4, 0, 0] is never stored to DRAM",)
 
 
@@ -156,7 +156,7 @@ def test_the_mismatch_names_the_op_that_computed_the_wrong_element():
     hw = load_hw(DEFAULT_HW)
     wl = load_workload(SCHEDULES / "block.yaml")
     file = read_schedule(SCHEDULES / "functional_onestore_halo.yaml", hw, wl)
-    found = check(file.schedule, wl, "int8", element_bytes=1)
+    found = check(file.schedule, wl, "int8")
     assert found.mismatches[0].startswith(
         "y[0:1, 0:8, 0:8, 0:4] stored by op store2 (computed by op add1) differs from the reference: "
         "first at y[0, 3, 0, 0]")
@@ -321,7 +321,7 @@ def test_tiled_lrn_pool_and_softmax_compute_the_reference(kind, dtype):
     schedule = make_schedule(small, wl, kind)
     lrns = [op for op in schedule.ops if op.kind == "lrn"]
     assert len(lrns) > 16 and all(op.writes[0].stop[1] - op.writes[0].start[1] == 1 for op in lrns)
-    found = check(schedule, wl, dtype, seed=1, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, dtype, seed=1, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
     assert set(found.compared) == {"c1", "n1", "p1", "logits", "prob"}
 
@@ -336,7 +336,7 @@ def test_an_lrn_split_by_channel_computes_the_reference(kind, dtype):
         {"name": "n", "kind": "lrn", "input": "x", "output": "y", "size": 5, "alpha": 0.01, "bias": 2}]})
     schedule = make_schedule(small, wl, kind)
     assert len({op.writes[0].start[3] for op in schedule.ops if op.kind == "lrn"}) > 1
-    found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, dtype, seed=3, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
 
 
@@ -360,7 +360,7 @@ def test_a_grouped_conv_splits_its_filters_within_groups_and_is_bit_exact(kind):
             f0, f1 = op.writes[0].start[3], op.writes[0].stop[3]
             assert f0 // 8 == (f1 - 1) // 8, op.id
             assert (op.gemm.k, op.gemm.n, op.gemm.groups) == (36, f1 - f0, 1), op.id
-    found = check(schedule, wl, "int8", seed=3, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, "int8", seed=3, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
 
 
@@ -368,7 +368,7 @@ def test_a_grouped_conv_splits_its_filters_within_groups_and_is_bit_exact(kind):
 def test_a_concat_copies_each_branch_into_its_channel_slice_bit_exact(kind):
     hw = load_hw(DEFAULT_HW)
     wl = concat_net()
-    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1, element_bytes=1,
+    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1,
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert "y" in found.compared and "z" in found.compared
@@ -388,7 +388,7 @@ def test_a_concat_store_into_the_wrong_slice_is_caught_functionally():
             op = dataclasses.replace(op, writes=(dataclasses.replace(
                 dst, start=(*dst.start[:3], dst.start[3] - 1), stop=(*dst.stop[:3], dst.stop[3] - 1)),))
         moved.append(op)
-    found = check(dataclasses.replace(schedule, ops=tuple(moved)), wl, "int8", seed=1, element_bytes=1,
+    found = check(dataclasses.replace(schedule, ops=tuple(moved)), wl, "int8", seed=1,
                   capacity=hw.sram_capacity())
     assert any("y[0, 0, 0, 7]" in m for m in found.mismatches), found.mismatches
 
@@ -443,7 +443,7 @@ def test_tiled_scales_compute_the_reference(kind, dtype):
     small = hw_with(sram__ifmap__size_bytes=600)
     schedule = make_schedule(small, wl, kind)
     assert len([op for op in schedule.ops if op.kind == "scale"]) > 2
-    found = check(schedule, wl, dtype, seed=1, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, dtype, seed=1, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
     assert set(found.compared) == {"p0", "s1", "c1", "s2", "c2"}
 
@@ -461,7 +461,7 @@ def test_a_scale_split_by_channel_loads_each_parts_constants_and_computes_the_re
         (w,) = [r for r in op.reads if r.tensor == "bn.weight"]
         assert (w.start, w.stop) == ((0, op.writes[0].start[3]), (2, op.writes[0].stop[3]))
     assert len({op.writes[0].start[3] for op in scales}) > 1
-    found = check(schedule, wl, dtype, seed=3, element_bytes=1, capacity=small.sram_capacity())
+    found = check(schedule, wl, dtype, seed=3, capacity=small.sram_capacity())
     assert found.ok, found.mismatches
 
 
@@ -469,7 +469,7 @@ def test_a_scale_split_by_channel_loads_each_parts_constants_and_computes_the_re
 def test_a_shuffle_permutes_the_channels_bit_exact(kind):
     hw = load_hw(DEFAULT_HW)
     wl = shuffle_net()
-    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1, element_bytes=1,
+    found = check(make_schedule(hw, wl, kind), wl, "int8", seed=1,
                   capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert "s" in found.compared and "z" in found.compared

@@ -68,7 +68,7 @@ def test_a_placed_chain_is_read_from_its_slice_and_computes_the_reference(kind):
     assert [(c.name, c.label, c.after) for c in schedule.concats] == [("cat1", "no copy", "g1"),
                                                                      ("cat2", "no copy", "g2")]
     assert concat_layouts(wl, schedule.ops) == schedule.concats
-    placed = place(schedule, hw.element_bytes, hw.sram_capacity())
+    placed = place(schedule, hw.sram_capacity())
     assert validate(placed, hw, wl) == []
-    report = check(placed, wl, "int8", element_bytes=hw.element_bytes, capacity=hw.sram_capacity())
+    report = check(placed, wl, "int8", capacity=hw.sram_capacity())
     assert report.ok and "y2" in report.compared and "z" in report.compared, report.mismatches

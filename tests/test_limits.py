@@ -112,11 +112,11 @@ def test_functional_estimate_covers_what_the_check_holds(dtype):
     schedule = make_schedule(h, wl, "pipelined")
     tracemalloc.start()
     try:
-        assert check(schedule, wl, dtype, 0, 1, h.sram_capacity()).ok
+        assert check(schedule, wl, dtype, 0, h.sram_capacity()).ok
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     estimate = functional_bytes(wl, dtype)
     assert peak <= estimate <= 2 * peak
     with pytest.raises(LimitError, match=r"raise the limit with --max-functional-bytes$"):
-        check(schedule, wl, dtype, 0, 1, h.sram_capacity(), max_bytes=estimate - 1)
+        check(schedule, wl, dtype, 0, h.sram_capacity(), max_bytes=estimate - 1)

@@ -13,12 +13,12 @@ from tests.helpers import DEFAULT_HW, ROOT
 def test_live_tiles_never_share_bytes_and_stay_inside_the_buffer(trace, kind):
     hw = load_hw(DEFAULT_HW)
     schedule = place(make_schedule(hw, load_workload(ROOT / "traces" / f"{trace}.yaml"), kind),
-                     hw.element_bytes, hw.sram_capacity())
+                     hw.sram_capacity())
     life = lifetimes(schedule)
     spans = []
     for i, op in enumerate(schedule.ops):
         for k, (region, at) in enumerate(zip(op.sram_writes(), op.offsets, strict=True)):
-            end = at + region.elements * hw.element_bytes
+            end = at + schedule.widths.bytes(region)
             assert at >= 0 and end <= hw.buffer(region.space).size_bytes
             spans.append((region.space, at, end, *life[(i, k)]))
     by_first = sorted(spans, key=lambda s: s[3])
@@ -34,7 +34,7 @@ def test_ping_pong_tiles_take_opposite_ends_when_three_do_not_fit_side_by_side()
     # first fit would strand the third tile past the end.
     hw = load_hw(DEFAULT_HW)
     schedule = place(make_schedule(hw, load_workload(ROOT / "traces" / "resnet18.yaml"), "pipelined"),
-                     hw.element_bytes, hw.sram_capacity())
+                     hw.sram_capacity())
     loads = [op for op in schedule.ops if op.id.startswith("maxpool/load_a")]
     assert len(loads) >= 3
     ends = [op.offsets[0] + op.writes[0].elements for op in loads]

@@ -2,6 +2,7 @@ import pytest
 
 from accelsim import ScheduleError
 from accelsim.box import BoxIndex
+from accelsim.dtypes import Widths
 from accelsim.schedule import DRAM, Op, Region, Schedule
 
 
@@ -71,9 +72,10 @@ def test_peak_stage_bytes_counts_regions_from_writer_to_last_reader():
         Op("l3", "load", 3, (reg("d", DRAM, 70),), (reg("d", "ifmap", 70),)),
     )
     # ifmap elements live per stage: 100, 150, 150, 120 (a freed after stage 2; b and d are
-    # never read, so they stay); at 2 bytes per element the peak is 300 bytes, first in stage 1
-    s = Schedule("s", "w", 1, ops)
-    assert s.peak_stage_bytes(element_bytes=2)["ifmap"] == (300, 1)
+    # never read, so they stay); at 2 bytes per element the peak is 300 bytes, first in stage 1;
+    # with c at 4 bytes (ofmap), 400
+    s = Schedule("s", "w", 1, ops, widths=Widths(2, (("c", 4),)))
+    assert s.peak_stage_bytes()["ifmap"] == (300, 1) and s.peak_stage_bytes()["ofmap"] == (400, 2)
     assert s.num_stages == 4
     assert [[s.ops[i].id for i in stage] for stage in s.stages()] == [["l1"], ["l2"], ["use_a"], ["l3"]]
 

@@ -17,7 +17,7 @@ SMALL = SCHEDULES / "block.yaml"
 def placed(trace, kind, splits=4):
     hw = load_hw(DEFAULT_HW)
     wl = load_workload(trace)
-    return hw, wl, place(make_schedule(hw, wl, kind, splits), hw.element_bytes, hw.sram_capacity())
+    return hw, wl, place(make_schedule(hw, wl, kind, splits), hw.sram_capacity())
 
 
 @pytest.mark.parametrize("trace,kind,splits", [
@@ -124,7 +124,7 @@ def test_a_grouped_conv_tile_must_cover_whole_groups(tmp_path):
         {"name": "conv", "kind": "conv", "input": "x", "output": "y", "kh": 1, "kw": 1, "cin": 4, "cout": 4,
          "groups": 2}]})
     hw = load_hw(DEFAULT_HW)
-    text = dump_schedule(place(make_schedule(hw, wl, "pipelined"), 1, hw.sram_capacity()), hw)
+    text = dump_schedule(place(make_schedule(hw, wl, "pipelined"), hw.sram_capacity()), hw)
     assert schedule_from_text(text, hw, wl).problems == []
     bad = text.replace('"y[0:1, 0:4, 0:4, 0:4] @ ofmap', '"y[0:1, 0:4, 0:4, 1:4] @ ofmap', 1)
     assert bad != text

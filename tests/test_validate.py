@@ -70,7 +70,7 @@ def test_the_valid_corpus_files_pass(name):
 def test_the_schedulers_own_schedules_are_valid(trace, kind):
     hardware = load_hw(DEFAULT_HW)
     wl = load_workload(ROOT / "traces" / f"{trace}.yaml")
-    schedule = place(make_schedule(hardware, wl, kind), hardware.element_bytes, hardware.sram_capacity())
+    schedule = place(make_schedule(hardware, wl, kind), hardware.sram_capacity())
     assert validate(schedule, hardware, wl) == []
 
 
@@ -80,7 +80,7 @@ def test_a_dilated_conv_that_skips_rows_its_windows_do_not_read_is_valid(kind):
     # window reads rows -1, 1, 3), not row 0; written as a file and read back, nothing is missing
     hardware = load_hw(DEFAULT_HW)
     wl = convadd(h=9, w=9, cin=4, cout=4, k=3, pad=1, dilation=2)
-    schedule = place(make_schedule(hardware, wl, kind, 7), hardware.element_bytes, hardware.sram_capacity())
+    schedule = place(make_schedule(hardware, wl, kind, 7), hardware.sram_capacity())
     text = dump_schedule(schedule, hardware)
     assert "x0[0:1, 1:4, 0:9, 0:4]" in text and "x0[0:1, 0:4," not in text
     file = schedule_from_text(text, hardware, wl)
@@ -129,7 +129,7 @@ def _split_store(second_stage: int, second_rows: tuple[int, int] = (5, 8)) -> li
             ops.append(dataclasses.replace(op, id=name, stage=stage, reads=(part,),
                                            writes=(part.moved(DRAM),)))
     s = Schedule("serial", wl.name, 1, tuple(sorted(ops, key=lambda op: op.stage)))
-    return [p.message for p in validate(place(s, hardware.element_bytes, hardware.sram_capacity()),
+    return [p.message for p in validate(place(s, hardware.sram_capacity()),
                                         hardware, wl)]
 
 
@@ -154,5 +154,5 @@ def test_an_lrn_tile_without_its_channel_halo_is_caught_statically_and_functiona
     assert [p.op for p in validate(file.schedule, small, wl)] == ["lrn1"]
     assert found == ["x[0:1, 0:1, 0:1, 32:34] not read: output channels 0:32 of an LRN of size 5 "
                      "need input channels 0:34"]
-    report = check(file.schedule, wl, "int8", element_bytes=1, capacity=small.sram_capacity())
+    report = check(file.schedule, wl, "int8", capacity=small.sram_capacity())
     assert any("computed by op lrn1" in m for m in report.mismatches)

@@ -15,7 +15,7 @@ from itertools import islice, pairwise
 from operator import attrgetter, le
 
 from accelsim.hw import Hardware
-from accelsim.schedule import Schedule
+from accelsim.schedule import DRAM, Schedule
 from accelsim.timing import compute_op_cycles
 
 NONE: tuple = ()
@@ -39,7 +39,9 @@ class Plan:
     `stages`: op indices by stage, in issue order, stages without ops left out."""
 
     def __init__(self, hw: Hardware, schedule: Schedule, sync: str):
-        eb = hw.element_bytes
+        widths = schedule.widths
+        eb = widths.default
+        macs_per_pe = hw.precision(schedule.dtype).macs_per_pe
         ops = schedule.ops
         # the fields of every op in one pass, then one list per field
         ids, kinds, stages, layers, tiles, facts = (
@@ -58,13 +60,25 @@ class Plan:
         scaled = {w: tuple([(space, n * eb) for space, n in w]) for w in set(writes)}
         self.reserves: list[tuple[tuple[str, int], ...]] = list(map(scaled.__getitem__, writes))
         self.nbytes: list[int] = [f.moves * eb for f in facts]         # DRAM bytes (transfers)
+        keys: list[tuple | None] = [f.cycles_key for f in facts]
+        odd = {t for t, b in widths.tensors if b != eb}    # tensors of other widths than most
+        if odd:
+            for i, op in enumerate(ops):
+                names = [r.tensor for r in (*op.reads, *op.writes)]
+                if odd.isdisjoint(names):
+                    continue
+                self.reserves[i] = tuple([(r.space, widths.bytes(r)) for r in op.writes if r.space != DRAM])
+                if facts[i].cycles_key is None:
+                    self.nbytes[i] = sum([widths.bytes(r) for r in op.reads])
+                else:
+                    keys[i] = (facts[i].cycles_key, widths.only(names))
         self.dram_read = sum([b for k, b in zip(kinds, self.nbytes, strict=True) if k == "load"])
         self.dram_write = sum(self.nbytes) - self.dram_read
         timed: dict[tuple | None, int | None] = {None: None}    # cycles key -> cycles
-        for op, f in zip(ops, facts, strict=True):
-            if f.cycles_key not in timed:
-                timed[f.cycles_key] = compute_op_cycles(op, hw)
-        self.cycles: list[int | None] = [timed[f.cycles_key] for f in facts]     # None: a transfer
+        for op, key in zip(ops, keys, strict=True):
+            if key not in timed:
+                timed[key] = compute_op_cycles(op, hw, widths, macs_per_pe)
+        self.cycles: list[int | None] = [timed[key] for key in keys]     # None: a transfer
         self.macs: list[int] = [f.macs for f in facts]
         # SRAM regions: their buffer and bytes, how many reads they serve, and which regions
         # each op reads
@@ -78,4 +92,4 @@ class Plan:
                 op_reads[i].append(r)
             add_readers(len(readers))
             written = reserves[writer]            # the region is one of them
-            add_region(written[0] if len(written) == 1 else (region.space, region.elements * eb))
+            add_region(written[0] if len(written) == 1 else (region.space, widths.bytes(region)))

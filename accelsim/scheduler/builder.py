@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.schedule import DRAM, Op, OpKind, Region, live_bytes
 from accelsim.tiling import Tile, tile
 from accelsim.workload import Conv, Workload
@@ -9,10 +10,13 @@ from accelsim.workload import Conv, Workload
 
 class Builder:
     """Collects the ops of one layer: ids prefixed with `prefix`, stages offset by
-    `first_stage`, each op marked with the layer's name and its tile."""
+    `first_stage`, each op marked with the layer's name and its tile; bytes per element of
+    each tensor as `widths` says."""
 
-    def __init__(self, workload: Workload, layer: str, prefix: str, first_stage: int):
+    def __init__(self, workload: Workload, layer: str, prefix: str, first_stage: int,
+                 widths: Widths = ONE_BYTE):
         self.workload, self.layer, self.prefix, self.first_stage = workload, layer, prefix, first_stage
+        self.widths = widths
         self.ops: list[Op] = []
         self._lives: list[list] = []            # per SRAM region written: [region, first, last reader]
         self._latest: dict[Region, list] = {}   # region -> its latest write's entry
@@ -58,22 +62,23 @@ class Builder:
                 self._lives.append(entry)
         return op_id
 
-    def live(self, element_bytes: int) -> dict[str, list[int]]:
+    def live(self) -> dict[str, list[int]]:
         """Per SRAM buffer, the bytes live in each stage, counted directly as the ops were
         built: each region lives from its writer's stage through its last reader's, or to the
         last stage when nothing reads it (the rule of `Schedule.lifetime`)."""
         end = max((op.stage for op in self.ops), default=0)
-        return live_bytes(((r.space, r.elements * element_bytes, first, end if last is None else last)
+        size = self.widths.bytes
+        return live_bytes(((r.space, size(r), first, end if last is None else last)
                            for r, first, last in self._lives), end + 1)
 
-    def peaks(self, element_bytes: int) -> dict[str, int]:
+    def peaks(self) -> dict[str, int]:
         """Per SRAM buffer these ops use, the most bytes live in one stage."""
-        return {space: max(per_stage) for space, per_stage in self.live(element_bytes).items()}
+        return {space: max(per_stage) for space, per_stage in self.live().items()}
 
-    def overflow(self, capacity: dict[str, int], element_bytes: int) -> tuple[str, int, int, int] | None:
+    def overflow(self, capacity: dict[str, int]) -> tuple[str, int, int, int] | None:
         """(buffer, bytes needed, bytes it holds, first stage at that peak) for the first SRAM
         buffer that these ops' live regions exceed, None when all fit."""
-        return _first_over(self.live(element_bytes), capacity)
+        return _first_over(self.live(), capacity)
 
     def load(self, name: str, stage: int, region: Region, space: str, tile: int | None = None) -> Region:
         held = region.moved(space)

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from accelsim.cost import systolic_cycles
+from accelsim.cost import packed, systolic_cycles
+from accelsim.dtypes import Widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
@@ -44,14 +45,16 @@ class Tiling:
 
 
 def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware,
-                    pipelined: bool = True) -> int:
+                    pipelined: bool = True, widths: tuple[int, int, int] = (1, 1, 1),
+                    macs_per_pe: int = 1) -> int:
     """A quick estimate of the tiled layer's cycles, DRAM traffic at full bandwidth plus its
     latency when a stage moves data, and a barrier per stage. Pipelined, per stage the longer
     of its conv and its traffic (loads of the next tile, store of the previous); else every
-    tile's load, conv and store one after another."""
+    tile's load, conv and store one after another. `widths`: bytes per element of the input,
+    the weights and the output; `macs_per_pe`: the array's packing (`cost.packed`)."""
     n, h, w, c = workload.tensors[conv.input].shape
     _, ho, wo, _ = workload.tensors[conv.output].shape
-    eb, sa = hw.element_bytes, hw.systolic_array
+    (eb, wb, ob), sa = widths, hw.systolic_array
     rate = None if hw.ideal_memory else hw.dram.bytes_per_cycle
     # exact integer arithmetic in units of 1/p cycles, the bandwidth being p/q bytes per cycle
     p, q = (rate.numerator, rate.denominator) if rate else (1, 0)
@@ -69,12 +72,13 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
         cycles = {}                                         # rows -> 1/p cycles
         for rows in set(heights):
             gemm = gemm_of(conv, ((0, 0, 0, 0), (n, rows, wo, f)), workload)
-            cycles[rows] = systolic_cycles(gemm, sa.rows, sa.cols, sa.dataflow, sa.folds) * p
+            cycles[rows] = systolic_cycles(packed(gemm, macs_per_pe), sa.rows, sa.cols, sa.dataflow,
+                                           sa.folds) * p
         chunk_loads = inputs.copy() if tiling.row_parts > 1 or f0 == 0 else [0] * len(parts)
-        chunk_loads[0] += f * kh * kw * cin_g * eb
+        chunk_loads[0] += f * kh * kw * cin_g * wb
         loads += chunk_loads
         convs += [cycles[rows] for rows in heights]
-        stores += [n * rows * wo * f * eb for rows in heights]
+        stores += [n * rows * wo * f * ob for rows in heights]
     barrier = hw.barrier_cycles * p
     if not pipelined:
         total = sum(convs) + 3 * barrier * len(convs)
@@ -100,15 +104,20 @@ def _row_part_candidates(fewest: int, rows: int) -> list[int]:
     return out
 
 
-def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool = True) -> Tiling:
+def choose_tiling(conv: Conv, workload: Workload, hw: Hardware, pipelined: bool = True,
+                  widths: Widths | None = None, macs_per_pe: int = 1) -> Tiling:
     """The fewest filter chunks that fit, then the row parts with the least estimated cycles
     (run pipelined or not, as the schedule will);
     when not even one output row fits, one row per part and the fewest column parts.
-    Worked out once per conv shape, tensor shapes, machine and pipelining (the tilings that
-    fit once per SRAM size)."""
+    Bytes per element as `widths` says (None: the hardware's `element_bytes`). Worked out
+    once per conv shape, tensor shapes and widths, machine, packing and pipelining (the
+    tilings that fit once per SRAM size)."""
     shapes = (workload.tensors[conv.input].shape, workload.tensors[conv.output].shape)
+    three = (widths.only((conv.input, conv.weight, conv.output)) if widths is not None
+             else (hw.element_bytes,) * 3)
     try:
-        return _choose_tiling(replace(conv, name="conv", input="x", output="y"), *shapes, hw, pipelined)
+        return _choose_tiling(replace(conv, name="conv", input="x", output="y"), *shapes, hw, pipelined,
+                              three, macs_per_pe)
     except ScheduleError as exc:
         raise ScheduleError(f"conv {conv.name!r}: {exc}") from None
 
@@ -121,24 +130,28 @@ def _shapes_only(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ..
 
 @lru_cache(maxsize=4096)
 def _choose_tiling(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...], hw: Hardware,
-                   pipelined: bool) -> Tiling:
-    """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`."""
-    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), hw.element_bytes,
-                          pipelined)
+                   pipelined: bool, widths: tuple[int, int, int], macs_per_pe: int) -> Tiling:
+    """`choose_tiling` of a conv named conv, reading x of `in_shape`, writing y of `out_shape`;
+    `widths`: bytes per element of x, the weights and y."""
+    candidates = _fitting(conv, in_shape, out_shape, tuple(hw.sram_capacity().items()), widths, pipelined)
     if len(candidates) == 1:
         return candidates[0]
     workload = _shapes_only(conv, in_shape, out_shape)
-    return min(candidates, key=lambda t: (estimate_cycles(conv, workload, t, hw, pipelined), t.row_parts))
+    return min(candidates, key=lambda t: (
+        estimate_cycles(conv, workload, t, hw, pipelined, widths, macs_per_pe), t.row_parts))
 
 
 @lru_cache(maxsize=4096)
 def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
-             sram: tuple[tuple[str, int], ...], eb: int, pipelined: bool) -> tuple[Tiling, ...]:
+             sram: tuple[tuple[str, int], ...], widths: tuple[int, int, int],
+             pipelined: bool) -> tuple[Tiling, ...]:
     """The tilings `_choose_tiling` picks from, which depend on the SRAM buffers' bytes (`sram`),
-    the element bytes `eb` and pipelining only: the fewest filter chunks that fit, with the
-    row-part candidates that fit; else the one tiling of the fewest column parts. A tiling fits
-    when the ops `conv_layer_ops` makes of it fit (`Builder.overflow`, the one SRAM count)."""
+    the bytes per element of x, the weights and y (`widths`) and pipelining only: the fewest
+    filter chunks that fit, with the row-part candidates that fit; else the one tiling of the
+    fewest column parts. A tiling fits when the ops `conv_layer_ops` makes of it fit
+    (`Builder.overflow`, the one SRAM count)."""
     workload = _shapes_only(conv, in_shape, out_shape)
+    sizes = Widths(widths[0], (("x", widths[0]), (conv.weight, widths[1]), ("y", widths[2])))
     capacity = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     # a grouped conv's filter chunk is whole groups or lies within one (its GEMMs are then
@@ -152,16 +165,16 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
 
     def built(tiling: Tiling) -> Builder:
         """The layer's ops in `tiling`, collected with their SRAM lifetimes."""
-        b = Builder(workload, "conv", "", 0)
+        b = Builder(workload, "conv", "", 0, sizes)
         conv_layer_ops(b, conv, tiling, pipelined)
         return b
 
     def peaks(tiling: Tiling) -> dict[str, int]:
         """Most bytes each buffer holds at once when the layer runs in `tiling`."""
-        return built(tiling).peaks(eb)
+        return built(tiling).peaks()
 
     def fits(tiling: Tiling) -> bool:
-        return built(tiling).overflow(capacity, eb) is None
+        return built(tiling).overflow(capacity) is None
 
     def weights_fit(filter_parts: int) -> bool:         # the same whatever the row parts
         return aligned(filter_parts) and \

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from accelsim.dtypes import DTYPE_BYTES, Widths
+from accelsim.dtypes import ONE_BYTE, Widths, run_widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.layout import concat_layouts, in_place, placeable, resolved
@@ -69,18 +69,18 @@ class LayerPlan:
 
 
 def _fits(b: Builder, hw: Hardware) -> bool:
-    return b.overflow(hw.sram_capacity(), hw.element_bytes) is None
+    return b.overflow(hw.sram_capacity()) is None
 
 
-def _dram_bytes(ops: list[Op], hw: Hardware) -> int:
+def _dram_bytes(ops: list[Op], widths: Widths) -> int:
     """Bytes the ops move between DRAM and SRAM."""
-    return sum(op.facts.moves for op in ops) * hw.element_bytes
+    return sum(widths.bytes(r) for op in ops for r in (*op.reads, *op.writes) if r.space == DRAM)
 
 
 def _fixed_fits(name: str, n: int, b: Builder, hw: Hardware) -> None:
     """ScheduleError naming the buffer, bytes and stage when layer `name`'s ops in the `n` row
     parts it was asked for do not fit SRAM."""
-    over = b.overflow(hw.sram_capacity(), hw.element_bytes)
+    over = b.overflow(hw.sram_capacity())
     if over is None:
         return
     space, need, have, at = over
@@ -227,12 +227,14 @@ class _Planner:
     splits: int | None = None
     single: bool = False
     placed: frozenset[str] = frozenset()     # concat inputs written in place (`layout.placeable`)
+    widths: Widths = ONE_BYTE                # bytes per element of each tensor
+    macs_per_pe: int = 1                     # the array's packing in the run's datatype
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
 
     def builder(self, name: str, first: int) -> Builder:
-        return Builder(self.workload, name, self.prefix(name), first)
+        return Builder(self.workload, name, self.prefix(name), first, self.widths)
 
     def fixed(self, name: str) -> int | None:
         """The row parts fixed for layer `name` (by `parts`, else `splits`), or None."""
@@ -270,7 +272,7 @@ class _Planner:
         def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
             b = self.builder(block.conv.name, 0)
             convadd_ops(b, block, 1, self.pipelined, chunks)
-            return b.peaks(self.hw.element_bytes).get("weight", 0) <= room
+            return b.peaks().get("weight", 0) <= room
 
         if conv.groups > 1 or weights_fit(1):
             return range(1, 2)
@@ -306,10 +308,11 @@ class _Planner:
         op = layer.op
         tiling = None
         if layer.add is None and isinstance(op, Conv | Gemm):
-            tiling = choose_tiling(op if isinstance(op, Conv) else _as_conv(op, wl), wl, hw, self.pipelined)
+            tiling = choose_tiling(op if isinstance(op, Conv) else _as_conv(op, wl), wl, hw, self.pipelined,
+                                   self.widths, self.macs_per_pe)
         key = (tuple(_unnamed(o) for o in (op, layer.add) if o is not None),
                tuple(wl.tensors[t].shape for t in names), tuple(map(names.index, names)),
-               self.fixed(layer.name), tiling, tuple(hw.sram_capacity().items()), hw.element_bytes,
+               self.fixed(layer.name), tiling, tuple(hw.sram_capacity().items()), self.widths.only(names),
                self.pipelined, self.scale, tuple(t in self.placed for t in op.inputs))
         seen = _BUILT.get(key)
         if seen is not None:
@@ -356,12 +359,12 @@ class _Planner:
             ops, stages, n = found
             if more:
                 try:
-                    alone = _dram_bytes(self._apart(layer, first)[0], self.hw)
+                    alone = _dram_bytes(self._apart(layer, first)[0], self._apart_widths(layer))
                 except ScheduleError:
                     alone = None
-                if alone is not None and alone < _dram_bytes(ops, self.hw):
+                if alone is not None and alone < _dram_bytes(ops, self.widths):
                     why = (f"fits SRAM only in {chunks} filter chunks, each loading the input again: "
-                           f"{_dram_bytes(ops, self.hw):,} B to and from DRAM against {alone:,} B apart")
+                           f"{_dram_bytes(ops, self.widths):,} B to and from DRAM against {alone:,} B apart")
                     break
             return ops, stages, [LayerPlan(layer.name, "convadd", n * chunks)]
         if refused is not None:
@@ -370,10 +373,15 @@ class _Planner:
         note = f"not fused with {add.name}: {why}; conv and add run apart"
         return ops, stages, [replace(conv_plan, note=note), *add_plan]
 
+    def _apart_widths(self, layer: Layer) -> Widths:
+        """The widths with a fused layer's conv output at its datatype's, as when the conv and
+        the add run apart (the conv's output requantized as it drains, then stored)."""
+        return self.widths.without(layer.op.output)
+
     def _apart(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """The conv and the add of a fused layer as two layers, one after the other."""
         assert layer.add is not None
-        apart = replace(self, single=False)
+        apart = replace(self, single=False, widths=self._apart_widths(layer))
         conv_ops, conv_stages, conv_plan = apart.layer_ops(Layer(layer.op), first)
         add_ops, add_stages, add_plan = apart.layer_ops(Layer(layer.add), first + conv_stages)
         return conv_ops + add_ops, conv_stages + add_stages, [*conv_plan, *add_plan]
@@ -385,7 +393,7 @@ class _Planner:
             return self._convadd_layer(layer, first)
         if isinstance(op, Conv | Gemm):
             conv = op if isinstance(op, Conv) else _as_conv(op, wl)
-            chosen = choose_tiling(conv, wl, self.hw, pipelined)
+            chosen = choose_tiling(conv, wl, self.hw, pipelined, self.widths, self.macs_per_pe)
             rows = wl.tensors[conv.output].shape[1]
             tiling = chosen
             fixed = self.fixed(layer.name)
@@ -469,7 +477,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     studies of finer tiling. More than `max_ops` ops is a LimitError: before tiling when the
     shapes already need more (`limits.check_ops`), else once the ops are built. With
     `copy_concats`, every concat copies all its inputs (none is placed: for comparison).
-    `dtype`: the run's datatype (None: the hardware's, `Hardware.default_dtype`)."""
+    `dtype`: the run's datatype, every tensor's (None: the workload's, else the hardware's,
+    `Hardware.default_dtype`; a tensor with its own `dtype` keeps it). A fused ConvAdd's
+    conv output is held in SRAM at the accumulator's width (`dtypes.run_widths`)."""
     if kind not in SCHEDULES:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
     if kind == "serial":
@@ -488,10 +498,15 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         most = max(workload.tensors[layer.output].shape[1] for layer in layers)
         if splits > most:
             raise ScheduleError(f"splits={splits} is more than the {most} output rows to split")
-    check_ops(workload, hw, kind, max_ops, splits, parts)
+    own = {} if dtype else {t.name: t.dtype for t in workload.tensors.values() if t.dtype}
+    dtype = dtype or workload.dtype or hw.default_dtype
+    precision = hw.precision(dtype)
+    held: tuple[str, ...] = ()      # TODO(next commit): fused conv outputs at accumulator width
+    widths = run_widths(dtype, own, precision.accumulator, held)
+    check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
     planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1,
-                       frozenset(placed))
+                       frozenset(placed), widths, precision.macs_per_pe)
     ops, plans, stage = [], [], 0
     for layer in layers:
         layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
@@ -510,7 +525,10 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
-    dtype = dtype or hw.default_dtype
+    ran_fused = {p.name for p in plans if p.kind == "convadd"}
+    for layer in layers:                      # a conv that ran apart from its add drains requantized
+        if layer.add is not None and layer.name not in ran_fused:
+            widths = widths.without(layer.op.output)
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
-                        tuple(notes), layouts, dtype, Widths(DTYPE_BYTES[dtype]))
+                        tuple(notes), layouts, dtype, widths)
     return schedule, plans, not_fused

@@ -21,10 +21,11 @@ def test_cycles_bytes_and_macs_are_each_ops_own(machine, trace, kind):
     plan = Plan(h, schedule, "barrier")
     for i, op in enumerate(schedule.ops):
         if op.unit == "dma":
-            assert (plan.cycles[i], plan.nbytes[i], plan.macs[i]) == (None, transfer_bytes(op, h), 0)
+            moved = transfer_bytes(op, schedule.widths)
+            assert (plan.cycles[i], plan.nbytes[i], plan.macs[i]) == (None, moved, 0)
         else:
-            assert plan.cycles[i] == compute_op_cycles(op, h), op.id
+            assert plan.cycles[i] == compute_op_cycles(op, h, schedule.widths), op.id
             assert plan.macs[i] == (op.gemm.macs if op.gemm else 0)
     for number, (_, region) in enumerate(schedule.readers()):
-        assert plan.region[number] == (region.space, region.elements * h.element_bytes)
+        assert plan.region[number] == (region.space, schedule.widths.bytes(region))
     assert plan.stages == [stage for stage in schedule.stages() if stage]

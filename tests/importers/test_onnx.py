@@ -553,7 +553,7 @@ def test_the_zoo_squeezenet_is_bit_exact_in_int8_through_its_concats():
     from accelsim.simulation import make_schedule
     hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("squeezenet")).workload
     schedule = make_schedule(hw, wl, "pipelined")
-    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    found = check(schedule, wl, "int8", capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert {op.output for op in wl.ops if isinstance(op, Concat)} <= set(found.compared)
 
@@ -563,7 +563,7 @@ def test_the_zoo_resnet50_is_bit_exact_in_int8_through_its_fused_sums():
     from accelsim.simulation import make_schedule
     hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("resnet50")).workload
     schedule = make_schedule(hw, wl, "pipelined")
-    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    found = check(schedule, wl, "int8", capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     sums = {op.output for op in wl.ops if isinstance(op, Add)}
     assert len(sums) == 16 and sums <= set(found.compared)       # each fused Sum's output, stored
@@ -574,7 +574,7 @@ def test_the_zoo_shufflenet_is_bit_exact_in_int8_through_its_shuffles():
     from accelsim.simulation import make_schedule
     hw, wl = load_hw(DEFAULT_HW), import_onnx(zoo("shufflenet")).workload
     schedule = make_schedule(hw, wl, "pipelined")
-    found = check(schedule, wl, "int8", element_bytes=1, capacity=hw.sram_capacity())
+    found = check(schedule, wl, "int8", capacity=hw.sram_capacity())
     assert found.ok, found.mismatches
     assert {op.output for op in wl.ops if isinstance(op, Shuffle)} <= set(found.compared)
 

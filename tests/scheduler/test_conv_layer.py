@@ -103,7 +103,7 @@ def test_tiling_never_exceeds_sram_and_covers_every_output_once(h, w, cin, cout,
     except ScheduleError as exc:
         assert "does not fit SRAM" in str(exc)
         return
-    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+    for space, (need, _) in schedule.peak_stage_bytes().items():
         assert need <= machine.buffer(space).size_bytes
     result = simulate(machine, wl, "pipelined")
     for space, peak in result.sram_peak_bytes.items():
@@ -126,17 +126,17 @@ def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout,
     from accelsim.scheduler.conv_layer import _fitting, _row_part_candidates, conv_layer_ops
 
     wl = conv_layer(h=h, w=h, cin=cin, cout=cout, k=k, stride=stride, pad=k // 2)
-    conv, eb = wl.ops[0], 1
+    conv = wl.ops[0]
     sram = {"ifmap": ifmap * cin * h, "weight": weight * k * k * cin, "ofmap": ofmap * cout * h}
     ho = wl.tensors["y"].shape[1]
 
     def fits(t):
         b = Builder(wl, "c", "", 0)
         conv_layer_ops(b, conv, t, pipelined)
-        return b.overflow(sram, eb) is None
+        return b.overflow(sram) is None
 
     try:
-        found = _fitting(conv, wl.tensors["x"].shape, wl.tensors["y"].shape, tuple(sram.items()), eb,
+        found = _fitting(conv, wl.tensors["x"].shape, wl.tensors["y"].shape, tuple(sram.items()), (1, 1, 1),
                          pipelined)
     except ScheduleError:
         found = None

@@ -117,7 +117,7 @@ def test_fixed_row_parts_that_overflow_take_the_fewest_filter_chunks_that_fit():
     s = build(load_workload(BLOCK), "fused", 1, sram__ifmap__size_bytes=300_000)
     assert s.tiles == 3
     assert [op.reads[1].stop[3] - op.reads[1].start[3] for op in s.ops if op.kind == "add"] == [22, 22, 20]
-    assert s.peak_stage_bytes(1)["ifmap"][0] == 200_704 + 22 * 56 * 56 <= 300_000
+    assert s.peak_stage_bytes()["ifmap"][0] == 200_704 + 22 * 56 * 56 <= 300_000
 
 
 def test_splits_beyond_the_output_rows_is_an_error():

@@ -38,7 +38,7 @@ def test_sram_is_never_exceeded_and_every_layer_output_is_stored_once(hw, name, 
 
 
 def assert_fits_and_stores_each_output_once(schedule, plans, wl, hw):
-    for space, (need, _) in schedule.peak_stage_bytes(hw.element_bytes).items():
+    for space, (need, _) in schedule.peak_stage_bytes().items():
         assert need <= hw.buffer(space).size_bytes
     stored = {}
     for op in schedule.ops:
@@ -101,7 +101,7 @@ def test_adds_and_pools_split_by_channel_when_one_pixel_does_not_fit(kind, parts
     schedule, plans, _ = network_schedule(wl, small, kind, parts=parts)
     assert [(p.name, p.tiles) for p in plans] == [("sum", tiles[0]), ("pool", tiles[1])]
     assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
-    placed = place(schedule, small.element_bytes, small.sram_capacity())
+    placed = place(schedule, small.sram_capacity())
     assert validate(placed, small, wl) == []
 
 
@@ -246,7 +246,7 @@ def test_wide_rows_are_split_into_columns_for_adds_and_pools_too():
     wl = workload_from_dict(data)
     small = hw_with(sram__ifmap__size_bytes=40_000)
     schedule, plans, _ = network_schedule(wl, small, "pipelined")
-    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+    for space, (need, _) in schedule.peak_stage_bytes().items():
         assert need <= small.buffer(space).size_bytes
     stored = {}
     for op in schedule.ops:
@@ -283,7 +283,7 @@ def test_a_strided_conv_loads_only_the_columns_it_reads():
 def test_finer_tiling_that_would_not_fit_keeps_the_chosen_tiling():
     small = hw_with(sram__ifmap__size_bytes=600)
     schedule, _, _ = network_schedule(conv_pool(8, 8, 8, 8, 3, 1, 1), small, "pipelined", tile_scale=2)
-    for space, (need, _) in schedule.peak_stage_bytes(1).items():
+    for space, (need, _) in schedule.peak_stage_bytes().items():
         assert need <= small.buffer(space).size_bytes
 
 
@@ -323,7 +323,7 @@ def test_a_convadd_splits_its_filters_as_the_weights_it_holds_at_once_require(ki
     schedule, plans, _ = network_schedule(wl, machine, kind, splits=1)
     assert [p.kind for p in plans] == ["convadd"]
     assert sum(op.id.startswith("load_w") for op in schedule.ops) == chunks
-    assert schedule.peak_stage_bytes(machine.element_bytes)["weight"][0] <= machine.sram.weight.size_bytes
+    assert schedule.peak_stage_bytes()["weight"][0] <= machine.sram.weight.size_bytes
 
 
 def one_vector_op(op: dict, shape) -> object:
@@ -348,7 +348,7 @@ def test_an_lrn_split_by_channel_loads_its_channel_halo(kind, tiles, reads):
     assert {(op.reads[0].start[3], op.reads[0].stop[3]) for op in lrns} == reads
     assert all(op.unit == "add" and op.window == 5 for op in lrns)
     assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
-    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+    assert validate(place(schedule, small.sram_capacity()), small, wl) == []
 
 
 def test_a_softmax_is_split_by_rows_and_columns_never_by_channel():
@@ -364,7 +364,7 @@ def test_a_softmax_is_split_by_rows_and_columns_never_by_channel():
                                                                           op.writes[0].stop[3])
                for op in softmaxes)
     assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
-    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+    assert validate(place(schedule, small.sram_capacity()), small, wl) == []
     # pipelined, two pixels are in flight (128 B): only a channel split would fit, and there is none
     with pytest.raises(ScheduleError, match=r"softmax 'v': even one output pixel does not fit SRAM with its "
                                             r"64 channels, and a softmax cannot be split by channel"):
@@ -386,7 +386,7 @@ def test_a_pool_with_asymmetric_pads_and_ceil_mode_tiles_by_rows_within_sram():
     assert last.writes[0].box == ((0, 12, 12, 0), (1, 13, 13, 16))
     assert last.reads[0].box == ((0, 24, 24, 0), (1, 26, 26, 16))      # rows and columns 24, 25
     assert_fits_and_stores_each_output_once(schedule, plans, wl, small)
-    assert validate(place(schedule, 1, small.sram_capacity()), small, wl) == []
+    assert validate(place(schedule, small.sram_capacity()), small, wl) == []
 
 
 @pytest.mark.parametrize("kind", SCHEDULES)
@@ -407,7 +407,7 @@ def test_a_concat_of_op_outputs_is_no_copy_its_producers_store_into_their_slices
     assert (layout.placed, layout.copied, layout.label, layout.after) == (("b1", "b3"), (), "no copy", "e3")
     assert "cat: concat, no copy: b1, b3 written straight into the output's channel slice by their " \
            "producers" in schedule.notes
-    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+    assert validate(place(schedule, hw.sram_capacity()), hw, wl) == []
 
 
 @pytest.mark.parametrize("kind", SCHEDULES)
@@ -432,7 +432,7 @@ def test_a_concat_copies_a_graph_input_into_its_channel_slice_and_places_the_res
     assert "cat: concat, copy (1 of 2 inputs): b3 written straight into the output's channel slice by " \
            "its producer; x copied by DMA (loaded, and stored into the output's channel slice)" \
         in schedule.notes
-    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+    assert validate(place(schedule, hw.sram_capacity()), hw, wl) == []
 
 
 def test_a_concat_too_wide_for_the_ifmap_buffer_runs_in_channel_parts():
@@ -444,7 +444,7 @@ def test_a_concat_too_wide_for_the_ifmap_buffer_runs_in_channel_parts():
     schedule, plans, _ = network_schedule(wl, small, "serial")
     widths = {op.writes[0].stop[3] - op.writes[0].start[3] for op in schedule.ops if op.kind == "store"}
     assert widths == {8, 16} and plans[0].tiles == 2 * 2 * 2
-    assert validate(place(schedule, small.element_bytes, small.sram_capacity()), small, wl) == []
+    assert validate(place(schedule, small.sram_capacity()), small, wl) == []
 
 
 @pytest.mark.parametrize("kind", SCHEDULES)
@@ -463,7 +463,7 @@ def test_a_shuffle_is_a_dma_copy_of_each_part_all_channels_stored_permuted(kind)
         assert (dst.start[3], dst.stop[3]) == (0, 12)
     assert "shuf: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and stored " \
            "permuted)" in schedule.notes
-    assert validate(place(schedule, hw.element_bytes, hw.sram_capacity()), hw, wl) == []
+    assert validate(place(schedule, hw.sram_capacity()), hw, wl) == []
 
 
 def test_a_shuffle_whose_one_pixel_does_not_fit_is_refused_not_split_by_channel():
