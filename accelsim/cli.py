@@ -13,8 +13,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from accelsim import atomic, shipped
+from accelsim.dtypes import DTYPES as ALL_DTYPES
 from accelsim.engine.machine import run_schedule
-from accelsim.errors import AccelsimError, ScheduleError
+from accelsim.errors import AccelsimError, ConfigError, ScheduleError
 from accelsim.hw import Hardware, load_hw
 from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
 from accelsim.options import DTYPES, PLOT_KINDS, TRACE_FORMATS, RunOptions
@@ -110,15 +111,18 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
 def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
     return RunOptions(args.schedule or RunOptions.schedule, args.splits,
-                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops)
+                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops, args.dtype)
 
 
-def _functional_args(parser: argparse.ArgumentParser) -> None:
+def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> None:
+    """--functional and its data; with `dtype`, --dtype too (a command without run options)."""
     parser.add_argument("--functional", action="store_true",
                         help="also execute the schedule on seeded random tensors with numpy and compare "
-                             "every stored tensor with a whole-tensor reference")
-    parser.add_argument("--dtype", choices=DTYPES, default="int8",
-                        help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
+                             "every stored tensor with a whole-tensor reference, in the run's datatype")
+    if dtype:
+        parser.add_argument("--dtype", choices=ALL_DTYPES, default=None,
+                            help="functional data (default: the schedule's dtype): int8 with int32 "
+                                 "accumulation, bit-exact, or fp32")
     parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
     parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
                         help="refuse a functional check that would hold more than N bytes, estimated "
@@ -188,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("schedule_file", metavar="SCHED.yaml", help="the schedule file")
     val.add_argument("--skip-static", action="store_true",
                      help="skip the static checks (read the file, then run --functional alone)")
-    _functional_args(val)
+    _functional_args(val, dtype=True)
 
     ss = sub.add_parser("scalesim", help="per-layer cycles of a SCALE-Sim topology",
                         description="Read a SCALE-Sim topology CSV (conv or GEMM form) and print, per "
@@ -258,14 +262,17 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     """Execute the schedule with numpy; ScheduleError on a mismatch."""
     from accelsim.functional import check
 
-    found = check(schedule, workload, args.dtype, args.seed, hw.sram_capacity(),
-                  args.max_functional_bytes)
+    dtype = args.dtype or schedule.dtype
+    if dtype not in DTYPES:
+        raise ConfigError(f"--functional computes in {' and '.join(DTYPES)} only, not {dtype} "
+                          "(the run's datatype; choose one with --dtype)")
+    found = check(schedule, workload, dtype, args.seed, hw.sram_capacity(), args.max_functional_bytes)
     if not found.ok:
-        raise ScheduleError(f"functional check ({args.dtype}, seed {args.seed}) failed:\n"
+        raise ScheduleError(f"functional check ({dtype}, seed {args.seed}) failed:\n"
                             + "\n".join(f"  {m}" for m in found.mismatches))
     n, names = len(found.compared), ", ".join(found.compared[:3])
     more = f" and {n - 3} more" if n > 3 else ""
-    print(f"functional ({args.dtype}, seed {args.seed}): matches the reference in {n} stored "
+    print(f"functional ({dtype}, seed {args.seed}): matches the reference in {n} stored "
           f"tensor{'s' if n != 1 else ''} ({names}{more}), {found.tolerance}",
           file=sys.stderr if to_stderr else sys.stdout)
 
@@ -316,7 +323,8 @@ def _report(workload: Workload, hw: Hardware, results: list[Result], failed: dic
 def _run(args: argparse.Namespace) -> None:
     hw, workload, import_notes = _load_noted(args)
     if args.functional:                     # refused before scheduling, not after
-        check_functional(workload, args.dtype, args.max_functional_bytes)
+        check_functional(workload, args.dtype or workload.dtype or hw.default_dtype,
+                         args.max_functional_bytes)
     options = _options(args)
     if args.schedule_file:
         schedule = _checked_schedule(args.schedule_file, hw, workload)

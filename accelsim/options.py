@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from accelsim.dtypes import DTYPES as ALL_DTYPES
 from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
 from accelsim.scheduler.network import SCHEDULES
@@ -38,6 +39,11 @@ class RunOptions:
     max_ops: int = field(default=MAX_OPS, metadata={
         "metavar": "N", "help": "refuse a schedule of more than N ops (loads, computes, stores), "
                                 "estimated from the shapes before it is built"})
+    dtype: str | None = field(default=None, metadata={
+        "choices": ALL_DTYPES,
+        "help": "datatype of every tensor: bytes per element everywhere, the array's MACs per PE "
+                "(hardware arithmetic), and the functional data (default: the workload's dtype, else "
+                "the hardware's, else the one its element_bytes stands for)"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts
