@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from accelsim.cost import exact
-from accelsim.dtypes import BY_ELEMENT_BYTES, DEFAULT_ACCUMULATOR, Accumulator, Dtype
+from accelsim.dtypes import (
+    ACCUMULATOR_BYTES,
+    BY_ELEMENT_BYTES,
+    DEFAULT_ACCUMULATOR,
+    DTYPE_BYTES,
+    Accumulator,
+    Dtype,
+)
 from accelsim.errors import ConfigError
 from accelsim.schema import STRICT, Name, PosInt, build
 from accelsim.shipped import resolve
@@ -63,7 +70,10 @@ class AddUnit:
     `size` (the window's squares and sums) plus `lrn_cycles_per_element` (scale,
     power, divide), a softmax `softmax_cycles_per_element` (max, subtract, exp,
     sum, scale). Both default to 5 (docs/model.md says why). A scale (a batch norm on the
-    vector unit) `scale_cycles_per_element`, default 1: one fused multiply-add."""
+    vector unit) `scale_cycles_per_element`, default 1: one fused multiply-add. A fused
+    ConvAdd's add that requantizes its conv input (`Arithmetic.requantize: add_unit`) costs
+    `requantize_cycles_per_element` more (default 1: a multiply, round and shift; 0 when the
+    lane pipelines it with the add)."""
 
     __pydantic_config__ = STRICT
     lanes: PosInt
@@ -71,6 +81,7 @@ class AddUnit:
     lrn_cycles_per_element: PosInt = 5
     softmax_cycles_per_element: PosInt = 5
     scale_cycles_per_element: PosInt = 1
+    requantize_cycles_per_element: Cycles = 1
 
 
 @dataclass(frozen=True)
@@ -128,9 +139,15 @@ class Precision:
 
 @dataclass(frozen=True)
 class Arithmetic:
-    """The datatypes the array computes in (a datatype without an entry is refused)."""
+    """The datatypes the array computes in (a datatype without an entry is refused), and where
+    a conv's accumulator is requantized to the datatype: `drain` (the array's output stage, as
+    outputs drain: every conv output is stored in SRAM at the datatype's width) or `add_unit`
+    (a fused ConvAdd's conv output stays in SRAM at accumulator width and the add unit
+    requantizes it before the add, `AddUnit.requantize_cycles_per_element`; a lone conv's
+    output, with no add to do it, is requantized as it drains)."""
 
     __pydantic_config__ = STRICT
+    requantize: Literal["drain", "add_unit"] = "drain"
     int8: Precision | None = None
     int16: Precision | None = None
     fp16: Precision | None = None
@@ -171,6 +188,12 @@ class Hardware:
             raise ConfigError(f"{self.name}: element_bytes {self.element_bytes} is no datatype's width "
                               "(int8 1; int16, fp16, bf16 2; fp32 4); set dtype")
         return found
+
+    def requantizes_on_add_unit(self, dtype: str) -> bool:
+        """Whether a fused ConvAdd in `dtype` holds its conv output at accumulator width for the
+        add unit to requantize (`Arithmetic.requantize`, and an accumulator wider than `dtype`)."""
+        return (self.arithmetic is not None and self.arithmetic.requantize == "add_unit"
+                and ACCUMULATOR_BYTES[self.precision(dtype).accumulator] > DTYPE_BYTES[dtype])
 
     def precision(self, dtype: str) -> Precision:
         """How the array computes in `dtype`; ConfigError naming the key when the `arithmetic`

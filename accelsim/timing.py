@@ -16,11 +16,14 @@ from accelsim.schedule import Op
 VECTOR_KINDS = ("add", "pool", "lrn", "softmax", "scale")
 
 
-def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
-    """Lane operations (one per lane per cycle) per output element of a vector op: an add 1,
+def lane_cycles_per_element(kind: str, window: int, unit: AddUnit, requantizes: bool = False) -> int:
+    """Lane operations (one per lane per cycle) per output element of a vector op: an add 1
+    (plus `requantize_cycles_per_element` when it `requantizes` an accumulator-width input),
     a scale `scale_cycles_per_element` (default 1: one fused multiply-add),
     a pool its window (kh x kw inputs), an LRN its window of `size` squares and sums plus
     `lrn_cycles_per_element` (scale, power, divide), a softmax `softmax_cycles_per_element`."""
+    if kind == "add" and requantizes:
+        return window + unit.requantize_cycles_per_element
     if kind == "lrn":
         return window + unit.lrn_cycles_per_element
     if kind == "softmax":
@@ -30,17 +33,20 @@ def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
     return window
 
 
-def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1) -> int:
+def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1, widths: Widths = ONE_BYTE) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory: the array's formula for
     its GEMM with `macs_per_pe` products per PE per cycle (`cost.packed`). The add unit
     pools, normalizes and takes softmaxes too: `ceil(outputs x lane_cycles_per_element /
-    lanes) + latency_cycles`."""
+    lanes) + latency_cycles`; an add that reads an input wider than its output (a fused
+    conv's accumulator, `widths`) requantizes it."""
     if op.kind == "conv" and op.gemm is not None:
         sa = hw.systolic_array
         return systolic_cycles(packed(op.gemm, macs_per_pe), sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind in VECTOR_KINDS:
         out = op.writes[0].elements
-        per = lane_cycles_per_element(op.kind, op.window, hw.add_unit)
+        out_width = widths.of(op.writes[0].tensor)
+        wide = op.kind == "add" and any(widths.of(r.tensor) > out_width for r in op.reads)
+        per = lane_cycles_per_element(op.kind, op.window, hw.add_unit, wide)
         return add_cycles(out * per, hw.add_unit.lanes, hw.add_unit.latency_cycles)
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
@@ -56,7 +62,7 @@ def sram_port_cycles(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
 
 def compute_op_cycles(op: Op, hw: Hardware, widths: Widths = ONE_BYTE, macs_per_pe: int = 1) -> int:
     """Duration of a conv or add op: its unit's cycles, or its SRAM port time if longer."""
-    cycles = unit_cycles(op, hw, macs_per_pe)
+    cycles = unit_cycles(op, hw, macs_per_pe, widths)
     return cycles if hw.ideal_memory else max(cycles, sram_port_cycles(op, hw, widths))
 
 

@@ -401,7 +401,7 @@ class _TensorEntry:
 class _TraceFile:
     __pydantic_config__ = STRICT
     name: Name
-    tensors: dict[Name, Shape | _TensorEntry]
+    tensors: dict[Name, Any]                # a Shape, or a _TensorEntry (checked one by one)
     ops: Annotated[list[dict[str, Any]], Field(min_length=1)]
     dtype: Dtype | None = None
 
@@ -466,9 +466,17 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     def where(i: int, op: Op) -> str:
         return f"{doc.where(('ops', i))}: ops[{i}] ({op.name})"
 
-    declared = {name: tuple(e.shape if isinstance(e, _TensorEntry) else e)
-                for name, e in trace.tensors.items()}
-    own = {name: e.dtype for name, e in trace.tensors.items() if isinstance(e, _TensorEntry)}
+    declared: dict[str, tuple[int, ...]] = {}
+    own: dict[str, str] = {}
+    for name, entry in trace.tensors.items():
+        form: Any = _TensorEntry if isinstance(entry, dict) else Shape
+        value, entry_found = problems(form, entry, doc, ("tensors", name))
+        found += entry_found
+        if isinstance(value, _TensorEntry):
+            declared[name], own[name] = tuple(value.shape), value.dtype
+        elif value is not None:
+            declared[name] = tuple(value)
+    raise_all(found)
     written = {op.output for _, op in ops}
     names: set[str] = set()
     produced: dict[str, int] = {}

@@ -501,7 +501,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     own = {} if dtype else {t.name: t.dtype for t in workload.tensors.values() if t.dtype}
     dtype = dtype or workload.dtype or hw.default_dtype
     precision = hw.precision(dtype)
-    held: tuple[str, ...] = ()      # TODO(next commit): fused conv outputs at accumulator width
+    held = (tuple(layer.op.output for layer in layers if layer.add is not None)
+            if hw.requantizes_on_add_unit(dtype) else ())
     widths = run_widths(dtype, own, precision.accumulator, held)
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
