@@ -118,7 +118,8 @@ def _functional_args(parser: argparse.ArgumentParser) -> None:
                         help="also execute the schedule on seeded random tensors with numpy and compare "
                              "every stored tensor with a whole-tensor reference")
     parser.add_argument("--dtype", choices=DTYPES, default="int8",
-                        help="functional data: int8 with int32 accumulation, bit-exact (default), or fp32")
+                        help="functional data: int8 (default) or int16, requantized per channel, bit-exact; "
+                             "fp16, bf16 or fp32 within a stated tolerance")
     parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
     parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
                         help="refuse a functional check that would hold more than N bytes, estimated "

@@ -8,13 +8,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from accelsim.dtypes import DTYPES as _DTYPES
 from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
 from accelsim.scheduler.network import SCHEDULES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers")
 TRACE_FORMATS = ("perfetto", "vcd")
-DTYPES = ("int8", "fp32")
+DTYPES = _DTYPES
+"""The functional datatypes: every datatype (`accelsim.dtypes.DTYPES`)."""
 
 
 @dataclass(frozen=True)
