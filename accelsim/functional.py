@@ -9,35 +9,67 @@ modelled by byte range: a write evicts whatever it lands on (`Op.offsets`).
 Ops run in stage order, issue order within a stage (an order the barriers
 and dependencies allow).
 
-Data types: `int8` draws inputs and weights from [-128, 127] and accumulates
-in int32 (wrapping, as the hardware would), so the tiled result must equal
-the reference bit for bit; `fp32` draws them from a standard normal (weights scaled by 1/sqrt(fan-in)) and
-allows a difference of `RTOL * |expected| + ATOL * max|reference|`, because
-tiles sum in a different order. A scale multiplies and adds per channel
-(`x * a[c] + b[c]`, the rows of its weight: int8 values, or standard normals
-unscaled) in int64 wrapped to int32 like an add, or in float32. Pools: max (padding never wins), or the mean
-(for integers its floor) over the window's positions that count (`Pool`:
-inside the input and its padding, or the input only without
-`count_include_pad`; padding adds zero).
+Datatypes (`accelsim.dtypes.DTYPES`), each held in its own numpy type (bf16 as
+`ml_dtypes.bfloat16`, the optional extra `accelsim[dtypes]`):
 
-LRN and softmax compute in float64 from the values as they are (an int8 run's
-integers taken at scale 1) and round the result: an LRN's to the nearest
-integer (ties to even; its output keeps the input's scale), a softmax's
-probabilities to int8 at scale 1/256, zero point -128 (TFLite's fixed int8
-softmax output: `clip(rint(p * 256) - 128, -128, 127)`). Every output element is
-computed from the same values in the same order whatever the tile, so int8
-runs stay bit-exact.
+Integers, int8 and int16 (B = 8 or 16 bits), bit-exact: inputs and weights are drawn
+from the whole range [-2^(B-1), 2^(B-1) - 1]. A conv or gemm multiplies and accumulates
+exactly in int64; an int8 sum is then wrapped to int32 (the accumulator, as the hardware
+would; it cannot wrap below a fan-in of 2^17), an int16 sum is kept in int64 (int16
+products reach 2^30, so int32 would wrap from a fan-in of 2: the functional model
+assumes an accumulator wide enough, exact up to a fan-in of 2^18). Every conv and gemm
+output is then **requantized** per output channel c: `q = saturate(round(acc * M[c] /
+2^S[c]))`, the product taken in int64 and divided by 2^S[c] exactly in integers, then
+clamped to the datatype's range; then the optional ReLU. M in [2^14, 2^15) and S (from
+the fan-in, so that outputs spread over the range) are drawn per conv with its weights
+(`random_inputs`, `requant_constants`); they are functional-only constants, not tensors
+of the workload, so the timing model moves none of their bytes. **Rounding**: every
+integer rounding is to the nearest integer, **ties to even** (`round_half_even`, in
+integers: floor, remainder, up when the remainder is over half or exactly half with an
+odd floor). An add is a saturating add of its two inputs (clamped to the range), then
+the optional ReLU; so an int8 ConvAdd is an int32 conv, a per-channel requantization to
+int8, a saturating add of the int8 residual and the optional ReLU. A scale `x * a[c] +
+b[c]` takes a[c] as a fixed-point multiplier of B-1 fraction bits (a / 128 for int8) and
+b[c] as an offset: `saturate(round(x * a[c] / 2^(B-1)) + b[c])`, then ReLU. Pools: max
+(padding never wins), or the mean over the window's positions that count (`Pool`: inside
+the input and its padding, or the input only without `count_include_pad`; padding adds
+zero), rounded (ties to even); a mean lies within its inputs' range, so needs no clamp.
+LRN and softmax compute in float64 from the integers (scale 1) and round to the nearest
+integer (ties to even), clamped to the range: an LRN's output keeps its input's scale; a
+softmax's probabilities go to scale 1/2^B, zero point -2^(B-1) (TFLite's fixed int8
+softmax output: `clip(rint(p * 256) - 128, -128, 127)`). Requantization, saturation and
+rounding are per element, and each element's accumulator sums the same products whatever
+the tile, so a tiled run equals the reference bit for bit.
+
+Floats: inputs are standard normals, weights scaled by 1/sqrt(fan-in), each rounded to
+the datatype. fp32 computes in fp32; fp16 and bf16 compute every op in fp32 (a conv or
+gemm accumulates in fp32, the accumulator) and round its output to the datatype once.
+Tiles may add a sum's terms in another order than the whole tensor does, so results are
+compared within a tolerance relative to the reference's magnitude: fp32 allows
+`RTOL * |expected| + ATOL * max(1, max|reference|)`. fp16 and bf16 allow `eps * |expected|
++ r * eps * max|reference|` (`tolerance`), eps the format's machine epsilon (2^-10 for
+fp16's 11-bit significand, 2^-7 for bf16's 8-bit one) and r the number of roundings to
+the datatype on the tensor's longest path from the graph inputs (`rounding_depth`; a
+concat or shuffle copies, rounding nothing). Why: both runs compute each op the same way
+except for the fp32 order, whose difference (about 2^-24 of the terms) moves a rounding
+to the datatype by at most one unit in the last place, at most eps * |value|; the
+tensor's own rounding gives the first term, and each rounding before it a difference of
+at most eps times the magnitude it rounded, which later ops (weights of rms
+1/sqrt(fan-in), gain about 1) carry at about its size: a first-order model, not a proof.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from accelsim.box import Box, fmt, intersect, uncovered
+from accelsim.dtypes import DTYPES
+from accelsim.errors import ConfigError
 from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
-from accelsim.options import DTYPES
 from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
@@ -45,6 +77,7 @@ from accelsim.tiling import tile
 from accelsim.workload import (
     Add,
     Concat,
+    Conv,
     Gemm,
     Lrn,
     Pool,
@@ -56,6 +89,32 @@ from accelsim.workload import (
 )
 
 RTOL, ATOL = 1e-4, 1e-5
+EPSILON = {"fp16": 2.0 ** -10, "bf16": 2.0 ** -7}
+"""Machine epsilon (the spacing of the values at 1) of fp16 and bf16: 2^(1 - significand bits)."""
+MULTIPLIER_BITS = 15
+"""A requantization multiplier M lies in [2^14, 2^15)."""
+
+
+def numpy_dtype(dtype: str) -> np.dtype:
+    """The numpy type functional execution holds datatype `dtype` in; bf16 needs ml_dtypes."""
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    if dtype == "bf16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise ConfigError("functional bf16 needs the ml_dtypes package: "
+                              "pip install 'accelsim[dtypes]'") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype({"int8": np.int8, "int16": np.int16, "fp16": np.float16, "fp32": np.float32}[dtype])
+
+
+def _integer(like: np.dtype) -> bool:
+    return np.issubdtype(like, np.integer)
+
+
+def _bits(like: np.dtype) -> int:
+    return np.iinfo(like).bits
 
 
 def workload_inputs(workload: Workload) -> set[str]:
@@ -64,10 +123,44 @@ def workload_inputs(workload: Workload) -> set[str]:
     return {t for op in workload.ops for t in op.inputs if t not in made}
 
 
+def requant_key(op: Conv | Gemm) -> str:
+    """Where `random_inputs` keeps a conv's or gemm's requantization constants: `[2, Cout]`,
+    the rows M and S."""
+    return f"{op.name}.requant"
+
+
+def requant_constants(workload: Workload, bits: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Per output channel of every conv and gemm, its M (uniform in [2^14, 2^15)) and S.
+
+    S is chosen so that a layer's outputs spread over the range: the accumulator sums
+    n (the fan-in) products of an input of rms r_in and a weight of rms r_w (uniform over
+    the B-bit range: 2^(B-1)/sqrt(3), 73.9 for int8), about independent, so its rms is
+    r_in * r_w * sqrt(n); times M / 2^S that should be T = 2^(B-3) (32 for int8: four
+    rms to either end of the range). r_in is r_w for a graph input, T for a computed one
+    (the previous requantization's target). So 2^S = r_in * r_w * sqrt(n) * M / T, M about
+    2^14: S0 = round(log2(r_in * r_w * sqrt(n) / T)) + 14, and each channel's S is S0 or
+    S0 + 1 (at random): outputs' rms between T/2 and 2T (within the rounding of the log)."""
+    full, target = 2.0 ** (bits - 1) / math.sqrt(3), 2.0 ** (bits - 3)
+    graph = workload_inputs(workload)
+    out: dict[str, np.ndarray] = {}
+    for op in workload.ops:
+        if not isinstance(op, Conv | Gemm):
+            continue
+        cout, *rest = workload.tensors[op.weight].shape
+        fan_in = math.prod(rest)
+        r_in = full if op.input in graph else target
+        s0 = round(math.log2(r_in * full * math.sqrt(fan_in) / target)) + MULTIPLIER_BITS - 1
+        m = rng.integers(2 ** (MULTIPLIER_BITS - 1), 2 ** MULTIPLIER_BITS, size=cout, dtype=np.int64)
+        s = s0 + rng.integers(0, 2, size=cout, dtype=np.int64)
+        out[requant_key(op)] = np.stack([m, s])
+    return out
+
+
 def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded random graph inputs and weights (int8 values held as int32, or float32)."""
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    """Seeded random graph inputs and weights, held in the datatype's numpy type
+    (`numpy_dtype`); for integers also every conv's and gemm's requantization constants
+    (`requant_constants`, under `requant_key`, int64)."""
+    like = numpy_dtype(dtype)
     rng = np.random.default_rng(seed)
     made = {op.output for op in workload.ops}
     unscaled = {op.weight for op in workload.ops if isinstance(op, Scale)} | workload_inputs(workload)
@@ -76,17 +169,63 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
         if name in made:
             continue
         shape = workload.tensors[name].shape
-        if dtype == "int8":
-            out[name] = rng.integers(-128, 128, size=shape, dtype=np.int32)
+        if _integer(like):
+            info = np.iinfo(like)
+            out[name] = rng.integers(info.min, info.max + 1, size=shape, dtype=np.int32).astype(like)
         else:                       # weights scaled by 1/sqrt(fan-in), so deep networks stay finite
             fan_in = int(np.prod(shape[1:])) if name not in unscaled else 1
-            out[name] = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
+            drawn = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
+            out[name] = drawn.astype(like)
+    if _integer(like):
+        for key, value in requant_constants(workload, _bits(like), rng).items():
+            if key in workload.tensors:
+                op = key.rsplit(".", 1)[0]
+                raise ConfigError(f"workload {workload.name!r}: tensors.{key}: this name is taken by the "
+                                  f"requantization constants of op {op!r}; rename the tensor")
+            out[key] = value
     return out
 
 
-def _finish(acc: np.ndarray, like: np.dtype, relu: bool) -> np.ndarray:
-    out = acc.astype(like)                  # int64 -> int32 wraps like an int32 accumulator
-    return np.maximum(out, 0) if relu else out
+def round_half_even(v: np.ndarray, d) -> np.ndarray:
+    """`v / d` rounded to the nearest integer, ties to the even one, in integers (`v` int64,
+    `d` > 0): the floor, up by one when the remainder is over half of d, or exactly half
+    and the floor odd."""
+    q = v // d
+    r = v - q * d                                               # 0 <= r < d
+    return q + ((2 * r > d) | ((2 * r == d) & (q % 2 == 1)))
+
+
+def saturate(v: np.ndarray, like: np.dtype) -> np.ndarray:
+    """`v` clamped to the range of integer type `like`, as `like`."""
+    info = np.iinfo(like)
+    return np.clip(v, info.min, info.max).astype(like)
+
+
+def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, like: np.dtype) -> np.ndarray:
+    """`saturate(round(acc * M / 2^S))` per element, M and S per channel (the last axis):
+    the product in int64, the division by 2^S rounded half to even."""
+    return saturate(round_half_even(acc.astype(np.int64) * multiplier, np.left_shift(1, shift)), like)
+
+
+def _relu(out: np.ndarray, relu: bool) -> np.ndarray:
+    return np.maximum(out, out.dtype.type(0)) if relu else out
+
+
+def _accumulated(acc: np.ndarray, wop: Conv | Gemm, like: np.dtype, constants: Mapping[str, np.ndarray],
+                 channels: tuple[int, int]) -> np.ndarray:
+    """A conv's or gemm's accumulators (int64 or float32) as its output: integers wrapped to
+    the int32 accumulator (int8) and requantized with channels `channels` of its constants;
+    floats rounded to `like`; then the ReLU."""
+    if not _integer(like):
+        return _relu(acc.astype(like), wop.relu)
+    key = requant_key(wop)
+    if key not in constants:
+        raise ValueError(f"{wop.kind} {wop.name!r}: an integer run needs its requantization constants "
+                         f"{key!r} (random_inputs draws them)")
+    if _bits(like) <= 8:
+        acc = acc.astype(np.int32)                              # wraps like the int32 accumulator
+    m, s = constants[key][:, channels[0]:channels[1]]
+    return _relu(requantize(acc, m, s, like), wop.relu)
 
 
 def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups: int) -> np.ndarray:
@@ -96,7 +235,7 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups:
     cout, kh, kw, cg = w.shape
     ho = (h - dilation * (kh - 1) - 1) // stride + 1
     wo = (wd - dilation * (kw - 1) - 1) // stride + 1
-    acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
+    acc_type = np.int64 if _integer(x.dtype) else np.float32
     xa: np.ndarray = x.astype(acc_type)
     wa: np.ndarray = w.astype(acc_type)
     out: np.ndarray = np.zeros((n, ho, wo, cout), dtype=acc_type)
@@ -120,17 +259,19 @@ def conv_valid(x: np.ndarray, w: np.ndarray, stride: int, dilation: int, groups:
 def pool_valid(x: np.ndarray, kind: str, kh: int, kw: int, stride: int,
                divisor: np.ndarray | None = None) -> np.ndarray:
     """Max or average pool without padding (`x` holds it already); an average divides by
-    `divisor` (per output row and column, `[Ho, Wo, 1]`; kh x kw when None)."""
+    `divisor` (per output row and column, `[Ho, Wo, 1]`; kh x kw when None): integers
+    rounded half to even, floats summed in float32 and rounded to x's type."""
     _n, h, wd, _c = x.shape
     ho, wo = (h - kh) // stride + 1, (wd - kw) // stride + 1
     taps = [x[:, i: i + (ho - 1) * stride + 1: stride, j: j + (wo - 1) * stride + 1: stride, :]
             for i in range(kh) for j in range(kw)]
     if kind == "maxpool":
         return np.maximum.reduce(taps)
-    if np.issubdtype(x.dtype, np.integer):
-        return np.sum(np.stack(taps).astype(np.int64), axis=0) // (kh * kw if divisor is None else divisor)
-    return np.sum(np.stack(taps), axis=0) / (np.float32(kh * kw) if divisor is None
-                                             else divisor.astype(np.float32))
+    count = kh * kw if divisor is None else divisor
+    if _integer(x.dtype):
+        return round_half_even(np.sum(np.stack(taps).astype(np.int64), axis=0), count).astype(x.dtype)
+    total = np.sum(np.stack(taps).astype(np.float32), axis=0)
+    return (total / np.asarray(count, dtype=np.float32)).astype(x.dtype)
 
 
 def pool_divisor(pool: Pool, out: Box, height: int, width: int) -> np.ndarray:
@@ -173,25 +314,37 @@ def softmax_values(x: np.ndarray) -> np.ndarray:
 
 
 def _rounded(values: np.ndarray, like: np.dtype, softmax: bool) -> np.ndarray:
-    """float64 LRN or softmax results as `like`: float32, or integers (module docstring)."""
-    if not np.issubdtype(like, np.integer):
+    """float64 LRN or softmax results as `like`: rounded to a float type, or to integers
+    (ties to even) and clamped (module docstring)."""
+    if not _integer(like):
         return values.astype(like)
     if softmax:
-        return np.clip(np.rint(values * 256) - 128, -128, 127).astype(like)
-    info = np.iinfo(like)
-    return np.clip(np.rint(values), info.min, info.max).astype(like)
+        bits = _bits(like)
+        return saturate(np.rint(values * 2.0 ** bits) - 2 ** (bits - 1), like)
+    return saturate(np.rint(values), like)
 
 
 def _pad_value(wop, dtype: np.dtype):
     if isinstance(wop, Pool) and wop.kind == "maxpool":
-        return np.iinfo(dtype).min if np.issubdtype(dtype, np.integer) else -np.inf
+        return np.iinfo(dtype).min if _integer(dtype) else -np.inf
     return 0
 
 
-def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.ndarray:
+def _elementwise(like: np.dtype, relu: bool, exact: np.ndarray | None = None,
+                 approx: np.ndarray | None = None) -> np.ndarray:
+    """An element-wise result as `like`: integers (`exact`, int64) saturated, floats
+    (`approx`, float32) rounded once; then the ReLU."""
+    out = saturate(exact, like) if exact is not None else np.asarray(approx).astype(like)
+    return _relu(out, relu)
+
+
+def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload,
+            constants: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """The values (of `dtype`) of output box `out` of workload op `wop`; `fetch(tensor,
     box, fill)` returns the array of a box (positions it cannot supply hold `fill`), the
-    boxes those of the tile model (a window's padded box, which reaches past the tensor)."""
+    boxes those of the tile model (a window's padded box, which reaches past the tensor);
+    `constants` holds the requantization constants of an integer run (`random_inputs`)."""
+    constants = constants or {}
     if isinstance(wop, Concat):
         return np.concatenate([fetch(t, box, 0) for t, box in tile(wop, out, workload).inputs], axis=-1)
     if isinstance(wop, Shuffle):
@@ -199,14 +352,18 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
         return shuffle_channels(fetch(t, box, 0), wop.groups)[..., out[0][-1]:out[1][-1]]
     if isinstance(wop, Add):
         a, b = (fetch(t, out, 0) for t in wop.inputs)
-        acc = a.astype(np.int64) + b if np.issubdtype(a.dtype, np.integer) else a + b
-        return _finish(acc, a.dtype, wop.relu)
+        if _integer(dtype):
+            return _elementwise(dtype, wop.relu, exact=a.astype(np.int64) + b)
+        return _elementwise(dtype, wop.relu, approx=a.astype(np.float32) + b.astype(np.float32))
     need = tile(wop, out, workload)
     if isinstance(wop, Scale):
         assert need.weight is not None
         x, (a, b) = fetch(wop.input, out, 0), fetch(wop.weight, need.weight[1], 0)
-        acc = x.astype(np.int64) * a + b if np.issubdtype(x.dtype, np.integer) else x * a + b
-        return _finish(acc, x.dtype, wop.relu)
+        if _integer(dtype):                 # a: B-1 fraction bits; b: an offset
+            k = np.int64(2 ** (_bits(dtype) - 1))
+            return _elementwise(dtype, wop.relu, exact=round_half_even(x.astype(np.int64) * a, k) + b)
+        return _elementwise(dtype, wop.relu,
+                            approx=x.astype(np.float32) * a.astype(np.float32) + b.astype(np.float32))
     if isinstance(wop, Lrn | Softmax):
         box = need.inputs[0][1]
         x = fetch(wop.input, box, 0)
@@ -219,35 +376,66 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload) -> np.nda
         assert need.weight is not None
         x = fetch(wop.input, need.inputs[0][1], 0)
         w = fetch(wop.weight, need.weight[1], 0)
-        acc_type = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
-        return _finish(x.astype(acc_type) @ w.astype(acc_type).T, x.dtype, wop.relu)
+        acc_type = np.int64 if _integer(dtype) else np.float32
+        return _accumulated(x.astype(acc_type) @ w.astype(acc_type).T, wop, dtype, constants,
+                            (out[0][-1], out[1][-1]))
     assert need.padded is not None                              # a conv or pool window
     x = fetch(wop.input, need.padded, _pad_value(wop, dtype))
     if isinstance(wop, Pool):
         _, h, w, _ = workload.tensors[wop.input].shape
         divisor = pool_divisor(wop, out, h, w) if wop.kind == "avgpool" else None
-        return _finish(pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride, divisor), x.dtype, False)
+        return pool_valid(x, wop.kind, wop.kh, wop.kw, wop.stride, divisor)
     c0, c1 = out[0][3], out[1][3]
     assert need.weight is not None
     w = fetch(wop.weight, need.weight[1], 0)
     groups = max(1, wop.groups * (c1 - c0) // wop.cout)
-    return _finish(conv_valid(x, w, wop.stride, wop.dilation, groups), x.dtype, wop.relu)
+    return _accumulated(conv_valid(x, w, wop.stride, wop.dilation, groups), wop, dtype, constants, (c0, c1))
 
 
 def _full(shape) -> Box:
     return (0,) * len(shape), tuple(shape)
 
 
+def value_dtype(workload: Workload, inputs: Mapping[str, np.ndarray]) -> np.dtype:
+    """The numpy type of a run's values: that of its graph inputs and weights."""
+    return next(a.dtype for t, a in sorted(inputs.items()) if t in workload.tensors)
+
+
 def reference(workload: Workload, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every tensor of the workload, each op computed on whole tensors."""
     values = dict(inputs)
+    like = value_dtype(workload, inputs)
 
     def fetch(tensor, box, fill):
         return _cut(values[tensor], box, fill)
     for wop in workload.ops:
-        values[wop.output] = compute(wop, _full(workload.tensors[wop.output].shape), fetch,
-                                     next(iter(inputs.values())).dtype, workload)
+        values[wop.output] = compute(wop, _full(workload.tensors[wop.output].shape), fetch, like, workload,
+                                     inputs)
     return values
+
+
+def rounding_depth(workload: Workload) -> dict[str, int]:
+    """Per tensor, the roundings to the datatype on its longest path from the graph inputs
+    and weights (0): each op but a concat or shuffle (copies) rounds its output once."""
+    depth: dict[str, int] = {}
+    for op in workload.ops:
+        before = max((depth.get(t, 0) for t in op.inputs), default=0)
+        depth[op.output] = before + (0 if isinstance(op, Concat | Shuffle) else 1)
+    return depth
+
+
+def tolerance(dtype: str, workload: Workload) -> str:
+    """What functional execution in `dtype` allows, as the report states it."""
+    if dtype in ("int8", "int16"):
+        acc = "int32" if dtype == "int8" else "int64"
+        return (f"bit-exact ({dtype}, {acc} accumulation, per-channel requantization rounded "
+                "half to even, saturating)")
+    if dtype == "fp32":
+        return f"|got - expected| <= {RTOL} * |expected| + {ATOL} * max(1, max |reference|)"
+    eps = f"2^{round(math.log2(EPSILON[dtype]))}"
+    deepest = max(rounding_depth(workload).values(), default=0)
+    return (f"|got - expected| <= {eps} * |expected| + r * {eps} * max |reference| ({dtype}: eps "
+            f"{eps}, one unit in the last place per rounding; r the tensor's roundings, at most {deepest})")
 
 
 def _cut(array: np.ndarray, box: Box, fill) -> np.ndarray:
@@ -301,7 +489,8 @@ class _Machine:
         self.stored: dict[str, list[tuple[Box, str, tuple[tuple[Box, str], ...]]]] = {}
         self.producers = producers(workload)
         self.notes: list[str] = []
-        self.dtype = next(iter(inputs.values())).dtype
+        self.dtype = value_dtype(workload, inputs)
+        self.constants = inputs
 
     def read_sram(self, op_id: str, tensor: str, box: Box, space: str,
                   fill) -> tuple[np.ndarray, list[tuple[Box, str]]]:
@@ -354,7 +543,8 @@ class _Machine:
                             held, _ = self.read_sram(op.id, tensor, part, r.space, fill)
                             data[_slices(part, box[0])] = held
                     return data
-                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl)
+                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl,
+                               self.constants)
                 self.write_sram(out.space, next(offsets), out.tensor, out.box, data, op.id)
 
     def dram_array(self, tensor: str) -> np.ndarray:
@@ -387,17 +577,24 @@ def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int
     outputs = [op.output for op in workload.ops if not workload.consumers(op.output)]
     tensors = [op.output for op in workload.ops if op.output in stored or op.output in outputs]
     mismatches = list(notes)
+    depth = rounding_depth(workload)
     for tensor in tensors:
         got, want = dram.get(tensor), ref[tensor]
         written = np.zeros(want.shape, dtype=bool)
         for box, _, _ in stored.get(tensor, []):
             written[_slices(box, (0,) * want.ndim)] = True
-        if dtype == "int8":
-            good = got == want if got is not None else np.zeros(want.shape, dtype=bool)
-        else:
-            scale = float(np.max(np.abs(want))) if want.size else 0.0
-            good = np.isclose(got, want, rtol=RTOL, atol=ATOL * max(scale, 1.0)) if got is not None \
-                else np.zeros(want.shape, dtype=bool)
+        if got is None:
+            good = np.zeros(want.shape, dtype=bool)
+        elif dtype in ("int8", "int16"):
+            good = got == want
+        else:                               # fp16 and bf16 values are exact in fp32
+            g, w = got.astype(np.float32, copy=False), want.astype(np.float32, copy=False)
+            scale = float(np.max(np.abs(w))) if w.size else 0.0
+            if dtype == "fp32":
+                good = np.isclose(g, w, rtol=RTOL, atol=ATOL * max(scale, 1.0))
+            else:
+                eps = np.float32(EPSILON[dtype])
+                good = np.abs(g - w) <= eps * np.abs(w) + np.float32(depth[tensor] * eps * scale)
         good &= written
         if good.all():
             continue
@@ -420,6 +617,4 @@ def check(schedule: Schedule, workload: Workload, dtype: str = "int8", seed: int
         mismatches.append(f"{tensor}{fmt(box)} stored by op {store} (computed by op {source or '?'}) "
                           f"differs from the reference: first at {where}, got {got[first]}, "
                           f"expected {want[first]}")
-    tol = ("bit-exact (int8 inputs, int32 accumulation)" if dtype == "int8"
-           else f"|got - expected| <= {RTOL} * |expected| + {ATOL} * max(1, max |reference|)")
-    return FunctionalReport(dtype, seed, tol, tuple(tensors), tuple(mismatches))
+    return FunctionalReport(dtype, seed, tolerance(dtype, workload), tuple(tensors), tuple(mismatches))

@@ -100,13 +100,17 @@ def check_schedule_ops(count: int, workload: str, kind: str, max_ops: int) -> No
 
 def functional_bytes(workload: Workload, dtype: str) -> int:
     """Bytes the functional check holds at most, estimated: every tensor three times (the
-    random inputs, the reference, the simulated DRAM) at 4 bytes an element (int8 values
-    are held as int32), plus the largest op's working arrays (its input and twice its
-    output in the accumulator type, 8 bytes for int8, 4 for fp32)."""
-    item, acc = 4, 8 if dtype == "int8" else 4
+    random inputs, the reference, the simulated DRAM) at 4 bytes an element (an upper
+    bound: the values are held in their datatype, but an integer draw passes through
+    int32), plus the largest op's working arrays (its input and its output in the
+    accumulator type: integers in int64, 8 bytes, the output four times (accumulator,
+    requantizing product, quotient, remainder); floats in fp32, 4 bytes, the output twice)."""
+    integer = dtype in ("int8", "int16")
+    item, acc, outs = 4, 8 if integer else 4, 4 if integer else 2
     held = 3 * item * sum(_elements(t.shape) for t in workload.tensors.values())
     work = max((acc * (sum(_elements(workload.tensors[t].shape) for t in op.inputs)
-                       + 2 * _elements(workload.tensors[op.output].shape)) for op in workload.ops), default=0)
+                       + outs * _elements(workload.tensors[op.output].shape)) for op in workload.ops),
+               default=0)
     return held + work
 
 

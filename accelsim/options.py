@@ -8,14 +8,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from accelsim.dtypes import DTYPES as ALL_DTYPES
+from accelsim.dtypes import DTYPES
 from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
 from accelsim.scheduler.network import SCHEDULES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers")
 TRACE_FORMATS = ("perfetto", "vcd")
-DTYPES = ("int8", "fp32")
+"""The functional datatypes: every datatype (`accelsim.dtypes.DTYPES`)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class RunOptions:
         "metavar": "N", "help": "refuse a schedule of more than N ops (loads, computes, stores), "
                                 "estimated from the shapes before it is built"})
     dtype: str | None = field(default=None, metadata={
-        "choices": ALL_DTYPES,
+        "choices": DTYPES,
         "help": "datatype of every tensor: bytes per element everywhere, the array's MACs per PE "
                 "(hardware arithmetic), and the functional data (default: the workload's dtype, else "
                 "the hardware's, else the one its element_bytes stands for)"})

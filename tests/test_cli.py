@@ -248,9 +248,37 @@ def test_validate_a_valid_schedule_exits_0_and_says_valid(capsys):
                          SCHEDULES / "valid_pipelined.yaml", "--functional")
     assert code == 0 and err == ""
     assert out.splitlines() == [
-        "functional (int8, seed 0): matches the reference in 1 stored tensor (y), bit-exact (int8 inputs, "
-        "int32 accumulation)",
+        "functional (int8, seed 0): matches the reference in 1 stored tensor (y), bit-exact (int8, "
+        "int32 accumulation, per-channel requantization rounded half to even, saturating)",
         f"{SCHEDULES / 'valid_pipelined.yaml'}: valid (11 ops in 5 stages)"]
+
+
+TOLERANCES = {
+    "int8": "bit-exact (int8, int32 accumulation, per-channel requantization rounded half to even, "
+            "saturating)",
+    "int16": "bit-exact (int16, int64 accumulation, per-channel requantization rounded half to even, "
+             "saturating)",
+    "fp16": "|got - expected| <= 2^-10 * |expected| + r * 2^-10 * max |reference| (fp16: eps 2^-10, one unit "
+            "in the last place per rounding; r the tensor's roundings, at most 2)",
+    "bf16": "|got - expected| <= 2^-7 * |expected| + r * 2^-7 * max |reference| (bf16: eps 2^-7, one unit "
+            "in the last place per rounding; r the tensor's roundings, at most 2)",
+    "fp32": "|got - expected| <= 0.0001 * |expected| + 1e-05 * max(1, max |reference|)",
+}
+
+
+@pytest.mark.parametrize("dtype", list(TOLERANCES))
+def test_validate_and_run_functional_in_every_datatype_print_its_tolerance(capsys, dtype):
+    # the block: a conv then an add, two roundings deep
+    code, out, err = run(capsys, "validate", DEFAULT_HW, SCHEDULES / "block.yaml",
+                         SCHEDULES / "valid_pipelined.yaml", "--functional", "--dtype", dtype)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == (f"functional ({dtype}, seed 0): matches the reference in 1 stored tensor "
+                                   f"(y), {TOLERANCES[dtype]}")
+    code, out, err = run(capsys, "run", DEFAULT_HW, SCHEDULES / "block.yaml", "--schedule", "fused",
+                         "--functional", "--dtype", dtype, "--seed", "3")
+    assert code == 0 and err == ""
+    line = f"functional ({dtype}, seed 3): matches the reference in 1 stored tensor (y), {TOLERANCES[dtype]}"
+    assert line in out.splitlines()
 
 
 def test_validate_lists_every_problem_with_file_and_line_and_exits_2(capsys):

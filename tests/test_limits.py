@@ -10,7 +10,7 @@ import pytest
 from accelsim import load_hw, load_workload, make_schedule, workload_from_dict
 from accelsim.cli import main
 from accelsim.errors import LimitError
-from accelsim.functional import check
+from accelsim.functional import check, numpy_dtype
 from accelsim.limits import MAX_OPS, fewest_tiles, functional_bytes
 from accelsim.scheduler.network import SCHEDULES
 from tests.helpers import BLOCK, DEFAULT_HW, ROOT, hw
@@ -95,21 +95,22 @@ def test_fewest_tiles_never_exceed_the_compute_ops_built(kind):
 
 def test_functional_memory_is_refused_before_scheduling(capsys, tmp_path):
     # x and y 2048 x 2048 x 64 = 268,435,456 elements each, weights 36,864: held three times at 4 bytes,
-    # 12 x 536,907,776 = 6,442,893,312; the conv's working arrays 8 x (x + 2 y) = 6,442,450,944
+    # 12 x 536,907,776 = 6,442,893,312; the conv's working arrays 8 x (x + 4 y) = 10,737,418,240
     code, err, seconds = run_cli(capsys, tmp_path, conv_trace(2048, 2048, 64, 64), "--functional")
     assert code == 2 and seconds < 10  # a hang guard (before: minutes), not a speed test
     assert err == ("accelsim: error: workload 'big': the functional check (int8) would need about "
-                   "12,885,344,256 bytes of memory, 3.0x the limit of 4,294,967,296; raise the limit with "
+                   "17,180,311,552 bytes of memory, 4.0x the limit of 4,294,967,296; raise the limit with "
                    "--max-functional-bytes\n")
 
 
-@pytest.mark.parametrize("dtype", ["int8", "fp32"])
+@pytest.mark.parametrize("dtype", ["int8", "int16", "fp16", "bf16", "fp32"])
 def test_functional_estimate_covers_what_the_check_holds(dtype):
     wl = workload_from_dict({"name": "m", "tensors": {"x": [1, 48, 48, 32]}, "ops": [
         {"name": "c", "kind": "conv", "input": "x", "output": "y", "kh": 3, "kw": 3, "pad": 1, "cin": 32,
          "cout": 32}]})
     h = load_hw(DEFAULT_HW)
     schedule = make_schedule(h, wl, "pipelined")
+    numpy_dtype(dtype)                  # bf16: import ml_dtypes first (its module is not the check's data)
     tracemalloc.start()
     try:
         assert check(schedule, wl, dtype, 0, h.sram_capacity()).ok
