@@ -29,6 +29,12 @@ def lane_cycles_per_element(kind: str, window: int, unit: AddUnit) -> int:
     return window
 
 
+def lane_operations(op: Op, hw: Hardware) -> int:
+    """Lane operations a vector op performs on the add unit: its output elements x
+    `lane_cycles_per_element` (what its cycles and its energy count)."""
+    return op.writes[0].elements * lane_cycles_per_element(op.kind, op.window, hw.add_unit)
+
+
 def unit_cycles(op: Op, hw: Hardware) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory. The add unit
     pools, normalizes and takes softmaxes too: `ceil(outputs x lane_cycles_per_element /
@@ -37,9 +43,7 @@ def unit_cycles(op: Op, hw: Hardware) -> int:
         sa = hw.systolic_array
         return systolic_cycles(op.gemm, sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind in VECTOR_KINDS:
-        out = op.writes[0].elements
-        per = lane_cycles_per_element(op.kind, op.window, hw.add_unit)
-        return add_cycles(out * per, hw.add_unit.lanes, hw.add_unit.latency_cycles)
+        return add_cycles(lane_operations(op, hw), hw.add_unit.lanes, hw.add_unit.latency_cycles)
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
 
