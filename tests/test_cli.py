@@ -289,7 +289,7 @@ def test_schedule_file_that_is_missing_or_not_yaml(capsys, tmp_path):
     assert code == 2 and "not valid YAML" in err
 
 
-@pytest.mark.parametrize("kind", ["pipeline", "utilization", "roofline", "layers"])
+@pytest.mark.parametrize("kind", ["pipeline", "utilization", "roofline", "layers", "energy"])
 def test_plot_writes_each_kind(capsys, tmp_path, kind):
     out = tmp_path / f"{kind}.png"
     code, stdout, err = run(capsys, "plot", DEFAULT_HW, BLOCK, "--kind", kind, "-o", out)
