@@ -157,7 +157,7 @@ class Result:
     @cached_property
     def energy(self) -> Energy | None:
         """The run's energy, counted from the schedule that ran when first asked for (one pass
-        over its ops, about 2 us an op, kept out of the engine's time; the table's entries were
+        over its ops, 2 to 5 us an op, kept out of the engine's time; the table's entries were
         looked up, and a missing one refused, when the Result was built); None when the
         hardware has no energy table or the Result was built without its schedule."""
         if self.schedule_run is None or self.energy_prices is None:

@@ -73,6 +73,9 @@ def test_total_is_the_sum_of_the_breakdown_and_of_the_layers():
     for action in ACTIONS:
         assert sum(layer[action] for layer in energy.layers.values()) == energy.breakdown[action]
     assert {layer.name for layer in result.layers()} == set(energy.layers)
+    for layer in result.layers():        # each op's actions land in its own layer
+        assert energy.layers[layer.name]["dram"] == layer.dram_bytes * DRAM
+        assert energy.layers[layer.name]["mac"] == layer.macs * MAC_INT8
 
 
 @pytest.mark.parametrize("schedule", ["serial", "fused", "pipelined"])
