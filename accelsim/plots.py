@@ -256,7 +256,7 @@ def energy(result: Result, width: float = 11.0) -> Figure:
         vals = [float(d.energy_breakdown_pj[action]) / 1e6 if d.energy_breakdown_pj else 0.0 for d in data]
         total = float(result.energy.breakdown[action]) / 1e6
         ax.barh(y, vals, left=left, color=ENERGY_COLOURS[action], height=0.8,
-                label=f"{action} ({total:,.1f} µJ)")
+                label=f"{action} ({total:,.1f} µJ)" if total >= 1 else f"{action} ({total:.2g} µJ)")
         left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.set_yticks(y, [d.name for d in data], fontsize=7 if len(data) > 30 else 9)
     ax.set_ylim(len(data) - 0.5, -0.5)
