@@ -46,13 +46,16 @@ def _sort_index(tid: int) -> dict:
 
 def perfetto(result: Result) -> dict:
     """The run as a Chrome trace-event document: one thread per unit lane with an `X` slice
-    per op (args: layer, tile, stage, kind, bytes, macs), a `stages` thread with each
+    per op (args: layer, tile, stage, kind, bytes, macs, and its dynamic energy `energy_pj`
+    with an energy table), a `stages` thread with each
     stage and barrier, and counters for DRAM bandwidth (bytes/cycle), each SRAM
     buffer's occupancy (bytes) and, with an energy table, the energy spent so far (pJ,
     `energy_counter`). `ts` and `dur` are cycles."""
     events: list[dict] = [
         {"ph": "M", "pid": PID, "name": "process_name",
          "args": {"name": f"accelsim {result.workload} ({result.schedule}), time in cycles"}}]
+    energy = result.energy
+    op_pj = {} if energy is None else dict(zip([r.id for r in result.ops], energy.op_pj, strict=True))
     tid = 0
     for unit, name, records in _tracks(result):
         tid += 1
@@ -62,7 +65,8 @@ def perfetto(result: Result) -> dict:
             events.append({"ph": "X", "pid": PID, "tid": tid, "name": label(r), "cat": r.kind,
                            "ts": r.start, "dur": r.cycles,
                            "args": {"op": r.id, "layer": r.layer, "tile": label(r), "stage": r.stage,
-                                    "kind": r.kind, "unit": unit, "bytes": r.bytes, "macs": r.macs}})
+                                    "kind": r.kind, "unit": unit, "bytes": r.bytes, "macs": r.macs,
+                                    **({"energy_pj": op_pj[r.id]} if op_pj else {})}})
     st = stages(result)
     if st:
         tid += 1
@@ -84,7 +88,6 @@ def perfetto(result: Result) -> dict:
     for at, pj in energy_counter(result):
         events.append({"ph": "C", "pid": PID, "name": "energy (pJ, cumulative)", "ts": at,
                        "args": {"energy": pj}})
-    energy = result.energy
     return {"traceEvents": events, "displayTimeUnit": "ns",
             "otherData": {"time_unit": "cycles: every ts and dur is a clock cycle (viewers label them us)",
                           "clock_mhz": result.hw.clock_mhz, "workload": result.workload,

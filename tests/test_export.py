@@ -113,3 +113,6 @@ def test_perfetto_energy_counter_climbs_to_the_results_energy(run):
     ends = {r.end for r in run.ops} | {0, run.total_cycles}
     assert [t for t, _ in points] == sorted(ends)
     assert doc["otherData"]["energy_pj"] == float(run.energy_pj)
+    slices = [e for e in doc["traceEvents"] if e["ph"] == "X" and e["cat"] not in ("stage", "barrier")]
+    dynamic = sum(float(v) for k, v in run.energy.breakdown.items() if k != "static")
+    assert sum(e["args"]["energy_pj"] for e in slices) == pytest.approx(dynamic, rel=1e-12)
