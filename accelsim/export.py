@@ -11,6 +11,7 @@ from typing import Any
 from vcd import VCDWriter
 
 from accelsim import atomic
+from accelsim.energy import static_pj
 from accelsim.errors import ConfigError
 from accelsim.options import TRACE_FORMATS as FORMATS
 from accelsim.result import Result, union
@@ -45,12 +46,16 @@ def _sort_index(tid: int) -> dict:
 
 def perfetto(result: Result) -> dict:
     """The run as a Chrome trace-event document: one thread per unit lane with an `X` slice
-    per op (args: layer, tile, stage, kind, bytes, macs), a `stages` thread with each
-    stage and barrier, and counters for DRAM bandwidth (bytes/cycle) and each SRAM
-    buffer's occupancy (bytes). `ts` and `dur` are cycles."""
+    per op (args: layer, tile, stage, kind, bytes, macs, and its dynamic energy `energy_pj`
+    with an energy table), a `stages` thread with each
+    stage and barrier, and counters for DRAM bandwidth (bytes/cycle), each SRAM
+    buffer's occupancy (bytes) and, with an energy table, the energy spent so far (pJ,
+    `energy_counter`). `ts` and `dur` are cycles."""
     events: list[dict] = [
         {"ph": "M", "pid": PID, "name": "process_name",
          "args": {"name": f"accelsim {result.workload} ({result.schedule}), time in cycles"}}]
+    energy = result.energy
+    op_pj = {} if energy is None else dict(zip([r.id for r in result.ops], energy.op_pj, strict=True))
     tid = 0
     for unit, name, records in _tracks(result):
         tid += 1
@@ -60,7 +65,8 @@ def perfetto(result: Result) -> dict:
             events.append({"ph": "X", "pid": PID, "tid": tid, "name": label(r), "cat": r.kind,
                            "ts": r.start, "dur": r.cycles,
                            "args": {"op": r.id, "layer": r.layer, "tile": label(r), "stage": r.stage,
-                                    "kind": r.kind, "unit": unit, "bytes": r.bytes, "macs": r.macs}})
+                                    "kind": r.kind, "unit": unit, "bytes": r.bytes, "macs": r.macs,
+                                    **({"energy_pj": op_pj[r.id]} if op_pj else {})}})
     st = stages(result)
     if st:
         tid += 1
@@ -79,6 +85,9 @@ def perfetto(result: Result) -> dict:
         for at, nbytes in history:
             events.append({"ph": "C", "pid": PID, "name": f"SRAM {buffer} (bytes)", "ts": at,
                            "args": {buffer: nbytes}})
+    for at, pj in energy_counter(result):
+        events.append({"ph": "C", "pid": PID, "name": "energy (pJ, cumulative)", "ts": at,
+                       "args": {"energy": pj}})
     return {"traceEvents": events, "displayTimeUnit": "ns",
             "otherData": {"time_unit": "cycles: every ts and dur is a clock cycle (viewers label them us)",
                           "clock_mhz": result.hw.clock_mhz, "workload": result.workload,
@@ -86,7 +95,28 @@ def perfetto(result: Result) -> dict:
                           "dram_read_bytes": result.dram_read_bytes,
                           "dram_write_bytes": result.dram_write_bytes,
                           "dram_bytes_per_cycle": _num(result.hw.dram.bytes_per_cycle),
-                          "sram_peak_bytes": dict(result.sram_peak_bytes)}}
+                          "sram_peak_bytes": dict(result.sram_peak_bytes),
+                          "energy_pj": None if energy is None else float(energy.total),
+                          "area_mm2": None if result.area_mm2 is None else float(result.area_mm2)}}
+
+
+def energy_counter(result: Result) -> list[tuple[int, float]]:
+    """(cycle, pJ spent up to it) at cycle 0 and at every cycle an op ends: the dynamic energy
+    of the ops ended by then (each counted whole at its end) plus static power up to then. The
+    last point, at the run's end, is its total (to float rounding). [] without an energy table."""
+    energy, table = result.energy, result.hw.energy
+    if energy is None or table is None:
+        return []
+    ends: dict[int, float] = {}
+    for r, pj in zip(result.ops, energy.op_pj, strict=True):
+        ends[r.end] = ends.get(r.end, 0.0) + pj
+    per_cycle = float(static_pj(result.hw, table, 1))
+    points: list[tuple[int, float]] = []
+    spent = 0.0
+    for at in sorted({0, *ends, result.total_cycles}):
+        spent += ends.get(at, 0.0)
+        points.append((at, spent + per_cycle * at))
+    return points
 
 
 def perfetto_text(result: Result) -> str:

@@ -19,11 +19,12 @@ from accelsim.dtypes import (
     BY_ELEMENT_BYTES,
     DEFAULT_ACCUMULATOR,
     DTYPE_BYTES,
+    DTYPES,
     Accumulator,
     Dtype,
 )
 from accelsim.errors import ConfigError
-from accelsim.schema import STRICT, Name, PosInt, build
+from accelsim.schema import STRICT, Name, NonNegNumber, PosInt, build
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
 
@@ -156,6 +157,70 @@ class Arithmetic:
 
 
 @dataclass(frozen=True)
+class PerDtype:
+    """A number per datatype (pJ or mm^2); a datatype the table leaves out has none."""
+
+    __pydantic_config__ = STRICT
+    int8: NonNegNumber | None = None
+    int16: NonNegNumber | None = None
+    fp16: NonNegNumber | None = None
+    bf16: NonNegNumber | None = None
+    fp32: NonNegNumber | None = None
+
+
+@dataclass(frozen=True)
+class PerBuffer:
+    """A number per SRAM buffer (pJ per byte)."""
+
+    __pydantic_config__ = STRICT
+    ifmap: NonNegNumber
+    weight: NonNegNumber
+    ofmap: NonNegNumber
+
+
+@dataclass(frozen=True)
+class StaticPower:
+    """Static (leakage) power of each part of the machine, mW, paid for the whole run."""
+
+    __pydantic_config__ = STRICT
+    conv: NonNegNumber
+    add: NonNegNumber
+    dma: NonNegNumber
+    sram: NonNegNumber
+
+
+@dataclass(frozen=True)
+class EnergyTable:
+    """What each action costs (accelsim/energy.py counts the actions): `mac_pj` per MAC of
+    the run's datatype, `add_pj` per add-unit lane operation in the run's datatype,
+    `sram_read_pj_per_byte` / `sram_write_pj_per_byte` per buffer, `dram_pj_per_byte` per
+    byte moved, `static_mw` per unit over the run's time; `source` says where they come from."""
+
+    __pydantic_config__ = STRICT
+    source: Name
+    mac_pj: PerDtype
+    add_pj: PerDtype
+    sram_read_pj_per_byte: PerBuffer
+    sram_write_pj_per_byte: PerBuffer
+    dram_pj_per_byte: NonNegNumber
+    static_mw: StaticPower
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """Silicon area (accelsim/area.py sums it): `mac_mm2` of one MAC (multiplier and
+    accumulator adder) per datatype, `sram_mm2_per_kib`, `dma_engine_mm2`, `add_lane_mm2`;
+    `source` says where they come from."""
+
+    __pydantic_config__ = STRICT
+    source: Name
+    mac_mm2: PerDtype
+    sram_mm2_per_kib: NonNegNumber
+    dma_engine_mm2: NonNegNumber
+    add_lane_mm2: NonNegNumber
+
+
+@dataclass(frozen=True)
 class Hardware:
     """One accelerator configuration.
 
@@ -176,6 +241,8 @@ class Hardware:
     dma: Dma
     dtype: Dtype | None = None              # the run's datatype unless a run or workload says
     arithmetic: Arithmetic | None = None    # None: every datatype, one MAC per PE per cycle
+    energy: EnergyTable | None = None       # None: no energy reported
+    area: AreaTable | None = None           # None: no area reported
 
     @property
     def default_dtype(self) -> str:
@@ -202,10 +269,17 @@ class Hardware:
             return Precision(1, DEFAULT_ACCUMULATOR[dtype])     # type: ignore[arg-type]
         found = getattr(self.arithmetic, dtype, None)
         if found is None:
-            have = [d for d in ("int8", "int16", "fp16", "bf16", "fp32") if getattr(self.arithmetic, d)]
+            have = self.dtypes
             raise ConfigError(f"{self.name}: arithmetic.{dtype}: no entry for datatype {dtype!r}, which this "
                               f"run uses; the table has {', '.join(have) or 'none'}")
         return found
+
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        """The datatypes the array computes in: those of `arithmetic`, every one without it."""
+        if self.arithmetic is None:
+            return DTYPES
+        return tuple(d for d in DTYPES if getattr(self.arithmetic, d) is not None)
 
     @property
     def ideal_memory(self) -> bool:

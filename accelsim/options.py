@@ -13,7 +13,7 @@ from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
 from accelsim.scheduler.network import SCHEDULES
 
-PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers")
+PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers", "energy")
 TRACE_FORMATS = ("perfetto", "vcd")
 """The functional datatypes: every datatype (`accelsim.dtypes.DTYPES`)."""
 

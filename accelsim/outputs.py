@@ -13,8 +13,8 @@ from accelsim.result import Result
 def write_outputs(directory: str | Path, result: Result, report: str,
                   serial_cycles: int | None = None) -> list[str]:
     """Write report.txt, result.json, pipeline.png/.svg, utilization.png, layers.png,
-    roofline.png, trace.json (Perfetto) and trace.vcd, each whole or not at all; return the
-    file names written."""
+    roofline.png, energy.png (when the hardware has an energy table), trace.json (Perfetto)
+    and trace.vcd, each whole or not at all; return the file names written."""
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -26,7 +26,7 @@ def write_outputs(directory: str | Path, result: Result, report: str,
     for name in ("pipeline.png", "pipeline.svg"):
         plots.save(plots.pipeline(result, serial_cycles), out / name)
         names.append(name)
-    for kind in ("utilization", "layers", "roofline"):
+    for kind in ("utilization", "layers", "roofline", *(("energy",) if result.energy is not None else ())):
         plots.save(plots.figure(result, kind), out / f"{kind}.png")
         names.append(f"{kind}.png")
     export.write(result, "perfetto", out / "trace.json")

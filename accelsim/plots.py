@@ -1,5 +1,5 @@
 """Pictures of a Result (matplotlib): pipeline diagram, utilization timelines, per-layer
-time split, roofline. Each function returns a Figure made without pyplot (no window, no
+time split, roofline, per-layer energy. Each function returns a Figure made without pyplot (no window, no
 global state; a notebook shows it like any figure); `save` writes PNG or SVG by the
 file's suffix."""
 
@@ -15,6 +15,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from accelsim import atomic
+from accelsim.energy import ACTIONS
 from accelsim.errors import ConfigError
 from accelsim.options import PLOT_KINDS as KINDS
 from accelsim.result import Result
@@ -35,6 +36,8 @@ from accelsim.units import TABLE, UNITS
 
 UNIT_COLOURS = {u.name: u.colour for u in TABLE}
 SPLIT_COLOURS = {"compute": "tab:blue", "memory": "tab:red", "barrier": "tab:gray"}
+ENERGY_COLOURS = {"mac": "tab:blue", "sram": "tab:orange", "dram": "tab:red", "add": "tab:green",
+                  "static": "tab:gray"}
 SHARED = "#b0b0b0"
 DPI = 150                   # pixels per inch of a saved PNG
 CHAR_PX = 6.0               # width of one label character at the diagram's font size, pixels
@@ -238,6 +241,35 @@ def layers(result: Result, width: float = 11.0) -> Figure:
     return fig
 
 
+def energy(result: Result, width: float = 11.0) -> Figure:
+    """Per layer, its energy (uJ) split by action (mac, sram, dram, add, static) as stacked
+    horizontal bars, first layer on top; ConfigError when the hardware has no energy table."""
+    if result.energy is None:
+        raise ConfigError(f"{result.hw.name}: no energy table (hardware key `energy`): nothing to plot; "
+                          "see docs/energy.md")
+    data = result.layers() if result.networked else [result.overall()]
+    fig = Figure(figsize=(width, 1.5 + 0.2 * len(data)), layout="constrained")
+    ax = fig.subplots()
+    y = list(range(len(data)))
+    left = [0.0] * len(data)
+    for action in ACTIONS:
+        vals = [float(d.energy_breakdown_pj[action]) / 1e6 if d.energy_breakdown_pj else 0.0 for d in data]
+        total = float(result.energy.breakdown[action]) / 1e6
+        ax.barh(y, vals, left=left, color=ENERGY_COLOURS[action], height=0.8,
+                label=f"{action} ({total:,.1f} µJ)" if total >= 1 else f"{action} ({total:.2g} µJ)")
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.set_yticks(y, [d.name for d in data], fontsize=7 if len(data) > 30 else 9)
+    ax.set_ylim(len(data) - 0.5, -0.5)
+    ax.set_xlabel("energy (µJ)")
+    ax.set_ylabel("layer")
+    fig.legend(loc="outside lower center", ncols=len(ACTIONS), fontsize=8, frameon=False)
+    pj_mac = result.pj_per_mac
+    ax.set_title(f"{result.workload}: {result.schedule} on {result.hw.name}, energy per layer "
+                 f"({float(result.energy.total) / 1e6:,.1f} µJ in all"
+                 + (f", {pj_mac:.2f} pJ/MAC" if pj_mac is not None else "") + ")", fontsize=10)
+    return fig
+
+
 def roofline(result: Result, width: float = 8.0) -> Figure:
     """Each layer with MACs at (MACs per DRAM byte, MACs per cycle) under the array's peak
     and the DRAM bandwidth roof."""
@@ -288,7 +320,7 @@ def figure(result: Result, kind: str, **options) -> Figure:
     if kind not in KINDS:
         raise ConfigError(f"unknown plot kind {kind!r}: expected one of {', '.join(KINDS)}")
     draw: dict[str, Callable[..., Figure]] = {"pipeline": pipeline, "utilization": utilization,
-                                              "roofline": roofline, "layers": layers}
+                                              "roofline": roofline, "layers": layers, "energy": energy}
     return draw[kind](result, **options)
 
 

@@ -31,7 +31,11 @@ def results_table(results: list[Result], with_speedup: bool = True) -> str:
     head = ["schedule", "splits", "tiles", "total cycles", "time (us)"]
     for u in units:
         head += [f"{u} busy", f"{u} util"]
-    head += ["DRAM read B", "DRAM write B"] + (["speedup"] if with_speedup else [])
+    head += ["DRAM read B", "DRAM write B"]
+    energy = any(r.energy is not None for r in results)
+    if energy:
+        head += ["energy (uJ)", "pJ/MAC"]
+    head += ["speedup"] if with_speedup else []
     rows = []
     for r, speedup in zip(results, speedups(results), strict=True):
         row = [r.schedule, "auto" if r.splits is None else str(r.splits), str(r.tiles), f"{r.total_cycles:,}",
@@ -39,10 +43,18 @@ def results_table(results: list[Result], with_speedup: bool = True) -> str:
         for u in units:
             row += [f"{r.units[u].busy_cycles:,}", f"{r.units[u].utilization:.1%}"]
         row += [f"{r.dram_read_bytes:,}", f"{r.dram_write_bytes:,}"]
+        if energy:
+            row += energy_cells(r.energy_pj, r.pj_per_mac)
         if with_speedup:
             row.append(f"{speedup:.2f}x" if speedup else "-")
         rows.append(row)
     return format_table(head, rows)
+
+
+def energy_cells(energy_pj, pj_per_mac: float | None) -> list[str]:
+    """Energy in uJ and pJ per MAC as table cells ("-" where there is none)."""
+    return [f"{float(energy_pj) / 1e6:,.2f}" if energy_pj is not None else "-",
+            f"{pj_per_mac:.2f}" if pj_per_mac is not None else "-"]
 
 
 def format_table(head: list[str], rows: list[list[str]], total: list[str] | None = None) -> str:
@@ -61,10 +73,12 @@ def format_table(head: list[str], rows: list[list[str]], total: list[str] | None
 
 
 def layers_table(result: Result) -> str:
-    """Per layer of `result`: cycles, unit utilization, DRAM bytes, and how close to its
-    roofline bound (max of MACs / PEs and DRAM bytes / bandwidth) it runs."""
+    """Per layer of `result`: cycles, unit utilization, DRAM bytes, how close to its
+    roofline bound (max of MACs / PEs and DRAM bytes / bandwidth) it runs, and (with an energy
+    table) its energy in uJ and pJ per MAC."""
+    energy = result.energy is not None
     head = ["layer", "kinds", "cycles", "memory stall", *(f"{u} util" for u in UNITS), "DRAM B",
-            "bound", "bound/cycles"]
+            "bound", "bound/cycles", *(["energy (uJ)", "pJ/MAC"] if energy else [])]
     rows = []
     concats = {c.name: c for c in result.concats}
     after: dict[str, list[str]] = {}        # layer -> the concats without ops whose rows follow it
@@ -80,8 +94,10 @@ def layers_table(result: Result) -> str:
                      f"{stall:,}" if stall is not None else "-",
                      *(f"{layer.units[u].utilization:.0%}" for u in UNITS),
                      f"{layer.dram_bytes:,}", f"{layer.bound_cycles:,}",
-                     f"{layer.bound_cycles / layer.cycles:.0%}" if layer.cycles else "-"])
-        rows += [[name, "concat, no copy", "0", "-", *("-" for _ in UNITS), "0", "0", "-"]
+                     f"{layer.bound_cycles / layer.cycles:.0%}" if layer.cycles else "-",
+                     *(energy_cells(layer.energy_pj, layer.pj_per_mac) if energy else [])])
+        rows += [[name, "concat, no copy", "0", "-", *("-" for _ in UNITS), "0", "0", "-",
+                  *(["0.00", "-"] if energy else [])]
                  for name in after.pop(layer.name, [])]
     return format_table(head, rows)
 

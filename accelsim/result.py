@@ -12,6 +12,9 @@
 - dram_activity: (cycle, bytes per cycle DRAM streams from then on) after every change,
   exact fractions; its integral over the run is dram read + write bytes (not in the JSON).
 - time_split: total cycles as compute + memory (stall) + barrier; see Result.time_split.
+- energy_pj, energy_breakdown_pj (mac, sram, dram, add, static), per layer energy_pj: counted
+  from the schedule's actions (accelsim/energy.py); None without the hardware's energy table.
+- area_mm2: the machine's area (accelsim/area.py); None without its area table.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from fractions import Fraction
 from functools import cached_property
 from operator import attrgetter
 
+from accelsim.area import area_mm2
+from accelsim.energy import Energy, Prices, prices, run_energy
 from accelsim.hw import Hardware
 from accelsim.layout import ConcatLayout
 from accelsim.schedule import Schedule
@@ -70,7 +75,8 @@ class LayerStats:
     """One layer's figures: its op kinds, `[start, end)` in cycles from its first op's start
     to its last op's end, busy cycles and utilization per unit over that span, DRAM bytes,
     MACs, its roofline bound in cycles (max(MACs / PEs, DRAM bytes / bandwidth)) and where
-    its stages' cycles go (`Result.time_split`; None when synced by data)."""
+    its stages' cycles go (`Result.time_split`; None when synced by data); its energy, pJ,
+    per action and in total (None without an energy table)."""
 
     name: str
     kinds: tuple[str, ...]
@@ -82,10 +88,24 @@ class LayerStats:
     macs: int
     bound_cycles: int
     time_split: dict[str, int] | None
+    energy_breakdown_pj: dict[str, Fraction] | None = None
 
     @property
     def cycles(self) -> int:
         return self.end - self.start
+
+    @property
+    def energy_pj(self) -> Fraction | None:
+        """Its energy, pJ: the sum of its breakdown."""
+        if self.energy_breakdown_pj is None:
+            return None
+        return sum(self.energy_breakdown_pj.values(), Fraction(0))
+
+    @property
+    def pj_per_mac(self) -> float | None:
+        """Its energy per MAC, pJ (None without energy or MACs)."""
+        energy = self.energy_pj
+        return None if energy is None or not self.macs else float(energy / self.macs)
 
     @property
     def dram_bytes(self) -> int:
@@ -98,7 +118,8 @@ class LayerStats:
                 "units": {u: {"busy_cycles": s.busy_cycles, "utilization": s.utilization}
                           for u, s in self.units.items()},
                 "dram_read_bytes": self.dram_read_bytes, "dram_write_bytes": self.dram_write_bytes,
-                "macs": self.macs, "bound_cycles": self.bound_cycles, "time_split": self.time_split}
+                "macs": self.macs, "bound_cycles": self.bound_cycles, "time_split": self.time_split,
+                "energy_pj": _float(self.energy_pj), "energy_breakdown_pj": _floats(self.energy_breakdown_pj)}
 
 
 @dataclass(frozen=True)
@@ -120,6 +141,8 @@ class Result:
     dram_activity: tuple[tuple[Fraction, Fraction], ...] = ()
     tiles: int = 0          # tiles computed (Schedule.tiles)
     concats: tuple[ConcatLayout, ...] = ()      # per concat, which inputs it copies (Schedule.concats)
+    schedule_run: Schedule | None = field(default=None, repr=False, compare=False)  # what ran (for energy)
+    energy_prices: Prices | None = field(default=None, repr=False, compare=False)   # energy table entries
 
     @property
     def time_us(self) -> float:
@@ -130,6 +153,37 @@ class Result:
     def array_utilization(self) -> float:
         sa = self.hw.systolic_array
         return self.macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0
+
+    @cached_property
+    def energy(self) -> Energy | None:
+        """The run's energy, counted from the schedule that ran when first asked for (one pass
+        over its ops, 2 to 5 us an op, kept out of the engine's time; the table's entries were
+        looked up, and a missing one refused, when the Result was built); None when the
+        hardware has no energy table or the Result was built without its schedule."""
+        if self.schedule_run is None or self.energy_prices is None:
+            return None
+        return run_energy(self.hw, self.schedule_run, self.ops, self.total_cycles, self.energy_prices)
+
+    @property
+    def energy_pj(self) -> Fraction | None:
+        """The run's energy, pJ (None without an energy table)."""
+        return None if self.energy is None else self.energy.total
+
+    @property
+    def energy_breakdown_pj(self) -> dict[str, Fraction] | None:
+        """The run's energy per action (mac, sram, dram, add, static), pJ."""
+        return None if self.energy is None else dict(self.energy.breakdown)
+
+    @property
+    def pj_per_mac(self) -> float | None:
+        """Energy per MAC, pJ: the whole run's energy (memory and static too) / its MACs."""
+        energy = self.energy_pj
+        return None if energy is None or not self.macs else float(energy / self.macs)
+
+    @property
+    def area_mm2(self) -> Fraction | None:
+        """The machine's area, mm^2 (None without an area table)."""
+        return area_mm2(self.hw)
 
     @property
     def networked(self) -> bool:
@@ -194,14 +248,17 @@ class Result:
         groups: dict[str, list[OpRecord]] = {}
         for r in sorted(self.ops, key=lambda r: (r.start, r.stage)):
             groups.setdefault(r.layer, []).append(r)
-        return [self._layer_stats(name, recs) for name, recs in groups.items()]
+        layers = self.energy.layers if self.energy is not None else None
+        return [self._layer_stats(name, recs, None if layers is None else dict(layers[name]))
+                for name, recs in groups.items()]
 
     def overall(self) -> LayerStats:
         """The whole run's figures as one layer named after the workload (what the per-layer
         views show for a run of one layer)."""
-        return self._layer_stats(self.workload, list(self.ops))
+        return self._layer_stats(self.workload, list(self.ops), self.energy_breakdown_pj)
 
-    def _layer_stats(self, name: str, recs: list[OpRecord]) -> LayerStats:
+    def _layer_stats(self, name: str, recs: list[OpRecord],
+                     energy: dict[str, Fraction] | None = None) -> LayerStats:
         start, end = min(r.start for r in recs), max(r.end for r in recs)
         cycles = end - start
         read = sum(r.bytes for r in recs if r.kind == "load")
@@ -214,7 +271,7 @@ class Result:
             busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
             units[unit] = UnitStats(busy, busy / cycles if cycles else 0.0)
         return LayerStats(name, tuple(sorted({r.kind for r in recs})), start, end, units, read, write, macs,
-                          max(-(-macs // (sa.rows * sa.cols)), int(memory)), self.time_split(recs))
+                          max(-(-macs // (sa.rows * sa.cols)), int(memory)), self.time_split(recs), energy)
 
     def to_dict(self) -> dict:
         """Plain data, the same as `accelsim run --json` prints."""
@@ -234,6 +291,9 @@ class Result:
             "sync": self.sync,
             "notes": list(self.notes),
             "time_split": self.time_split(),
+            "energy_pj": _float(self.energy_pj),
+            "energy_breakdown_pj": _floats(self.energy_breakdown_pj),
+            "area_mm2": _float(self.area_mm2),
             "ops": [{"id": r.id, "kind": r.kind, "unit": r.unit, "stage": r.stage,
                      "start": r.start, "end": r.end} for r in self.ops],
             **({"layers": [layer.to_dict() for layer in self.layers()]} if self.networked else {}),
@@ -244,6 +304,14 @@ class Result:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _floats(values: dict[str, Fraction] | None) -> dict[str, float] | None:
+    return None if values is None else {k: float(v) for k, v in values.items()}
 
 
 def union(intervals) -> list[tuple[int, int]]:
@@ -290,4 +358,5 @@ def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: t
     macs = sum(map(attrgetter("macs"), records))    # each op's GEMM MACs, 0 without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
                   dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
-                  tiles=schedule.tiles, concats=schedule.concats)
+                  tiles=schedule.tiles, concats=schedule.concats,
+                  schedule_run=schedule, energy_prices=prices(hw, schedule))

@@ -52,6 +52,7 @@ def _keys_at(cls: Any, path: tuple) -> list[str]:
             return []
         hint = typing.get_type_hints(cls, include_extras=True).get(step)
         cls = typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
+        cls = next((a for a in typing.get_args(cls) if dataclasses.is_dataclass(a)), cls)    # X | None: X
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
 
 

@@ -33,6 +33,15 @@ def lane_cycles_per_element(kind: str, window: int, unit: AddUnit, requantizes: 
     return window
 
 
+def lane_operations(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
+    """Lane operations a vector op performs on the add unit: its output elements x
+    `lane_cycles_per_element` (what its cycles and its energy count); an add that reads an
+    input wider than its output (a fused conv's accumulator, `widths`) requantizes it."""
+    out_width = widths.of(op.writes[0].tensor)
+    wide = op.kind == "add" and any(widths.of(r.tensor) > out_width for r in op.reads)
+    return op.writes[0].elements * lane_cycles_per_element(op.kind, op.window, hw.add_unit, wide)
+
+
 def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1, widths: Widths = ONE_BYTE) -> int:
     """Cycles the conv or add unit computes for `op`, ignoring memory: the array's formula for
     its GEMM with `macs_per_pe` products per PE per cycle (`cost.packed`). The add unit
@@ -43,11 +52,7 @@ def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1, widths: Widths = ONE
         sa = hw.systolic_array
         return systolic_cycles(packed(op.gemm, macs_per_pe), sa.rows, sa.cols, sa.dataflow, sa.folds)
     if op.kind in VECTOR_KINDS:
-        out = op.writes[0].elements
-        out_width = widths.of(op.writes[0].tensor)
-        wide = op.kind == "add" and any(widths.of(r.tensor) > out_width for r in op.reads)
-        per = lane_cycles_per_element(op.kind, op.window, hw.add_unit, wide)
-        return add_cycles(out * per, hw.add_unit.lanes, hw.add_unit.latency_cycles)
+        return add_cycles(lane_operations(op, hw, widths), hw.add_unit.lanes, hw.add_unit.latency_cycles)
     raise ValueError(f"op {op.id!r}: {op.kind} is a transfer; its time comes from the DRAM model")
 
 

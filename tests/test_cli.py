@@ -11,7 +11,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from accelsim.cli import main
-from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT, concat_net_data, shuffle_net_data
+from tests.helpers import BLOCK, DEFAULT_HW, IDEAL_HW, ROOT, concat_net_data, hw_data, shuffle_net_data
 
 
 def run(capsys, *args):
@@ -317,7 +317,7 @@ def test_schedule_file_that_is_missing_or_not_yaml(capsys, tmp_path):
     assert code == 2 and "not valid YAML" in err
 
 
-@pytest.mark.parametrize("kind", ["pipeline", "utilization", "roofline", "layers"])
+@pytest.mark.parametrize("kind", ["pipeline", "utilization", "roofline", "layers", "energy"])
 def test_plot_writes_each_kind(capsys, tmp_path, kind):
     out = tmp_path / f"{kind}.png"
     code, stdout, err = run(capsys, "plot", DEFAULT_HW, BLOCK, "--kind", kind, "-o", out)
@@ -350,11 +350,21 @@ def test_run_out_writes_report_pictures_and_traces_together(capsys, tmp_path):
     code, out, err = run(capsys, "run", DEFAULT_HW, BLOCK, "--out", tmp_path / "run", "--pipeline")
     assert code == 0
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == ["layers.png", "pipeline.png", "pipeline.svg", "report.txt", "result.json",
+    assert files == ["energy.png", "layers.png", "pipeline.png", "pipeline.svg", "report.txt", "result.json",
                      "roofline.png", "trace.json", "trace.vcd", "utilization.png"]
     assert (tmp_path / "run" / "report.txt").read_text() == out
     assert json.loads((tmp_path / "run" / "result.json").read_text())["total_cycles"] == 127_754
     assert "stage 1 | conv1" in out and "barrier (10 cycles)" in out
+    assert err.startswith(f"accelsim: wrote 10 files to {tmp_path / 'run'}")
+
+
+def test_run_out_without_an_energy_table_writes_no_energy_picture(capsys, tmp_path):
+    data = hw_data()
+    del data["energy"]
+    config = tmp_path / "hw.yaml"
+    config.write_text(yaml.safe_dump(data))
+    code, _, err = run(capsys, "run", config, BLOCK, "--schedule", "pipelined", "--out", tmp_path / "run")
+    assert code == 0 and not (tmp_path / "run" / "energy.png").exists()
     assert err.startswith(f"accelsim: wrote 9 files to {tmp_path / 'run'}")
 
 
@@ -477,3 +487,13 @@ def test_a_shuffle_schedule_file_validates_bit_exact_and_a_part_of_the_channels_
     assert "a store writes the region it reads; a[0:1, 0:6, 0:5, 0:12]@ifmap and " \
            "s[0:1, 0:6, 0:5, 0:6]@dram differ (a store into a shuffle's output writes the same box of its " \
            "input, every channel)" in err
+
+
+def test_plot_energy_and_json_energy_keys(capsys, tmp_path):
+    png = tmp_path / "energy.png"
+    code, _, _ = run(capsys, "plot", DEFAULT_HW, "resnet18", "--kind", "energy", "-o", png)
+    assert code == 0 and png.read_bytes().startswith(b"\x89PNG")
+    code, out, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data["energy_breakdown_pj"]) == {"mac", "sram", "dram", "add", "static"}
+    assert data["energy_pj"] > 0 and data["area_mm2"] > 0

@@ -100,3 +100,19 @@ def test_traces_are_byte_identical_run_to_run():
     a = simulate(hw, load_workload(BLOCK), "pipelined", 4)
     b = simulate(hw, load_workload(BLOCK), "pipelined", 4)
     assert perfetto_text(a) == perfetto_text(b) and vcd_text(a) == vcd_text(b)
+
+
+def test_perfetto_energy_counter_climbs_to_the_results_energy(run):
+    doc = json.loads(perfetto_text(run))
+    points = [(e["ts"], e["args"]["energy"]) for e in doc["traceEvents"]
+              if e["ph"] == "C" and e["name"] == "energy (pJ, cumulative)"]
+    assert points[0] == (0, 0.0) and points[-1][0] == run.total_cycles
+    assert all(t0 < t1 and e0 <= e1 for (t0, e0), (t1, e1) in itertools.pairwise(points))
+    # float sums of per-op energies against the exact total: equal to summation rounding
+    assert points[-1][1] == pytest.approx(float(run.energy_pj), rel=1e-12)
+    ends = {r.end for r in run.ops} | {0, run.total_cycles}
+    assert [t for t, _ in points] == sorted(ends)
+    assert doc["otherData"]["energy_pj"] == float(run.energy_pj)
+    slices = [e for e in doc["traceEvents"] if e["ph"] == "X" and e["cat"] not in ("stage", "barrier")]
+    dynamic = sum(float(v) for k, v in run.energy.breakdown.items() if k != "static")
+    assert sum(e["args"]["energy_pj"] for e in slices) == pytest.approx(dynamic, rel=1e-12)

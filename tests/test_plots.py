@@ -4,10 +4,10 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from accelsim import load_hw, load_workload, plots, simulate
+from accelsim import hw_from_dict, load_hw, load_workload, plots, simulate
 from accelsim.errors import ConfigError
 from accelsim.timeline import stages
-from tests.helpers import BLOCK, DEFAULT_HW, ROOT
+from tests.helpers import BLOCK, DEFAULT_HW, ROOT, hw_data
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +167,26 @@ def test_plot_cli_refuses_a_zoom_after_the_run_and_bounds_the_windows(capsys, tm
     assert main(["plot", str(DEFAULT_HW), str(BLOCK), "--kind", "utilization", "--windows", str(10**9),
                  "-o", str(out)]) == 0
     assert out.stat().st_size > 0
+
+
+def test_energy_chart_stacks_each_layers_energy_by_action(net):
+    fig = plots.figure(net, "energy")
+    ax = fig.axes[0]
+    layers = net.layers()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [d.name for d in layers]
+    assert len(bars(ax)) == 5 * len(layers)
+    widths = [b.get_width() for b in bars(ax)]
+    n = len(layers)
+    for k, d in enumerate(layers):                          # mac + sram + dram + add + static, uJ
+        assert sum(widths[a * n + k] for a in range(5)) == pytest.approx(float(d.energy_pj) / 1e6, rel=1e-12)
+    assert [t.get_text().split(" (")[0] for t in fig.legends[0].get_texts()] == [
+        "mac", "sram", "dram", "add", "static"]
+    assert ax.get_xlabel() == "energy (µJ)" and f"{float(net.energy_pj) / 1e6:,.1f} µJ" in ax.get_title()
+
+
+def test_energy_chart_without_an_energy_table_is_an_error_naming_the_key():
+    data = hw_data()
+    del data["energy"]
+    result = simulate(hw_from_dict(data), load_workload(BLOCK), "pipelined")
+    with pytest.raises(ConfigError, match=r"no energy table.*`energy`"):
+        plots.figure(result, "energy")

@@ -26,3 +26,25 @@ def test_text_pipeline_of_the_n4_block_is_the_design_notes_picture():
 def test_a_run_synced_by_data_has_no_stages_to_draw():
     r = simulate(load_hw(DEFAULT_HW), load_workload(BLOCK), "pipelined", 4, sync="deps")
     assert pipeline_text(r) == "synced by data dependencies: no stages or barriers to draw"
+
+
+def test_tables_gain_energy_and_pj_per_mac_columns_with_an_energy_table():
+    from accelsim import hw_from_dict
+    from accelsim.report import layers_table, results_table
+    from tests.helpers import hw_data
+
+    result = simulate(load_hw(DEFAULT_HW), load_workload(BLOCK), "pipelined")
+    head, _, row = results_table([result]).splitlines()[:3]
+    assert head.endswith("energy (uJ)  pJ/MAC  speedup")
+    assert f"{float(result.energy_pj) / 1e6:,.2f}" in row
+    assert f"{float(result.energy_pj) / result.macs:.2f}" in row
+    net = simulate(load_hw(DEFAULT_HW), load_workload("resnet18"), "pipelined")
+    lines = layers_table(net).splitlines()
+    assert lines[0].endswith("energy (uJ)  pJ/MAC")
+    conv1 = next(line for line in lines if line.startswith("conv1 "))
+    layer = next(d for d in net.layers() if d.name == "conv1")
+    assert conv1.split()[-2:] == [f"{float(layer.energy_pj) / 1e6:,.2f}",
+                                  f"{float(layer.energy_pj) / layer.macs:.2f}"]
+    data = hw_data()
+    del data["energy"]
+    assert "energy" not in results_table([simulate(hw_from_dict(data), load_workload(BLOCK), "pipelined")])
