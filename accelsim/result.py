@@ -74,7 +74,8 @@ class UnitStats:
 class LayerStats:
     """One layer's figures: its op kinds, `[start, end)` in cycles from its first op's start
     to its last op's end, busy cycles and utilization per unit over that span, DRAM bytes,
-    MACs, its roofline bound in cycles (max(MACs / PEs, DRAM bytes / bandwidth)) and where
+    MACs, its roofline bound in cycles (max(MACs / (PEs x MACs per PE per cycle in the run's
+    datatype), DRAM bytes / bandwidth); `compute_bound` when the first is the larger) and where
     its stages' cycles go (`Result.time_split`; None when synced by data); its energy, pJ,
     per action and in total (None without an energy table)."""
 
@@ -89,6 +90,7 @@ class LayerStats:
     bound_cycles: int
     time_split: dict[str, int] | None
     energy_breakdown_pj: dict[str, Fraction] | None = None
+    compute_bound: bool = False
 
     @property
     def cycles(self) -> int:
@@ -118,7 +120,8 @@ class LayerStats:
                 "units": {u: {"busy_cycles": s.busy_cycles, "utilization": s.utilization}
                           for u, s in self.units.items()},
                 "dram_read_bytes": self.dram_read_bytes, "dram_write_bytes": self.dram_write_bytes,
-                "macs": self.macs, "bound_cycles": self.bound_cycles, "time_split": self.time_split,
+                "macs": self.macs, "bound_cycles": self.bound_cycles, "compute_bound": self.compute_bound,
+                "time_split": self.time_split,
                 "energy_pj": _float(self.energy_pj), "energy_breakdown_pj": _floats(self.energy_breakdown_pj)}
 
 
@@ -140,6 +143,7 @@ class Result:
     notes: tuple[str, ...] = ()
     dram_activity: tuple[tuple[Fraction, Fraction], ...] = ()
     tiles: int = 0          # tiles computed (Schedule.tiles)
+    dtype: str = "int8"     # the run's datatype (Schedule.dtype)
     concats: tuple[ConcatLayout, ...] = ()      # per concat, which inputs it copies (Schedule.concats)
     schedule_run: Schedule | None = field(default=None, repr=False, compare=False)  # what ran (for energy)
     energy_prices: Prices | None = field(default=None, repr=False, compare=False)   # energy table entries
@@ -266,12 +270,13 @@ class Result:
         macs = sum(r.macs for r in recs)
         hw, sa = self.hw, self.hw.systolic_array
         memory = 0 if hw.ideal_memory else -(-(read + write) // hw.dram.bytes_per_cycle)
+        compute = -(-macs // (sa.rows * sa.cols * hw.precision(self.dtype).macs_per_pe))
         units = {}
         for unit in UNITS:
             busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
             units[unit] = UnitStats(busy, busy / cycles if cycles else 0.0)
         return LayerStats(name, tuple(sorted({r.kind for r in recs})), start, end, units, read, write, macs,
-                          max(-(-macs // (sa.rows * sa.cols)), int(memory)), self.time_split(recs), energy)
+                          max(compute, int(memory)), self.time_split(recs), energy, compute > memory)
 
     def to_dict(self) -> dict:
         """Plain data, the same as `accelsim run --json` prints."""
@@ -279,6 +284,7 @@ class Result:
             "workload": self.workload,
             "schedule": self.schedule,
             "splits": self.splits,
+            "dtype": self.dtype,
             "tiles": self.tiles,
             "total_cycles": self.total_cycles,
             "time_us": self.time_us,
@@ -358,5 +364,5 @@ def build_result(hw: Hardware, schedule: Schedule, total_cycles: int, records: t
     macs = sum(map(attrgetter("macs"), records))    # each op's GEMM MACs, 0 without one
     return Result(schedule.workload, schedule.name, schedule.splits, total_cycles, units, records,
                   dram_read, dram_write, sram_peak, macs, hw, sync, notes=schedule.notes,
-                  tiles=schedule.tiles, concats=schedule.concats,
+                  tiles=schedule.tiles, dtype=schedule.dtype, concats=schedule.concats,
                   schedule_run=schedule, energy_prices=prices(hw, schedule))

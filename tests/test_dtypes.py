@@ -5,7 +5,7 @@ import math
 import pytest
 import yaml
 
-from accelsim import ConfigError, load_workload, simulate, workload_from_dict
+from accelsim import ConfigError, load_hw, load_workload, simulate, workload_from_dict
 from accelsim.cli import main
 from accelsim.cost import Gemm, packed, systolic_cycles
 from accelsim.dtypes import ONE_BYTE, Widths, run_widths
@@ -191,3 +191,22 @@ def test_the_elements_moved_do_not_depend_on_the_datatype_where_the_tiling_does_
     assert len(held) == 16
     assert moved["int8"].dram_write_bytes == sum(math.prod(wl.tensors[op.output].shape) for op in wl.ops
                                                  if op.output not in held)
+
+
+def test_packing_speeds_up_every_compute_bound_layer_of_resnet50():
+    plain = load_hw(DEFAULT_HW)
+    fast = hw(arithmetic={"requantize": "drain", **PACKED})
+    wl = load_workload("resnet50")
+    before = simulate(plain, wl, options=RunOptions(schedule="pipelined", dtype="int8"))
+    after = {layer.name: layer for layer in
+             simulate(fast, wl, options=RunOptions(schedule="pipelined", dtype="int8")).layers()}
+    bound = [layer for layer in before.layers() if layer.compute_bound]
+    # compute-bound: MACs over 1,024 PEs take longer than DRAM bytes over 16 B/cycle
+    for layer in before.layers():
+        assert layer.compute_bound == (layer.macs / 1024 > layer.dram_bytes / 16), layer.name
+    assert len(bound) == 32
+    assert all(after[layer.name].cycles < layer.cycles for layer in bound)
+    # packed, the compute bound of a layer is a quarter: layer1.0.conv2 (3x3, 64 -> 64 on 56 x 56)
+    conv2 = after["layer1.0.conv2"]
+    assert conv2.macs == 56 * 56 * 64 * 576 and conv2.bound_cycles == max(
+        -(-conv2.macs // (1024 * 4)), -(-conv2.dram_bytes // 16))
