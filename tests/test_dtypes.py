@@ -1,5 +1,6 @@
 """Datatypes: bytes per element everywhere, the array's packing, the accumulator held for the add."""
 
+import dataclasses
 import math
 
 import pytest
@@ -9,6 +10,7 @@ from accelsim import ConfigError, load_hw, load_workload, simulate, workload_fro
 from accelsim.cli import main
 from accelsim.cost import Gemm, packed, systolic_cycles
 from accelsim.dtypes import ONE_BYTE, Widths, run_widths
+from accelsim.functional import check
 from accelsim.options import RunOptions
 from accelsim.placement import place
 from accelsim.schedule_file import dump_schedule, schedule_from_text
@@ -210,3 +212,32 @@ def test_packing_speeds_up_every_compute_bound_layer_of_resnet50():
     conv2 = after["layer1.0.conv2"]
     assert conv2.macs == 56 * 56 * 64 * 576 and conv2.bound_cycles == max(
         -(-conv2.macs // (1024 * 4)), -(-conv2.dram_bytes // 16))
+
+
+@pytest.mark.parametrize("kind", ["fused", "pipelined"])
+def test_a_held_accumulator_schedule_places_4_byte_regions_and_computes_the_reference(kind):
+    # the block with its conv output held at int32 in ofmap: placed at 4 B an element, validated,
+    # and executed bit-exact (the add requantizes what it reads: the same values)
+    machine = add_unit_requant()
+    wl = convadd(h=16, w=16, cin=32, cout=32)
+    built = make_schedule(machine, wl, options=RunOptions(schedule=kind, splits=4))
+    schedule = place(built, machine.sram_capacity())
+    assert all(schedule.widths.bytes(op.writes[0]) == 4 * op.writes[0].elements
+               for op in schedule.ops if op.kind == "conv")
+    assert validate(schedule, machine, wl) == []
+    found = check(schedule, wl, "int8", seed=2, capacity=machine.sram_capacity())
+    assert found.ok and "x1" in found.compared, found.mismatches
+
+
+def test_the_validator_counts_a_held_accumulator_at_its_width():
+    # placed as if c0 took 1 B an element, conv tile 2's 2,048 elements go at ofmap byte
+    # 520,192, up to the sum's 522,240; at 4 B they run to 528,384, past the 524,288-B buffer
+    # and over the sum: the validator, counting 4 B, says so
+    machine = add_unit_requant()
+    wl = convadd(h=16, w=16, cin=32, cout=32)
+    built = make_schedule(machine, wl, options=RunOptions(schedule="pipelined", splits=4))
+    narrow = place(dataclasses.replace(built, widths=ONE_BYTE), machine.sram_capacity())
+    assert validate(narrow, machine, wl) == []                  # valid for 1-B elements
+    found = [p.message for p in validate(dataclasses.replace(narrow, widths=built.widths), machine, wl)]
+    assert "places c0[0:1, 4:8, 0:16, 0:32] at ofmap bytes 520,192:528,384, past the buffer's 524,288 B " \
+           "(over by 4,096 B)" in found
