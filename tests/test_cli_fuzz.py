@@ -30,9 +30,11 @@ SCALAR = re.compile(r"(?P<key>\w+): (?P<value>[^,{}\[\]\n#]+)")
 
 
 def _spots(text: str) -> list[tuple[int, int]]:
-    """[start, end) of every scalar value of `text` (a `key: value` outside a comment)."""
+    """[start, end) of every scalar value of `text` (a `key: value` outside a comment), but
+    quoted text (a `source`, free text: whatever replaces its start is still text)."""
     return [m.span("value") for m in SCALAR.finditer(text)
-            if "#" not in text[text.rfind("\n", 0, m.start()) + 1:m.start()]]
+            if "#" not in text[text.rfind("\n", 0, m.start()) + 1:m.start()]
+            and not m.group("value").startswith('"')]
 
 
 SPOTS = {which: _spots(text) for which, text in VALID.items()}
