@@ -5,7 +5,7 @@ importing matplotlib, pyvcd or numpy."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from accelsim.dtypes import DTYPES
@@ -48,6 +48,16 @@ class RunOptions:
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts
         object.__setattr__(self, "parts", MappingProxyType(dict(parts or {})))
+
+    def __reduce__(self) -> tuple:
+        """Pickled as its fields, `parts` a plain dict (a mappingproxy does not pickle): options
+        cross to a process pool's or a Dask cluster's workers."""
+        return (RunOptions, tuple(self.as_dict().values()))
+
+    def as_dict(self) -> dict:
+        """The fields as plain data, by name, in declaration order (`parts` a dict)."""
+        return {f.name: dict(self.parts) if f.name == "parts" else getattr(self, f.name)
+                for f in fields(self)}
 
 
 def run_options(options: RunOptions | None, **keywords) -> RunOptions:
