@@ -61,6 +61,8 @@ def canonical_params(params: Mapping[str, Value]) -> str:
 
 
 _COLUMNS = ("key", "params", *METRICS, "fast_path", "error", "version")
+_CHUNK = 500
+"""Keys per query of `Store.read` (SQLite bounds the parameters of one statement)."""
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -98,6 +100,16 @@ class Store:
     def done(self) -> set[str]:
         """The keys of every point already in the store."""
         return {key for (key,) in self._db.execute("SELECT key FROM points")}
+
+    def read(self, keys: Iterable[str]) -> dict[str, StoredPoint]:
+        """The stored points among `keys`, by key (a key not in the store left out)."""
+        wanted, found = list(dict.fromkeys(keys)), dict[str, StoredPoint]()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM points WHERE key IN "
+                                    f"({', '.join('?' * len(chunk))})", chunk)
+            found.update((point.key, point) for point in map(_point, rows))
+        return found
 
     def add(self, key: str, params: Mapping[str, Value], metrics: Mapping[str, Any] | None, *,
             fast_path: bool = False, error: str | None = None) -> bool:

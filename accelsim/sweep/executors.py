@@ -1,0 +1,149 @@
+"""Where a sweep's points are computed, behind one interface: `run(tasks)` yields
+(key, Outcome) as each point finishes, in whatever order they finish.
+
+- InProcess: one after another in this process.
+- ProcessPool: `jobs` worker processes (concurrent.futures). They are started with `spawn`, not
+  `fork`: the parent holds an open SQLite connection (the store) and may run threads (the
+  progress bar's monitor, Dask's), and neither survives a fork safely (SQLite says a
+  connection must not cross a fork; a fork copies locks other threads hold). Spawning costs
+  each worker one import of accelsim (about 0.3 s), once per sweep. Workers ignore Ctrl-C:
+  the parent stops the sweep.
+- Dask: dask.distributed, on a LocalCluster of `jobs` one-thread worker processes (`local`) or
+  on a running cluster's scheduler at an address (e.g. a dask-jobqueue SLURMCluster's).
+
+Every executor runs the same `evaluate_task`, so a point gives the same metrics on each. At most
+a few tasks per worker are in flight at once, so a large sweep is not held in memory whole."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+from accelsim.errors import ConfigError
+from accelsim.sweep.evaluate import Outcome, Task, evaluate_task
+
+IN_FLIGHT_PER_WORKER = 4
+"""Tasks handed out per worker ahead of their results."""
+DASK_TIMEOUT_S = 30
+"""How long to wait for a Dask scheduler at an address to answer, seconds."""
+
+
+class Executor(ABC):
+    """Computes tasks; a context manager that releases its workers on exit."""
+
+    description: str = ""
+
+    @abstractmethod
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
+        """(key, Outcome) of every task, as each finishes."""
+
+    def close(self) -> None:  # noqa: B027 (nothing to release by default)
+        """Release the workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcess(Executor):
+    """Each task in turn, in this process."""
+
+    description = "in process"
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
+        for task in tasks:
+            yield evaluate_task(task)
+
+
+def _ignore_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessPool(Executor):
+    """`jobs` spawned worker processes (see the module's docstring for why spawned)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.description = f"{jobs} worker processes"
+        self._pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_ignore_interrupt)
+        self._interrupted = False
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
+        todo = iter(tasks)
+        pending: set[Future] = set()
+        try:
+            while True:
+                for task in itertools.islice(todo, self.jobs * IN_FLIGHT_PER_WORKER - len(pending)):
+                    pending.add(self._pool.submit(evaluate_task, task))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            self._interrupted = True
+            raise
+
+    def close(self) -> None:
+        # after an interrupt or error, do not wait for the tasks in flight: drop them
+        self._pool.shutdown(wait=not self._interrupted, cancel_futures=True)
+
+
+class Dask(Executor):
+    """dask.distributed: a LocalCluster of `jobs` one-thread worker processes when `address` is
+    `local`, else the running cluster whose scheduler is at `address` (tcp://host:8786)."""
+
+    def __init__(self, address: str, jobs: int) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("--dask needs dask.distributed, which is not installed: "
+                              "pip install 'accelsim[sweep]'") from None
+        self._cluster: Any = None
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+            self.description = f"Dask LocalCluster of {jobs} workers"
+        else:
+            try:
+                self._client = Client(address, timeout=DASK_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ConfigError(f"--dask {address}: cannot reach a Dask scheduler there: {exc}") from None
+            self.description = f"Dask cluster at {address}"
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
+        from dask.distributed import as_completed
+
+        todo = iter(tasks)
+        workers = max(sum(self._client.nthreads().values()), 1)
+        found = as_completed()
+        for task in itertools.islice(todo, workers * IN_FLIGHT_PER_WORKER):
+            found.add(self._client.submit(evaluate_task, task, pure=False))
+        for future in found:
+            result = future.result()
+            future.release()
+            yield result
+            for task in itertools.islice(todo, 1):
+                found.add(self._client.submit(evaluate_task, task, pure=False))
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def executor(jobs: int = 1, dask: str | None = None) -> Executor:
+    """The executor the CLI's `--jobs N` and `--dask local|ADDRESS` ask for."""
+    if dask is not None:
+        return Dask(dask, jobs)
+    return ProcessPool(jobs) if jobs > 1 else InProcess()
