@@ -7,7 +7,7 @@
   progress bar's monitor, Dask's), and neither survives a fork safely (SQLite says a
   connection must not cross a fork; a fork copies locks other threads hold). Spawning costs
   each worker one import of accelsim (about 0.3 s), once per sweep. Workers ignore Ctrl-C:
-  the parent stops the sweep.
+  the parent stops the sweep; they exit on their own once it is gone (kill -9).
 - Dask: dask.distributed, on a LocalCluster of `jobs` one-thread worker processes (`local`) or
   on a running cluster's scheduler at an address (e.g. a dask-jobqueue SLURMCluster's).
 
@@ -19,7 +19,10 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -63,8 +66,22 @@ class InProcess(Executor):
             yield evaluate_task(task)
 
 
-def _ignore_interrupt() -> None:
+PARENT_CHECK_S = 1.0
+"""How often a pool worker checks that the sweep that started it is still alive, seconds."""
+
+
+def _worker_start(parent: int) -> None:
+    """A pool worker ignores Ctrl-C (the parent stops the sweep) and exits within
+    PARENT_CHECK_S once its parent is gone (killed with -9, it cannot tell the pool to stop:
+    an idle worker would otherwise wait for tasks forever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
+
+
+def _exit_without(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 class ProcessPool(Executor):
@@ -74,7 +91,7 @@ class ProcessPool(Executor):
         self.jobs = jobs
         self.description = f"{jobs} worker processes"
         self._pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_ignore_interrupt)
+                                         initializer=_worker_start, initargs=(os.getpid(),))
         self._interrupted = False
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:

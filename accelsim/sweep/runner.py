@@ -5,6 +5,8 @@ reads its metrics, and asks for the next."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,10 @@ from accelsim.sweep.points import Point, resolve
 from accelsim.sweep.spec import Sweep
 from accelsim.sweep.store import Store, StoredPoint, point_key
 from accelsim.workload import Workload
+
+KILL_AFTER = "ACCELSIM_SWEEP_KILL_AFTER"
+"""Tests only: with this environment variable set to N, the runner kills its own process
+(SIGKILL, as `kill -9` would) right after committing its N-th point: a crash at a known place."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,14 @@ def run_planned(planned: Sequence[Planned], store: Store, executor: Executor,
             todo.append(p)
     params = {p.key: p.point.as_dict() for p in todo}
     outcomes: dict[str, Outcome] = {}
+    kill_after = int(os.environ.get(KILL_AFTER, "0"))
     with _progress_bar(len(wanted), len(done), progress) as bar:
         for key, outcome in executor.run((p.key, p.hw, p.workload, p.options) for p in todo):
             store.add(key, params[key], outcome.metrics, fast_path=outcome.fast_path, error=outcome.error)
             outcomes[key] = outcome
             bar.update()
+            if len(outcomes) == kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
     before = {key: stored_outcome(point) for key, point in store.read(done).items()}
     return {key: outcomes[key] if key in outcomes else before[key] for key in wanted}
 

@@ -64,7 +64,8 @@ def test_the_issue_example_reads_as_written(tmp_path):
     ("[64, 8, 8]", (64, 8, 8)),
 ])
 def test_ranges_and_lists(tmp_path, given, values):
-    sweep = read_sweep(write(tmp_path, f"hw: default\nworkload: resnet50_convadd\nvary:\n  dma.engines: {given}\n"))
+    text = f"hw: default\nworkload: resnet50_convadd\nvary:\n  dma.engines: {given}\n"
+    sweep = read_sweep(write(tmp_path, text))
     assert sweep.axes[0].values == values
 
 
@@ -172,7 +173,8 @@ def test_mistakes_name_the_line(tmp_path, text, message):
 
 def test_a_grid_over_the_limit_is_refused_before_it_is_made(tmp_path):
     side = int(MAX_SWEEP_POINTS ** 0.5) + 1
-    text = (f"hw: default\nworkload: resnet50_convadd\nvary:\n  systolic_array.rows: {{range: [1, {side}, 1]}}\n"
+    text = (f"hw: default\nworkload: resnet50_convadd\nvary:\n"
+            f"  systolic_array.rows: {{range: [1, {side}, 1]}}\n"
             f"  systolic_array.cols: {{range: [1, {side}, 1]}}\n")
     assert (f"sweep.yaml:3: the grid has {side * side:,} points ({side} x {side}), over the limit of "
             f"{MAX_SWEEP_POINTS:,}") in error(tmp_path, text, LimitError)
