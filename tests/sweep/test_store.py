@@ -4,15 +4,20 @@ processes writing one store at once each row exactly once, and any other file re
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from accelsim import __version__
 from accelsim.errors import ConfigError
+from accelsim.options import RunOptions
 from accelsim.sweep.metrics import METRICS
 from accelsim.sweep.store import Store, point_key, read_points
-from tests.helpers import BLOCK, hw
+from accelsim.workload import load_workload
+from tests.helpers import BLOCK, ROOT, hw
 
 METRIC_VALUES = {name: (i + 1 if unit in ("cycles", "bytes", "MACs") else (i + 1) / 3)
                  for i, (name, unit) in enumerate(METRICS.items())}
@@ -104,12 +109,22 @@ def test_another_sqlite_database_is_refused(tmp_path):
 
 
 def test_point_key_is_the_content_not_the_name():
-    from accelsim.options import RunOptions
-    from accelsim.workload import load_workload
-
     block = load_workload(BLOCK)
     by_name = load_workload("resnet50_convadd")
     same = point_key(hw(), block, RunOptions()), point_key(hw(), by_name, RunOptions())
     assert same[0] == same[1] and len(same[0]) == 64
     assert point_key(hw(dma__engines=3), block, RunOptions()) != same[0]
     assert point_key(hw(), block, RunOptions(schedule="fused")) != same[0]
+
+
+def test_point_key_is_the_same_in_every_process():
+    # resnet50_convadd's tensors come in a different dict order under some string-hash seeds
+    # (0 and 2 differ): the key must not
+    code = ("from accelsim.options import RunOptions; from accelsim.workload import load_workload; "
+            "from accelsim.hw import load_hw; from accelsim.sweep.store import point_key; "
+            "print(point_key(load_hw('default'), load_workload('resnet50_convadd'), RunOptions()))")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}).stdout
+            for seed in ("0", "2")}
+    assert len(keys) == 1
+    assert keys == {point_key(hw(), load_workload(BLOCK), RunOptions()) + "\n"}
