@@ -85,3 +85,10 @@ def test_a_value_the_hardware_refuses_names_the_key_path_and_the_point(tmp_path)
         resolve(sweep, Point((("systolic_array.rows", 0), ("schedule", "fused"))))
     assert str(found.value) == (f"{tmp_path / 'sweep.yaml'}: point systolic_array.rows=0, schedule=fused: "
                                 "systolic_array.rows: must be > 0, got 0")
+
+
+def test_where_reads_run_options_and_strings(tmp_path):
+    sweep = sweep_of(tmp_path, "vary:\n  dma.engines: [1, 2]\n  schedule: [serial, fused]\n"
+                               "where: schedule != 'serial' or dma.engines == 1\n")
+    assert [str(p) for p in expand(sweep)] == [
+        "dma.engines=1, schedule=serial", "dma.engines=1, schedule=fused", "dma.engines=2, schedule=fused"]
