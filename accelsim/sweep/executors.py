@@ -46,14 +46,14 @@ class Executor(ABC):
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
         """(key, Outcome) of every task, as each finishes."""
 
-    def close(self) -> None:  # noqa: B027 (nothing to release by default)
-        """Release the workers."""
+    def close(self, wait: bool = True) -> None:  # noqa: B027 (nothing to release by default)
+        """Release the workers; with `wait` False (an error or Ctrl-C), drop the tasks in flight."""
 
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(wait=kind is None)
 
 
 class InProcess(Executor):
@@ -92,27 +92,21 @@ class ProcessPool(Executor):
         self.description = f"{jobs} worker processes"
         self._pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_worker_start, initargs=(os.getpid(),))
-        self._interrupted = False
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[str, Outcome]]:
         todo = iter(tasks)
         pending: set[Future] = set()
-        try:
-            while True:
-                for task in itertools.islice(todo, self.jobs * IN_FLIGHT_PER_WORKER - len(pending)):
-                    pending.add(self._pool.submit(evaluate_task, task))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            self._interrupted = True
-            raise
+        while True:
+            for task in itertools.islice(todo, self.jobs * IN_FLIGHT_PER_WORKER - len(pending)):
+                pending.add(self._pool.submit(evaluate_task, task))
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
 
-    def close(self) -> None:
-        # after an interrupt or error, do not wait for the tasks in flight: drop them
-        self._pool.shutdown(wait=not self._interrupted, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class Dask(Executor):
@@ -153,7 +147,7 @@ class Dask(Executor):
             for task in itertools.islice(todo, 1):
                 found.add(self._client.submit(evaluate_task, task, pure=False))
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
