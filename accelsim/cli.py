@@ -210,6 +210,24 @@ def _parser() -> argparse.ArgumentParser:
     ss.add_argument("--dataflow", choices=("os", "ws", "is"), help="dataflow (overrides the config)")
     ss.add_argument("--json", action="store_true", help="print one JSON object")
 
+    sweep = sub.add_parser("sweep", help="run a design-space sweep into a store (SQLite)",
+                           description="Run every point of SWEEP.yaml's grid (docs/sweeps.md) and commit "
+                                       "each to the store the moment it finishes. Run it again after a "
+                                       "crash or Ctrl-C: points already in the store are skipped.")
+    sweep.add_argument("sweep_file", metavar="SWEEP.yaml", help="the sweep file")
+    sweep.add_argument("-o", "--output", metavar="RESULTS.db", required=True,
+                       help="the store (SQLite; created when new, added to when not)")
+    sweep.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                       help="worker processes (default 1: in this process); with --dask local, "
+                            "the LocalCluster's workers")
+    sweep.add_argument("--dask", metavar="local|ADDRESS",
+                       help="compute on dask.distributed: `local` starts a LocalCluster of --jobs "
+                            "workers, an address (tcp://host:8786) joins a running cluster "
+                            "(the `sweep` extra: pip install 'accelsim[sweep]')")
+    sweep.add_argument("--export", metavar="FILE", help="then write the store as a table, one row per "
+                                                        "point: FILE.csv or FILE.parquet")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
     sub.add_parser("list", help="list the hardware configs, traces and topologies that ship",
                    description="List the hardware configs, workload traces and SCALE-Sim topologies "
                                "that ship with accelsim, each with its description. Any command "
@@ -393,11 +411,19 @@ def _trace(args: argparse.Namespace) -> None:
     write_trace(result, args.format, args.output)
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from accelsim.sweep.cli import run_sweep
+
+    run_sweep(args.sweep_file, args.output, jobs=args.jobs, dask=args.dask, export_to=args.export,
+              progress=not args.no_progress)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate,
-         "plot": _plot, "trace": _trace, "list": lambda _: print(shipped.listing())}[args.command](args)
+         "plot": _plot, "trace": _trace, "sweep": _sweep,
+         "list": lambda _: print(shipped.listing())}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
         return 2

@@ -121,3 +121,14 @@ def check_functional(workload: Workload, dtype: str, max_bytes: int) -> None:
         raise LimitError(f"workload {workload.name!r}: the functional check ({dtype}) would need about "
                          f"{need:,} bytes of memory, {need / max_bytes:,.1f}x the limit of {max_bytes:,}; "
                          "raise the limit with --max-functional-bytes")
+
+MAX_SWEEP_POINTS = 100_000
+"""Most points a sweep's grid may have (the product of its axes' lengths, before `where`
+filters any): a ResNet-50 point takes about 0.25 s, so 100,000 are about 7 CPU-hours."""
+MAX_WHERE_CHARS = 1_000
+"""Longest `where` expression of a sweep file, characters."""
+MAX_WHERE_DEPTH = 50
+"""Deepest `where` expression: nested parentheses, operators and calls, levels."""
+MAX_WHERE_BITS = 1_024
+"""Largest whole number a `where` expression may compute (or write), bits; and the largest
+exponent of `**`."""
