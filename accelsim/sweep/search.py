@@ -115,7 +115,7 @@ def optuna_search(axes: Axes, trials: int, objectives: Sequence[str],
     told = asks = 0
     limit = TRIES_PER_POINT * trials + MIN_TRIES
     while told < trials and asks < limit:
-        asked = []
+        asked: list[tuple[Any, Params]] = []
         while len(asked) < min(batch, trials - told) and asks < limit:
             trial = study.ask(distributions)
             asks += 1
@@ -153,4 +153,4 @@ def _values(metrics: Mapping[str, Any] | None, objectives: Sequence[str]) -> lis
     values = [metrics.get(name) for name in objectives]
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
         return None
-    return [float(v) for v in values]
+    return [float(v) for v in values if v is not None]
