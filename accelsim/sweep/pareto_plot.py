@@ -121,8 +121,7 @@ def _annotate(fig: Figure, ax, xy: list[tuple[float, float]], labels: dict[int, 
                 arrowprops={"arrowstyle": "-", "color": "0.45", "lw": 0.5, "shrinkA": 0, "shrinkB": 3}))
     if not notes:
         return
-    FigureCanvasAgg(fig)
-    renderer = fig.canvas.get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)                  # constrained layout places the axes
     anchors = [tuple(ax.transData.transform(note.xy)) for note in notes]
     boxes = [note.get_bbox_patch().get_window_extent(renderer) for note in notes]
