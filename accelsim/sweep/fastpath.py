@@ -23,10 +23,12 @@ ops of no later stage, so each stage's ops can be walked in issue order.)
 
 from __future__ import annotations
 
+from accelsim.engine.machine import _promote, _records
 from accelsim.engine.plan import Plan
+from accelsim.gcpause import gc_paused
 from accelsim.hw import Hardware
 from accelsim.options import RunOptions
-from accelsim.result import OpRecord, Result, build_result
+from accelsim.result import Result, build_result
 from accelsim.schedule import Schedule
 from accelsim.simulation import make_schedule
 from accelsim.sweep.metrics import result_metrics
@@ -57,6 +59,13 @@ def fast_result(hw: Hardware, schedule: Schedule) -> Result | None:
     issue order), and it has no SRAM peaks or occupancy."""
     if not hw.ideal_memory:
         return None
+    with gc_paused():                   # as the engine runs: a few objects per op, all kept
+        result = _closed_form(hw, schedule)
+        _promote()
+    return result
+
+
+def _closed_form(hw: Hardware, schedule: Schedule) -> Result | None:
     plan = Plan(hw, schedule, "barrier")
     if not _sram_fits(hw, schedule):
         return None
@@ -66,26 +75,31 @@ def fast_result(hw: Hardware, schedule: Schedule) -> Result | None:
     for g, ops in enumerate(plan.stages):
         for i in ops:
             group_of[i] = g
+    cycles_of, unit_of, deps_of = plan.cycles, plan.unit, plan.deps
+    waits_compute = [False] * n         # waits, through ops of its stage, for a compute op of it
     now = 0
     for g, ops in enumerate(plan.stages):
-        free = dict.fromkeys(UNITS, now)         # when each unit is next free in this stage
-        waits_compute = [False] * n              # waits, through its stage, for a compute op
+        free: dict[str, int] = {}       # when each unit is next free in this stage
         for i in ops:
-            for d in plan.deps[i]:
-                if group_of[d] == g and (plan.cycles[d] is not None or waits_compute[d]):
-                    waits_compute[i] = True
-            cycles = plan.cycles[i]
-            if cycles is None:                   # a transfer: instant, once its stage's data is there
-                start[i] = end[i] = max([now, *(end[d] for d in plan.deps[i] if group_of[d] == g)])
+            at = now
+            for d in deps_of[i]:
+                if group_of[d] == g:
+                    if cycles_of[d] is not None or waits_compute[d]:
+                        waits_compute[i] = True
+                    if end[d] > at:
+                        at = end[d]
+            cycles = cycles_of[i]
+            if cycles is None:          # a transfer: instant, once its stage's data is there
+                start[i] = end[i] = at
                 continue
             if waits_compute[i]:
                 return None
-            unit = plan.unit[i]
-            start[i], end[i] = free[unit], free[unit] + cycles
-            free[unit] = end[i]
-        now = max(free.values()) + hw.barrier_cycles
-    records = tuple(OpRecord(plan.id[i], plan.kind[i], plan.unit[i], plan.stage[i], start[i], end[i],
-                             plan.nbytes[i], plan.macs[i], plan.layer[i], plan.tile[i]) for i in range(n))
+            begin = free.get(unit_of[i], now)
+            start[i], end[i] = begin, begin + cycles
+            free[unit_of[i]] = begin + cycles
+        now = max(free.values(), default=now) + hw.barrier_cycles
+    records = _records(plan.id, plan.kind, plan.unit, plan.stage, start, end, plan.nbytes, plan.macs,
+                       plan.layer, plan.tile)          # the engine's own record builder
     return build_result(hw, schedule, now, records, plan.dram_read, plan.dram_write, {}, UNITS, "barrier")
 
 
