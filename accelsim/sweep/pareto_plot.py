@@ -108,9 +108,10 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def _annotate(fig: Figure, ax, xy: list[tuple[float, float]], labels: dict[int, str],
-              front: list[int]) -> None:
+              front: list[int], faded: list[tuple[float, float]]) -> None:
     """Label the front: lay the figure out once, measure each label's box, then place them
-    (`_place`) and set their offsets in points (so they hold at any DPI)."""
+    (`_place`, keeping clear of the legend, the front's line and the `faded` points too) and
+    set their offsets in points (so they hold at any DPI)."""
     notes = []
     for (px, py), i in zip(xy, front, strict=True):
         if i in labels:
@@ -129,6 +130,8 @@ def _annotate(fig: Figure, ax, xy: list[tuple[float, float]], labels: dict[int, 
     points_per_pixel = 72 / fig.dpi
     legend = ax.get_legend()
     keep_clear = [tuple(legend.get_window_extent(renderer).extents)] if legend else []
+    for px, py in (ax.transData.transform(p) for p in faded):
+        keep_clear.append((px - 3, py - 3, px + 3, py + 3))
     for (x0, y0), (x1, y1) in itertools.pairwise(anchors):      # the front's line, every ~8 px
         steps = max(1, int(math.hypot(x1 - x0, y1 - y0) / 8))
         keep_clear += [(x0 + (x1 - x0) * t / steps - 2, y0 + (y1 - y0) * t / steps - 2,
@@ -204,5 +207,6 @@ def figure(points: Sequence[StoredPoint], x: str, y: str, z: str | None = None,
     over = ", ".join(objectives)
     ax.set_title(title or f"Pareto front over {over}: {len(front)} of {len(shown)} points{excluded}",
                  fontsize=10)
-    _annotate(fig, ax, [(xs[i], ys[i]) for i in front], _labels(points, front), front)
+    _annotate(fig, ax, [(xs[i], ys[i]) for i in front], _labels(points, front), front,
+              [(xs[i], ys[i]) for i in dominated])
     return fig
