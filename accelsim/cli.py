@@ -14,7 +14,7 @@ from pathlib import Path
 
 from accelsim import atomic, shipped
 from accelsim.engine.machine import run_schedule
-from accelsim.errors import AccelsimError, ScheduleError
+from accelsim.errors import AccelsimError, ConfigError, ScheduleError
 from accelsim.hw import Hardware, load_hw
 from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
 from accelsim.options import DTYPES, PLOT_KINDS, TRACE_FORMATS, RunOptions
@@ -228,11 +228,49 @@ def _parser() -> argparse.ArgumentParser:
                                                         "point: FILE.csv or FILE.parquet")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
+    _pareto_parser(sub)
     sub.add_parser("list", help="list the hardware configs, traces and topologies that ship",
                    description="List the hardware configs, workload traces and SCALE-Sim topologies "
                                "that ship with accelsim, each with its description. Any command "
                                "takes their names in place of a file path.")
     return parser
+
+
+def _pareto_parser(sub) -> None:
+    from accelsim.sweep.metrics import METRICS
+
+    pareto = sub.add_parser("pareto", help="print and plot the Pareto front of a sweep store",
+                            description="Print the points of a sweep store (accelsim sweep -o) on the Pareto "
+                                        "front of the chosen metrics, all minimised, in order of --x, and "
+                                        "with -o draw it: every point, the dominated faded, each front point "
+                                        "labelled with what differs from the one before it on the front.")
+    pareto.add_argument("store", metavar="RESULTS.db", help="a sweep store (SQLite), read only")
+    metrics = ", ".join(METRICS)
+    pareto.add_argument("--x", default="total_cycles", choices=METRICS, metavar="METRIC",
+                        help=f"x axis and first objective (default total_cycles; one of {metrics})")
+    pareto.add_argument("--y", default="energy_pj", choices=METRICS, metavar="METRIC",
+                        help="y axis and second objective (default energy_pj)")
+    pareto.add_argument("--z", choices=METRICS, metavar="METRIC",
+                        help="a third objective, drawn as the colour (e.g. area_mm2)")
+    pareto.add_argument("-o", "--output", metavar="FRONT.png",
+                        help="also draw the front to this PNG or SVG (written whole)")
+
+
+def _pareto(args: argparse.Namespace) -> None:
+    from accelsim.sweep.pareto_report import check_metrics, front_table
+    from accelsim.sweep.store import read_points
+
+    objectives = [args.x, args.y] + ([args.z] if args.z else [])
+    check_metrics(objectives)
+    points = read_points(args.store)
+    if not points:
+        raise ConfigError(f"{args.store}: the sweep store has no points yet")
+    print(front_table(points, objectives))
+    if args.output:
+        from accelsim.plots import save
+        from accelsim.sweep.pareto_plot import figure
+
+        save(figure(points, args.x, args.y, args.z), args.output)
 
 
 def _scalesim(args: argparse.Namespace) -> None:
@@ -422,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate,
-         "plot": _plot, "trace": _trace, "sweep": _sweep,
+         "plot": _plot, "trace": _trace, "sweep": _sweep, "pareto": _pareto,
          "list": lambda _: print(shipped.listing())}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)
