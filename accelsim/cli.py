@@ -227,6 +227,15 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--export", metavar="FILE", help="then write the store as a table, one row per "
                                                         "point: FILE.csv or FILE.parquet")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    sweep.add_argument("--search", choices=("random", "optuna"),
+                       help="instead of the whole grid, --trials points of it: drawn at random, or "
+                            "chosen by optuna's NSGA-II for --objectives (the `optuna` extra)")
+    sweep.add_argument("--trials", type=_positive, metavar="N", help="points a search evaluates")
+    sweep.add_argument("--objectives", default="total_cycles,energy_pj", metavar="M[,M...]",
+                       help="metrics an optuna search minimises, comma-separated (default "
+                            "total_cycles,energy_pj; any of the store's metrics)")
+    sweep.add_argument("--seed", type=_non_negative, default=0, metavar="N",
+                       help="a search's seed (default 0): the same seed, the same points")
 
     _pareto_parser(sub)
     sub.add_parser("list", help="list the hardware configs, traces and topologies that ship",
@@ -450,10 +459,15 @@ def _trace(args: argparse.Namespace) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from accelsim.sweep.cli import run_sweep
+    from accelsim.sweep.cli import Search, run_sweep
 
+    search = None
+    if args.search or args.trials:
+        if not (args.search and args.trials):
+            raise ConfigError("--search and --trials go together: --search random|optuna --trials N")
+        search = Search(args.search, args.trials, tuple(args.objectives.split(",")), args.seed)
     run_sweep(args.sweep_file, args.output, jobs=args.jobs, dask=args.dask, export_to=args.export,
-              progress=not args.no_progress)
+              progress=not args.no_progress, search=search)
 
 
 def main(argv: list[str] | None = None) -> int:

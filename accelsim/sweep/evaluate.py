@@ -1,14 +1,17 @@
-"""The one place a sweep's point is computed: simulated by the engine (the closed-form fast
-path, where exact, is to be hooked in here), its metrics read, or why it could not run."""
+"""The one place a sweep's point is computed: scheduled once, then run by the closed form where
+it is exact (`accelsim.sweep.fastpath`: ideal memory, barrier sync, no stage that waits inside
+itself) and by the engine everywhere else; its metrics read, or why it could not run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accelsim.engine.machine import run_schedule
 from accelsim.errors import AccelsimError
 from accelsim.hw import Hardware
 from accelsim.options import RunOptions
-from accelsim.simulation import simulate
+from accelsim.simulation import make_schedule
+from accelsim.sweep.fastpath import applies, fast_result
 from accelsim.sweep.metrics import result_metrics
 from accelsim.workload import Workload
 
@@ -27,11 +30,17 @@ class Outcome:
     fast_path: bool = False
 
 
-def evaluate(hw: Hardware, workload: Workload, options: RunOptions) -> Outcome:
-    """Schedule and simulate one point; an AccelsimError (does not fit SRAM, over a limit, a
-    datatype the hardware lacks) is the Outcome's error, not raised."""
+def evaluate(hw: Hardware, workload: Workload, options: RunOptions, fast_path: bool = True) -> Outcome:
+    """Schedule one point and run it: by the closed form where it gives the engine's metrics
+    exactly (and `fast_path`; the Outcome says so), else by the engine. An AccelsimError (does
+    not fit SRAM, over a limit, a datatype the hardware lacks) is the Outcome's error, not raised."""
     try:
-        return Outcome(result_metrics(simulate(hw, workload, options=options)))
+        schedule = make_schedule(hw, workload, options=options)
+        if fast_path and applies(hw, options):
+            result = fast_result(hw, schedule)
+            if result is not None:
+                return Outcome(result_metrics(result), fast_path=True)
+        return Outcome(result_metrics(run_schedule(hw, schedule, options.sync)))
     except AccelsimError as exc:
         return Outcome(None, str(exc))
 

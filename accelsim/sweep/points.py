@@ -44,7 +44,8 @@ def accepts(sweep: Sweep, point: Point) -> bool:
 
 def expand(sweep: Sweep) -> list[Point]:
     """The grid's points in file order (itertools.product of the axes as written, the last
-    fastest) that `where` keeps."""
+    fastest) that `where` keeps; a LimitError past MAX_SWEEP_POINTS (`Sweep.check_grid`)."""
+    sweep.check_grid()
     names = [axis.name for axis in sweep.axes]
     grid = (Point(tuple(zip(names, values, strict=True)))
             for values in itertools.product(*(axis.values for axis in sweep.axes)))

@@ -52,7 +52,8 @@ def stored_outcome(point: StoredPoint) -> Outcome:
     return Outcome(metrics, point.error, point.fast_path)
 
 
-def _progress_bar(total: int, initial: int, shown: bool) -> Any:
+def progress_bar(total: int, initial: int, shown: bool) -> Any:
+    """A tqdm bar on stderr (done of total, rate, ETA), shown when `shown` and stderr is a terminal."""
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, unit="point", file=sys.stderr, dynamic_ncols=True,
@@ -75,7 +76,7 @@ def run_planned(planned: Sequence[Planned], store: Store, executor: Executor,
     params = {p.key: p.point.as_dict() for p in todo}
     outcomes: dict[str, Outcome] = {}
     kill_after = int(os.environ.get(KILL_AFTER, "0"))
-    with _progress_bar(len(wanted), len(done), progress) as bar:
+    with progress_bar(len(wanted), len(done), progress) as bar:
         for key, outcome in executor.run((p.key, p.hw, p.workload, p.options) for p in todo):
             store.add(key, params[key], outcome.metrics, fast_path=outcome.fast_path, error=outcome.error)
             outcomes[key] = outcome

@@ -12,8 +12,8 @@
 
 Every problem is a ConfigError naming the file and line: an unknown key or key path (with the
 nearest valid ones), an empty list, a bad range, a value the hardware or the option refuses,
-a `where` that does not parse or names nothing known. A grid of more than MAX_SWEEP_POINTS
-points is a LimitError before any point is made."""
+a `where` that does not parse or names nothing known. An axis of more than MAX_SWEEP_POINTS
+values is a LimitError; so is a grid of more points, before any is made (`Sweep.check_grid`)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,15 @@ class Sweep:
     where: Expression | None = None
     where_at: str = ""
     constants: Mapping[str, Value] | None = None
+    vary_at: str = ""
+
+    def check_grid(self) -> None:
+        """A LimitError, naming `vary`'s line, when the grid has more than MAX_SWEEP_POINTS
+        points (a search draws from any product; a grid builds every point)."""
+        if self.size > MAX_SWEEP_POINTS:
+            raise LimitError(f"{self.vary_at}: the grid has {self.size:,} points "
+                             f"({' x '.join(str(len(a.values)) for a in self.axes)}), over the limit of "
+                             f"{MAX_SWEEP_POINTS:,} (a search, --search random|optuna, draws from it)")
 
     @property
     def size(self) -> int:
@@ -273,11 +282,6 @@ def read_sweep(path: str | Path) -> Sweep:
                           f"to their values, at least one, got {vary!r}")
     found = {name: _axis(name, given, doc, hw_doc.data) for name, given in vary.items()}
     axes = tuple(Axis(name, tuple(v for v, _ in values)) for name, values in found.items())
-    size = math.prod(len(a.values) for a in axes)
-    if size > MAX_SWEEP_POINTS:
-        raise LimitError(f"{doc.where(('vary',))}: the grid has {size:,} points "
-                         f"({' x '.join(str(len(a.values)) for a in axes)}), over the limit of "
-                         f"{MAX_SWEEP_POINTS:,}")
     for name, values in found.items():
         _check_values(name, values, hw_doc.data)
     where, constants, at = None, {}, doc.where(("where",))
@@ -293,4 +297,4 @@ def read_sweep(path: str | Path) -> Sweep:
             if not is_option(name) and name != "parts":
                 _hw_path(name, hw_doc.data, f"{at}: where")
             constants[name] = _base_value(name, hw, options, at)
-    return Sweep(source, hw_doc.data, hw, workload, options, axes, where, at, constants)
+    return Sweep(source, hw_doc.data, hw, workload, options, axes, where, at, constants, doc.where(("vary",)))

@@ -19,7 +19,10 @@ from accelsim.cli import main
 from accelsim.sweep import cli as sweep_cli
 from accelsim.sweep.executors import InProcess
 from accelsim.sweep.metrics import METRICS
+from accelsim.sweep.pareto import front
 from accelsim.sweep.runner import KILL_AFTER
+from accelsim.sweep.search import random_points
+from accelsim.sweep.spec import read_sweep
 from accelsim.sweep.store import read_points
 from accelsim.units import UNITS
 from tests.helpers import DEFAULT_HW, ROOT
@@ -176,12 +179,17 @@ def test_export_parquet_holds_the_same_table(tmp_path, capsys):
     (["--export", "r.txt"], "r.txt: export to .csv or .parquet (by the suffix)"),
     (["--jobs", "2", "--dask", "local"], "--dask needs dask.distributed, which is not installed: "
                                          "pip install 'accelsim[sweep]'"),
+    (["--trials", "3"], "--search and --trials go together: --search random|optuna --trials N"),
+    (["--search", "random"], "--search and --trials go together: --search random|optuna --trials N"),
+    (["--search", "optuna", "--trials", "3", "--objectives", "total_cycles,speed"],
+     "--objectives: unknown metric speed; expected some of total_cycles, time_us, energy_pj"),
+    (["--search", "random", "--trials", "100001"], "--trials 100,001: over the limit of 100,000 points"),
 ])
 def test_bad_options_are_exit_2_before_any_point_runs(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "sweep", sweep_file(tmp_path), "-o", "r.db", *args)
-    assert (code, out, err) == (2, "", f"accelsim: error: {message}\n")
+    assert code == 2 and out == "" and err.startswith(f"accelsim: error: {message}")
     assert not (tmp_path / "r.db").exists() or read_points(tmp_path / "r.db") == []
 
 
@@ -192,3 +200,51 @@ def test_a_bad_sweep_file_is_exit_2_naming_its_line(tmp_path, capsys):
     assert err.startswith(f"accelsim: error: {path}:6: unknown key path 'dram.bandwidth': no key 'bandwidth' "
                           "in dram (expected one of: channel_bytes_per_cycle, channels, latency_cycles")
     assert "Traceback" not in err
+
+
+SPACE = """\
+hw: ideal_memory
+workload: resnet50_convadd
+vary:
+  systolic_array.rows: [8, 16, 32, 64]
+  systolic_array.cols: [8, 16, 32, 64]
+  schedule: [fused, pipelined]
+where: "systolic_array.rows * systolic_array.cols >= 128"
+"""
+
+
+def test_a_random_search_runs_the_points_random_points_draws_and_again_none(tmp_path, capsys):
+    path = sweep_file(tmp_path, SPACE)
+    sweep = read_sweep(path)
+    axes = {a.name: a.values for a in sweep.axes}
+    drawn = random_points(axes, 5, 3, lambda p: p["systolic_array.rows"] * p["systolic_array.cols"] >= 128)
+    code, out, _ = run(capsys, "sweep", path, "-o", tmp_path / "r.db", "--search", "random", "--trials", 5,
+                       "--seed", 3)
+    assert code == 0 and "5 points (32 in the grid, random search, seed 3): 5 run, 0 skipped" in out
+    stored = read_points(tmp_path / "r.db")
+    assert sorted(map(sorted_items, (p.params for p in stored))) == sorted(map(sorted_items, drawn))
+    assert all(p.fast_path for p in stored)                    # ideal memory, barrier: the closed form
+    code, out, _ = run(capsys, "sweep", path, "-o", tmp_path / "r.db", "--search", "random", "--trials", 5,
+                       "--seed", 3)
+    assert "0 run, 5 skipped as done" in out and len(read_points(tmp_path / "r.db")) == 5
+
+
+def sorted_items(params) -> tuple:
+    return tuple(sorted(params.items()))
+
+
+def test_an_optuna_search_is_the_same_for_a_seed_and_reports_its_front(tmp_path, capsys):
+    path = sweep_file(tmp_path, SPACE)
+    stores = []
+    for name in ("a.db", "b.db"):
+        code, out, _ = run(capsys, "sweep", path, "-o", tmp_path / name, "--search", "optuna", "--trials", 10,
+                           "--objectives", "total_cycles,area_mm2", "--seed", 7)
+        assert code == 0
+        points = read_points(tmp_path / name)
+        stores.append([(p.key, dict(p.params), dict(p.metrics)) for p in points])
+        # every point kept by where, at most one per trial; the front the summary counts is the store's
+        assert 0 < len(points) <= 10
+        assert all(p.params["systolic_array.rows"] * p.params["systolic_array.cols"] >= 128 for p in points)
+        on_front = front(points, ["total_cycles", "area_mm2"])
+        assert f"Pareto front over total_cycles, area_mm2: {len(on_front)} of {len(points)} points" in out
+    assert stores[0] == stores[1]

@@ -11,6 +11,7 @@ import yaml
 from accelsim.errors import ConfigError, LimitError
 from accelsim.limits import MAX_SWEEP_POINTS
 from accelsim.options import RunOptions
+from accelsim.sweep.points import expand
 from accelsim.sweep.spec import read_sweep
 from tests.helpers import DEFAULT_HW
 
@@ -176,8 +177,12 @@ def test_a_grid_over_the_limit_is_refused_before_it_is_made(tmp_path):
     text = (f"hw: default\nworkload: resnet50_convadd\nvary:\n"
             f"  systolic_array.rows: {{range: [1, {side}, 1]}}\n"
             f"  systolic_array.cols: {{range: [1, {side}, 1]}}\n")
-    assert (f"sweep.yaml:3: the grid has {side * side:,} points ({side} x {side}), over the limit of "
-            f"{MAX_SWEEP_POINTS:,}") in error(tmp_path, text, LimitError)
+    path = write(tmp_path, text)
+    sweep = read_sweep(path)                # a search may draw from it; the grid is refused
+    with pytest.raises(LimitError) as found:
+        expand(sweep)
+    assert (f"{path}:3: the grid has {side * side:,} points ({side} x {side}), over the limit of "
+            f"{MAX_SWEEP_POINTS:,}") in str(found.value)
     text = "hw: default\nworkload: resnet50_convadd\nvary:\n  dma.engines: {range: [1, 1000000000000, 1]}\n"
     assert (f"sweep.yaml:4: vary dma.engines: 1,000,000,000,000 values, over the limit of "
             f"{MAX_SWEEP_POINTS:,} points") in error(tmp_path, text, LimitError)
