@@ -183,7 +183,9 @@ def figure(points: Sequence[StoredPoint], x: str, y: str, z: str | None = None,
                          c=[zs[i] for i in front] if z else "tab:red", cmap=cmap if z else None, norm=norm,
                          edgecolors="black", linewidths=0.9)
     if z:
-        fig.colorbar(scatter, ax=ax, label=axis_label(z), pad=0.01)
+        bar = fig.colorbar(scatter, ax=ax, label=axis_label(z), pad=0.01)
+        if METRICS[z] in ENG_UNITS:         # 80G, not 8 under a "1e10" offset
+            bar.formatter = EngFormatter(sep="")
     if log_x:
         ax.set_xscale("log")
     if log_y:

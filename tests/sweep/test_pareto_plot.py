@@ -55,6 +55,17 @@ def test_z_is_the_colour_with_its_unit():
     assert list(front.get_array()) == [4.0, 2.0, 1.0, 2.0]
 
 
+def test_a_colour_bar_in_pj_reads_in_engineering_units():
+    points = [_sa(k, 16, "fused", c, 1.0, 2.0) for k, c in (("A", 100), ("B", 200))]
+    points = [StoredPoint(p.key, p.params, {**p.metrics, "energy_pj": e}, False, None, "0")
+              for p, e in zip(points, (8.4e10, 1.1e10), strict=True)]
+    fig = figure(points, "total_cycles", "area_mm2", "energy_pj")
+    FigureCanvasAgg(fig).draw()
+    bar = fig.axes[1].yaxis
+    assert bar.get_offset_text().get_text() == ""
+    assert {"20G", "40G", "60G", "80G"} <= {t.get_text() for t in bar.get_ticklabels()}
+
+
 def test_bad_metric_or_nothing_to_draw():
     with pytest.raises(ConfigError, match="unknown metric 'speed'"):
         figure(POINTS, "speed", "energy_pj")
