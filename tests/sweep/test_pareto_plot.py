@@ -66,6 +66,18 @@ def test_a_colour_bar_in_pj_reads_in_engineering_units():
     assert {"20G", "40G", "60G", "80G"} <= {t.get_text() for t in bar.get_ticklabels()}
 
 
+def test_a_logarithmic_axis_in_cycles_reads_1m_2m_5m():
+    points = [_sa(k, 16, "fused", c, e, 1.0) for k, c, e in (("A", 1_000_000, 3.0), ("B", 60_000_000, 1.0))]
+    fig = figure(points, "total_cycles", "energy_pj")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"                 # 60x: past LOG_RATIO
+    FigureCanvasAgg(fig).draw()
+    low, high = ax.get_xlim()
+    shown = [t.get_text() for t in ax.xaxis.get_ticklabels() if low <= t.get_position()[0] <= high]
+    assert shown == ["1M", "2M", "5M", "10M", "20M", "50M"]
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
+
+
 def test_bad_metric_or_nothing_to_draw():
     with pytest.raises(ConfigError, match="unknown metric 'speed'"):
         figure(POINTS, "speed", "energy_pj")
