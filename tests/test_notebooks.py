@@ -12,6 +12,10 @@ NOTEBOOKS = ROOT / "notebooks"
 EXPECT = {
     "quickstart": ["pipelined N=4: 127,754 cycles, 1.45x over serial", "stage 1 | conv1"],
     "config_exploration": [" 32x32 ", "127,754", "fastest: "],
+    # as `accelsim sweep notebooks/resnet50_design_space.yaml` and `accelsim pareto` on its store print them
+    "design_space": ["144 points (216 in the grid, 72 left out by where)",
+                     "144 points, 7 on the front over total_cycles, energy_pj, area_mm2, 0 excluded",
+                     "1,078,597", "5,126,836"],
     "schedule_walkthrough": ["21 ops, 7 stages, problems: []", "functional: matches the reference",
                              "op conv2: input x row 13 missing (halo)",
                              "y[0:1, 14:28, 0:56, 0:64] stored by op store2 (computed by op add2) differs",

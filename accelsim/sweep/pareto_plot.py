@@ -14,7 +14,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter
 
 from accelsim.errors import ConfigError
 from accelsim.sweep.metrics import METRICS
@@ -183,14 +183,19 @@ def figure(points: Sequence[StoredPoint], x: str, y: str, z: str | None = None,
                          c=[zs[i] for i in front] if z else "tab:red", cmap=cmap if z else None, norm=norm,
                          edgecolors="black", linewidths=0.9)
     if z:
-        fig.colorbar(scatter, ax=ax, label=axis_label(z), pad=0.01)
+        bar = fig.colorbar(scatter, ax=ax, label=axis_label(z), pad=0.01)
+        if METRICS[z] in ENG_UNITS:         # 80G, not 8 under a "1e10" offset
+            bar.formatter = EngFormatter(sep="")
     if log_x:
         ax.set_xscale("log")
     if log_y:
         ax.set_yscale("log")
     for axis, metric, log in ((ax.xaxis, x, log_x), (ax.yaxis, y, log_y)):
-        if METRICS[metric] in ENG_UNITS and not log:
+        if METRICS[metric] in ENG_UNITS:
             axis.set_major_formatter(EngFormatter(sep=""))
+            if log:                     # 1M 2M 5M 10M, not 10^6 and 10^7 alone
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.set_minor_formatter(NullFormatter())
     ax.margins(0.08)
     ax.set_xlabel(axis_label(x))
     ax.set_ylabel(axis_label(y))

@@ -55,6 +55,29 @@ def test_z_is_the_colour_with_its_unit():
     assert list(front.get_array()) == [4.0, 2.0, 1.0, 2.0]
 
 
+def test_a_colour_bar_in_pj_reads_in_engineering_units():
+    points = [_sa(k, 16, "fused", c, 1.0, 2.0) for k, c in (("A", 100), ("B", 200))]
+    points = [StoredPoint(p.key, p.params, {**p.metrics, "energy_pj": e}, False, None, "0")
+              for p, e in zip(points, (8.4e10, 1.1e10), strict=True)]
+    fig = figure(points, "total_cycles", "area_mm2", "energy_pj")
+    FigureCanvasAgg(fig).draw()
+    bar = fig.axes[1].yaxis
+    assert bar.get_offset_text().get_text() == ""
+    assert {"20G", "40G", "60G", "80G"} <= {t.get_text() for t in bar.get_ticklabels()}
+
+
+def test_a_logarithmic_axis_in_cycles_reads_1m_2m_5m():
+    points = [_sa(k, 16, "fused", c, e, 1.0) for k, c, e in (("A", 1_000_000, 3.0), ("B", 60_000_000, 1.0))]
+    fig = figure(points, "total_cycles", "energy_pj")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"                 # 60x: past LOG_RATIO
+    FigureCanvasAgg(fig).draw()
+    low, high = ax.get_xlim()
+    shown = [t.get_text() for t in ax.xaxis.get_ticklabels() if low <= t.get_position()[0] <= high]
+    assert shown == ["1M", "2M", "5M", "10M", "20M", "50M"]
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
+
+
 def test_bad_metric_or_nothing_to_draw():
     with pytest.raises(ConfigError, match="unknown metric 'speed'"):
         figure(POINTS, "speed", "energy_pj")
