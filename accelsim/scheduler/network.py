@@ -264,9 +264,10 @@ class _Planner:
             return b.ops, stages, n
         return None
 
-    def _filter_chunks(self, block: ConvAddBlock) -> range:
+    def _filter_chunks(self, name: str, block: ConvAddBlock) -> range:
         """Filter chunk counts worth trying for a fused conv: from the fewest whose weights fit
-        the weight buffer (counted on the block's ops) to twice that."""
+        the weight buffer (counted on the block's ops) to twice that; ScheduleError naming layer
+        `name`, the buffer and the bytes one filter needs when not even that fits."""
         conv, room = block.conv, self.hw.sram.weight.size_bytes
 
         def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
@@ -276,7 +277,13 @@ class _Planner:
 
         if conv.groups > 1 or weights_fit(1):
             return range(1, 2)
-        fewest = fewest_fitting(weights_fit, conv.cout, start=2) or conv.cout + 1
+        fewest = fewest_fitting(weights_fit, conv.cout, start=2)
+        if fewest is None:                                # not even one filter a chunk fits
+            b = self.builder(block.conv.name, 0)
+            convadd_ops(b, block, 1, self.pipelined, conv.cout)
+            raise ScheduleError(f"layer {name!r} needs at least {b.peaks().get('weight', 0):,} bytes in SRAM "
+                                f"buffer 'weight' (one filter a chunk), but it holds {room:,}; use a larger "
+                                "buffer")
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def _more_filter_chunks(self, name: str, block: ConvAddBlock, tried: int) -> int | None:
@@ -338,7 +345,7 @@ class _Planner:
         assert isinstance(op, Conv) and add is not None and layer.residual is not None   # fused convs only
         block = ConvAddBlock(op, add, layer.residual)
         rows = self.workload.tensors[op.output].shape[1]
-        chunk_counts = self._filter_chunks(block)
+        chunk_counts = self._filter_chunks(layer.name, block)
         refused = None                        # why the fixed row parts do not fit
         why = "does not fit SRAM in any number of parts"
         for chunks in (*chunk_counts, None):

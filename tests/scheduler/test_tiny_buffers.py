@@ -1,0 +1,43 @@
+"""Tiny SRAM buffers: a clear ScheduleError naming the layer, the buffer and the least bytes it
+needs (resnet50_convadd: a 3x3x64 filter is 576 one-byte weights), never a crash or a hang."""
+
+import pytest
+
+from accelsim import ScheduleError, load_workload
+from accelsim.errors import AccelsimError
+from accelsim.scheduler.network import network_schedule
+from tests.helpers import ROOT
+from tests.helpers import hw as hw_with
+
+FILTER = 3 * 3 * 64          # one filter's one-byte weights
+
+
+@pytest.fixture(scope="module")
+def convadd():
+    return load_workload(ROOT / "traces" / "resnet50_convadd.yaml")
+
+
+@pytest.mark.parametrize("size", [1, 64, 512])
+@pytest.mark.parametrize(("kind", "layer", "need"), [
+    ("serial", "conv 'conv':", FILTER),
+    ("fused", "layer 'conv+add'", FILTER),
+    ("pipelined", "layer 'conv+add'", 2 * FILTER),       # the next chunk's filter loads in flight
+])
+def test_a_weight_buffer_smaller_than_one_filter_names_layer_buffer_and_least_bytes(convadd, size, kind,
+                                                                                      layer, need):
+    with pytest.raises(ScheduleError) as err:
+        network_schedule(convadd, hw_with(sram__weight__size_bytes=size), kind)
+    assert str(err.value) == (f"{layer} needs at least {need:,} bytes in SRAM buffer 'weight' (one filter "
+                              f"a chunk), but it holds {size:,}; use a larger buffer")
+
+
+@pytest.mark.parametrize("buffer", ["ifmap", "ofmap", "weight"])
+@pytest.mark.parametrize("size", [1, 64, 512, 2048])
+@pytest.mark.parametrize("kind", ["serial", "fused", "pipelined"])
+def test_every_tiny_buffer_ends_in_a_schedule_or_an_accelsim_error(convadd, buffer, size, kind):
+    try:
+        schedule, _, _ = network_schedule(convadd, hw_with(**{f"sram__{buffer}__size_bytes": size}), kind)
+    except AccelsimError as exc:
+        assert str(exc)
+    else:
+        assert schedule.ops
