@@ -48,7 +48,13 @@ from accelsim.layout import concat_layouts, in_place, placeable, resolved
 from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
-from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
+from accelsim.scheduler.conv_layer import (
+    Tiling,
+    check_pixel_window,
+    choose_tiling,
+    conv_layer_ops,
+    tile_stages,
+)
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
@@ -345,6 +351,8 @@ class _Planner:
         assert isinstance(op, Conv) and add is not None and layer.residual is not None   # fused convs only
         block = ConvAddBlock(op, add, layer.residual)
         rows = self.workload.tensors[op.output].shape[1]
+        check_pixel_window(self.builder(op.name, first), op, self.hw.sram.ifmap.size_bytes,
+                           f"layer {layer.name!r}")
         chunk_counts = self._filter_chunks(layer.name, block)
         refused = None                        # why the fixed row parts do not fit
         why = "does not fit SRAM in any number of parts"
