@@ -194,8 +194,8 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
                             f"input window), but it holds {capacity['ifmap']:,}; use a larger buffer")
     first = fewest_fitting(weights_fit, max_filter_parts)
     if first is None:                       # not even one filter a chunk: no tiling fits
-        need = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
-        raise ScheduleError(f"needs at least {need:,} bytes in SRAM buffer 'weight' (one filter a "
+        filt = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
+        raise ScheduleError(f"needs at least {filt:,} bytes in SRAM buffer 'weight' (one filter a "
                             f"chunk), but it holds {capacity['weight']:,}; use a larger buffer")
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         if not aligned(filter_parts):
