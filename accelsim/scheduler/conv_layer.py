@@ -190,12 +190,14 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     probe = Builder(workload, "conv", "", 0, sizes)
     window = pixel_window_bytes(probe, conv)
     if window > capacity["ifmap"]:          # no tiling fits: say so before any search
-        raise ScheduleError(f"needs at least {window:,} bytes in SRAM buffer 'ifmap' (one output pixel's "
+        raise ScheduleError(f"does not fit SRAM: needs at least "
+                            f"{window:,} bytes in SRAM buffer 'ifmap' (one output pixel's "
                             f"input window), but it holds {capacity['ifmap']:,}; use a larger buffer")
     first = fewest_fitting(weights_fit, max_filter_parts)
     if first is None:                       # not even one filter a chunk: no tiling fits
         filt = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
-        raise ScheduleError(f"needs at least {filt:,} bytes in SRAM buffer 'weight' (one filter a "
+        raise ScheduleError(f"does not fit SRAM: needs at least "
+                            f"{filt:,} bytes in SRAM buffer 'weight' (one filter a "
                             f"chunk), but it holds {capacity['weight']:,}; use a larger buffer")
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         if not aligned(filter_parts):
@@ -237,7 +239,8 @@ def check_pixel_window(b: Builder, conv: Conv, room: int, layer: str) -> None:
     (`pixel_window_bytes`) overflows the `room`-byte ifmap buffer: then no tiling fits."""
     need = pixel_window_bytes(b, conv)
     if need > room:
-        raise ScheduleError(f"{layer} needs at least {need:,} bytes in SRAM buffer 'ifmap' (one output "
+        raise ScheduleError(f"{layer} does not fit SRAM: needs at least "
+                            f"{need:,} bytes in SRAM buffer 'ifmap' (one output "
                             f"pixel's input window), but it holds {room:,}; use a larger buffer")
 
 

@@ -287,7 +287,8 @@ class _Planner:
         if fewest is None:                                # not even one filter a chunk fits
             b = self.builder(block.conv.name, 0)
             convadd_ops(b, block, 1, self.pipelined, conv.cout)
-            raise ScheduleError(f"layer {name!r} needs at least {b.peaks().get('weight', 0):,} bytes in SRAM "
+            raise ScheduleError(f"layer {name!r} does not fit SRAM: needs at least "
+                            f"{b.peaks().get('weight', 0):,} bytes in SRAM "
                                 f"buffer 'weight' (one filter a chunk), but it holds {room:,}; use a larger "
                                 "buffer")
         return range(fewest, min(2 * fewest, conv.cout) + 1)

@@ -27,7 +27,8 @@ def test_a_weight_buffer_smaller_than_one_filter_names_layer_buffer_and_least_by
                                                                                       layer, need):
     with pytest.raises(ScheduleError) as err:
         network_schedule(convadd, hw_with(sram__weight__size_bytes=size), kind)
-    assert str(err.value) == (f"{layer} needs at least {need:,} bytes in SRAM buffer 'weight' (one filter "
+    assert str(err.value) == (f"{layer} does not fit SRAM: needs at least "
+                            f"{need:,} bytes in SRAM buffer 'weight' (one filter "
                               f"a chunk), but it holds {size:,}; use a larger buffer")
 
 
@@ -38,7 +39,8 @@ def test_an_ifmap_buffer_smaller_than_one_pixel_window_is_refused_before_any_sea
                                                                                     layer):
     with pytest.raises(ScheduleError) as err:      # the middle pixel reads 3x3 pixels of 64 channels
         network_schedule(convadd, hw_with(sram__ifmap__size_bytes=size), kind)
-    assert str(err.value) == (f"{layer} needs at least {FILTER:,} bytes in SRAM buffer 'ifmap' (one output "
+    assert str(err.value) == (f"{layer} does not fit SRAM: needs at least "
+                            f"{FILTER:,} bytes in SRAM buffer 'ifmap' (one output "
                               f"pixel's input window), but it holds {size:,}; use a larger buffer")
 
 
