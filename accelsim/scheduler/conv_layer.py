@@ -187,7 +187,18 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         parts hold more rows)."""
         return all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho))
 
+    probe = Builder(workload, "conv", "", 0, sizes)
+    window = pixel_window_bytes(probe, conv)
+    if window > capacity["ifmap"]:          # no tiling fits: say so before any search
+        raise ScheduleError(f"does not fit SRAM: needs at least "
+                            f"{window:,} bytes in SRAM buffer 'ifmap' (one output pixel's "
+                            f"input window), but it holds {capacity['ifmap']:,}; use a larger buffer")
     first = fewest_fitting(weights_fit, max_filter_parts)
+    if first is None:                       # not even one filter a chunk: no tiling fits
+        filt = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
+        raise ScheduleError(f"does not fit SRAM: needs at least "
+                            f"{filt:,} bytes in SRAM buffer 'weight' (one filter a "
+                            f"chunk), but it holds {capacity['weight']:,}; use a larger buffer")
     for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
         if not aligned(filter_parts):
             continue
@@ -212,6 +223,25 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     need = peaks(Tiling(max_filter_parts, ho, wo))
     over = ", ".join(f"{b} needs {need[b]:,} of {capacity[b]:,} bytes" for b in need if need[b] > capacity[b])
     raise ScheduleError(f"even one output pixel per tile does not fit SRAM ({over})")
+
+
+def pixel_window_bytes(b: Builder, conv: Conv) -> int:
+    """Bytes of the input window of the conv's middle output pixel for its first filter (a
+    grouped conv's: that group's channels): a lower bound on the ifmap buffer any tiling
+    needs, as every tile holding that pixel loads at least this window."""
+    _, ho, wo, _ = b.workload.tensors[conv.output].shape
+    out = b.region(conv.output, DRAM, (ho // 2, ho // 2 + 1), (0, 1), cols=(wo // 2, wo // 2 + 1))
+    return b.widths.bytes(b.input_region(b.tile(conv, out), conv.input, DRAM))
+
+
+def check_pixel_window(b: Builder, conv: Conv, room: int, layer: str) -> None:
+    """ScheduleError naming `layer` when even one output pixel's input window
+    (`pixel_window_bytes`) overflows the `room`-byte ifmap buffer: then no tiling fits."""
+    need = pixel_window_bytes(b, conv)
+    if need > room:
+        raise ScheduleError(f"{layer} does not fit SRAM: needs at least "
+                            f"{need:,} bytes in SRAM buffer 'ifmap' (one output "
+                            f"pixel's input window), but it holds {room:,}; use a larger buffer")
 
 
 def tile_stages(t: int, pipelined: bool) -> tuple[int, int, int]:

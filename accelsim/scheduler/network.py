@@ -48,7 +48,13 @@ from accelsim.layout import concat_layouts, in_place, placeable, resolved
 from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
-from accelsim.scheduler.conv_layer import Tiling, choose_tiling, conv_layer_ops, tile_stages
+from accelsim.scheduler.conv_layer import (
+    Tiling,
+    check_pixel_window,
+    choose_tiling,
+    conv_layer_ops,
+    tile_stages,
+)
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, split_rows
@@ -264,9 +270,10 @@ class _Planner:
             return b.ops, stages, n
         return None
 
-    def _filter_chunks(self, block: ConvAddBlock) -> range:
+    def _filter_chunks(self, name: str, block: ConvAddBlock) -> range:
         """Filter chunk counts worth trying for a fused conv: from the fewest whose weights fit
-        the weight buffer (counted on the block's ops) to twice that."""
+        the weight buffer (counted on the block's ops) to twice that; ScheduleError naming layer
+        `name`, the buffer and the bytes one filter needs when not even that fits."""
         conv, room = block.conv, self.hw.sram.weight.size_bytes
 
         def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
@@ -276,7 +283,14 @@ class _Planner:
 
         if conv.groups > 1 or weights_fit(1):
             return range(1, 2)
-        fewest = fewest_fitting(weights_fit, conv.cout, start=2) or conv.cout + 1
+        fewest = fewest_fitting(weights_fit, conv.cout, start=2)
+        if fewest is None:                                # not even one filter a chunk fits
+            b = self.builder(block.conv.name, 0)
+            convadd_ops(b, block, 1, self.pipelined, conv.cout)
+            raise ScheduleError(f"layer {name!r} does not fit SRAM: needs at least "
+                            f"{b.peaks().get('weight', 0):,} bytes in SRAM "
+                                f"buffer 'weight' (one filter a chunk), but it holds {room:,}; use a larger "
+                                "buffer")
         return range(fewest, min(2 * fewest, conv.cout) + 1)
 
     def _more_filter_chunks(self, name: str, block: ConvAddBlock, tried: int) -> int | None:
@@ -338,7 +352,9 @@ class _Planner:
         assert isinstance(op, Conv) and add is not None and layer.residual is not None   # fused convs only
         block = ConvAddBlock(op, add, layer.residual)
         rows = self.workload.tensors[op.output].shape[1]
-        chunk_counts = self._filter_chunks(block)
+        check_pixel_window(self.builder(op.name, first), op, self.hw.sram.ifmap.size_bytes,
+                           f"layer {layer.name!r}")
+        chunk_counts = self._filter_chunks(layer.name, block)
         refused = None                        # why the fixed row parts do not fit
         why = "does not fit SRAM in any number of parts"
         for chunks in (*chunk_counts, None):
