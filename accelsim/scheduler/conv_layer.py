@@ -187,12 +187,8 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         parts hold more rows)."""
         return all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho))
 
-    probe = Builder(workload, "conv", "", 0, sizes)
-    window = pixel_window_bytes(probe, conv)
-    if window > capacity["ifmap"]:          # no tiling fits: say so before any search
-        raise ScheduleError(f"does not fit SRAM: needs at least "
-                            f"{window:,} bytes in SRAM buffer 'ifmap' (one output pixel's "
-                            f"input window), but it holds {capacity['ifmap']:,}; use a larger buffer")
+    # no tiling fits: say so before any search (the caller names the layer)
+    check_pixel_window(Builder(workload, "conv", "", 0, sizes), conv, capacity["ifmap"])
     first = fewest_fitting(weights_fit, max_filter_parts)
     if first is None:                       # not even one filter a chunk: no tiling fits
         filt = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
@@ -234,12 +230,12 @@ def pixel_window_bytes(b: Builder, conv: Conv) -> int:
     return b.widths.bytes(b.input_region(b.tile(conv, out), conv.input, DRAM))
 
 
-def check_pixel_window(b: Builder, conv: Conv, room: int, layer: str) -> None:
-    """ScheduleError naming `layer` when even one output pixel's input window
+def check_pixel_window(b: Builder, conv: Conv, room: int, layer: str = "") -> None:
+    """ScheduleError (naming `layer`, if given) when even one output pixel's input window
     (`pixel_window_bytes`) overflows the `room`-byte ifmap buffer: then no tiling fits."""
     need = pixel_window_bytes(b, conv)
     if need > room:
-        raise ScheduleError(f"{layer} does not fit SRAM: needs at least "
+        raise ScheduleError(f"{layer + ' ' if layer else ''}does not fit SRAM: needs at least "
                             f"{need:,} bytes in SRAM buffer 'ifmap' (one output "
                             f"pixel's input window), but it holds {room:,}; use a larger buffer")
 
