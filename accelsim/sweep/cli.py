@@ -16,7 +16,7 @@ from accelsim.sweep.metrics import METRICS
 from accelsim.sweep.pareto import front
 from accelsim.sweep.points import Point, accepts, expand
 from accelsim.sweep.runner import Planned, plan, progress_bar, run_planned
-from accelsim.sweep.search import Params, optuna_search, random_points
+from accelsim.sweep.search import Params, optuna_module, optuna_search, random_points
 from accelsim.sweep.spec import Sweep, read_sweep
 from accelsim.sweep.store import Store
 
@@ -38,6 +38,8 @@ class Search:
                               f"expected some of {', '.join(METRICS)}")
         if self.trials > MAX_SWEEP_POINTS:
             raise LimitError(f"--trials {self.trials:,}: over the limit of {MAX_SWEEP_POINTS:,} points")
+        if self.kind == "optuna":
+            optuna_module()             # not installed: refused before the store is touched
 
 
 def searched(sweep: Sweep, search: Search, store: Store, ex: Executor, jobs: int,

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from accelsim.errors import ConfigError
+
 Axes = Mapping[str, Sequence[Any]]
 Params = dict[str, Any]
 Accept = Callable[[Params], bool]
@@ -78,11 +80,13 @@ def random_points(axes: Axes, n: int, seed: int, accept: Accept | None = None,
     return points
 
 
-def _optuna():
+def optuna_module():
+    """optuna, or a ConfigError naming the extra that installs it."""
     try:
         import optuna
     except ImportError:
-        raise ImportError("--search optuna needs optuna: pip install 'accelsim[optuna]'") from None
+        raise ConfigError("--search optuna needs optuna, which is not installed: "
+                          "pip install 'accelsim[optuna]'") from None
     return optuna
 
 
@@ -101,7 +105,7 @@ def optuna_search(axes: Axes, trials: int, objectives: Sequence[str],
     if not objectives:
         raise ValueError("optuna_search needs at least one objective")
     _check_axes(axes)
-    optuna = _optuna()
+    optuna = optuna_module()
     from optuna.distributions import CategoricalDistribution
     from optuna.trial import TrialState
 

@@ -184,9 +184,12 @@ def test_export_parquet_holds_the_same_table(tmp_path, capsys):
     (["--search", "optuna", "--trials", "3", "--objectives", "total_cycles,speed"],
      "--objectives: unknown metric speed; expected some of total_cycles, time_us, energy_pj"),
     (["--search", "random", "--trials", "100001"], "--trials 100,001: over the limit of 100,000 points"),
+    (["--search", "optuna", "--trials", "3"], "--search optuna needs optuna, which is not installed: "
+                                              "pip install 'accelsim[optuna]'"),
 ])
 def test_bad_options_are_exit_2_before_any_point_runs(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    monkeypatch.setitem(sys.modules, "optuna", None)
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "sweep", sweep_file(tmp_path), "-o", "r.db", *args)
     assert code == 2 and out == "" and err.startswith(f"accelsim: error: {message}")

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from accelsim.errors import ConfigError
 from accelsim.sweep.search import decode, optuna_search, random_points, space_size
 
 AXES = {"rows": [8, 16, 32, 64], "cols": [8, 16, 32, 64], "schedule": ["serial", "fused", "pipelined"]}
@@ -99,5 +100,5 @@ def test_optuna_multi_objective_batches_failures_and_accept():
 
 def test_optuna_missing_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)
-    with pytest.raises(ImportError, match=r"accelsim\[optuna\]"):
+    with pytest.raises(ConfigError, match=r"not installed: pip install 'accelsim\[optuna\]'"):
         optuna_search(AXES, 3, ["cycles"], _toy, seed=0)
