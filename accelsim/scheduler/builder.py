@@ -30,6 +30,14 @@ class Builder:
         c0, c1 = channels or (0, c)
         return Region(tensor, (0, r0, w0, c0), (n, r1, w1, c1), space)
 
+    def part_bytes(self, tensor: str, parts: tuple[int, int, int] = (1, 1, 1)) -> int:
+        """Bytes of the first (largest) of `tensor`'s parts when its rows, columns and
+        channels are split in `parts` (`split_rows`: larger parts first): what one tile
+        of it holds in its SRAM buffer at the least."""
+        _, h, w, c = self.workload.tensors[tensor].shape
+        rows, cols, chans = ((0, -(-n // k)) for n, k in zip((h, w, c), parts, strict=True))
+        return self.widths.bytes(self.region(tensor, DRAM, rows, chans, cols))
+
     def tile(self, op, out: Region) -> Tile:
         """The tile model's answer for output region `out` of workload op `op`."""
         return tile(op, out.box, self.workload)

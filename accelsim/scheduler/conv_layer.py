@@ -26,7 +26,7 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
 from accelsim.scheduler.builder import Builder
-from accelsim.scheduler.partition import fewest_fitting, split_rows
+from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
 from accelsim.tiling import gemm_of, rows_read
 from accelsim.workload import Conv, Tensor, Workload
 
@@ -187,33 +187,49 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
         parts hold more rows)."""
         return all(peaks(Tiling(1, r)).get("ifmap", 0) > capacity["ifmap"] for r in (1, ho))
 
+    probe = Builder(workload, "conv", "", 0, sizes)
+
+    def output_fits(filter_parts: int, row_parts: int, col_parts: int = 1) -> bool:
+        """One tile's output (the first, largest: `Builder.part_bytes`) fits the ofmap
+        buffer, as it must for the tiling to fit."""
+        return probe.part_bytes("y", (row_parts, col_parts, filter_parts)) <= capacity["ofmap"]
+
     # no tiling fits: say so before any search (the caller names the layer)
-    check_pixel_window(Builder(workload, "conv", "", 0, sizes), conv, capacity["ifmap"])
+    check_pixel_window(probe, conv, capacity["ifmap"])
     first = fewest_fitting(weights_fit, max_filter_parts)
     if first is None:                       # not even one filter a chunk: no tiling fits
         filt = peaks(Tiling(max_filter_parts, 1)).get("weight", 0)
         raise ScheduleError(f"does not fit SRAM: needs at least "
                             f"{filt:,} bytes in SRAM buffer 'weight' (one filter a "
                             f"chunk), but it holds {capacity['weight']:,}; use a larger buffer")
-    for filter_parts in range(first or max_filter_parts + 1, max_filter_parts + 1):
+    wo = workload.tensors[conv.output].shape[2]
+    # fewer chunks than these hold more than the ofmap buffer in one output row (or pixel) a tile
+    rows_from = fewest_meeting(lambda f: output_fits(f, ho), first, max_filter_parts)
+    for filter_parts in range(rows_from or max_filter_parts + 1, max_filter_parts + 1):
         if not aligned(filter_parts):
             continue
 
         def rows_fit(r: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, r))
 
-        fewest = fewest_fitting(rows_fit, ho)
+        def rows_held(r: int, f: int = filter_parts) -> bool:
+            return output_fits(f, r)
+
+        fewest = fewest_fitting(rows_fit, ho, bound=rows_held)
         if fewest is not None:
             return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
-        if filter_parts == first and input_never_fits():
+        if filter_parts == rows_from and input_never_fits():
             break                           # to column parts, not every chunk count in turn
     # not even one output row fits: one row per part, and the fewest column parts that fit
-    wo = workload.tensors[conv.output].shape[2]
-    for filter_parts in filter(aligned, range(1, max_filter_parts + 1)):
+    pixels_from = fewest_meeting(lambda f: output_fits(f, ho, wo), first, max_filter_parts)
+    for filter_parts in filter(aligned, range(pixels_from or max_filter_parts + 1, max_filter_parts + 1)):
         def cols_fit(c: int, f: int = filter_parts) -> bool:
             return fits(Tiling(f, ho, c))
 
-        cols = fewest_fitting(cols_fit, wo, start=2)
+        def cols_held(c: int, f: int = filter_parts) -> bool:
+            return output_fits(f, ho, c)
+
+        cols = fewest_fitting(cols_fit, wo, 2, cols_held)
         if cols is not None:
             return (Tiling(filter_parts, ho, cols),)
     need = peaks(Tiling(max_filter_parts, ho, wo))

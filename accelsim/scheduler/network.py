@@ -39,6 +39,7 @@ fixed count that does not fit SRAM is an error naming the layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from accelsim.dtypes import ONE_BYTE, Widths, run_widths
@@ -57,7 +58,7 @@ from accelsim.scheduler.conv_layer import (
 )
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
-from accelsim.scheduler.partition import fewest_fitting, split_rows
+from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
 from accelsim.tiling import concat_parts
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
@@ -246,10 +247,13 @@ class _Planner:
         """The row parts fixed for layer `name` (by `parts`, else `splits`), or None."""
         return self.parts.get(name, self.splits)
 
-    def fit(self, name: str, first: int, build, counts: range) -> tuple | None:
+    def fit(self, name: str, first: int, build, counts: range,
+            output: tuple[str, Callable[[int], tuple[int, int, int]]] | None = None) -> tuple | None:
         """(ops, stages, count) for the first count in `counts` whose ops fit SRAM (times
         `scale`, within `counts`, if that fits too), or the fixed count (within `counts`);
-        else None."""
+        else None. `output`: the tensor the ops hold in the ofmap buffer and its (rows,
+        columns, channels) parts at a count; counts whose first part alone overflows the
+        buffer (`output_fits`) are not built."""
         fixed = self.fixed(name)
         if fixed is not None:
             n = min(fixed, counts[-1])
@@ -257,6 +261,10 @@ class _Planner:
             stages = build(b, n)
             _fixed_fits(name, n, b, self.hw)
             return b.ops, stages, n
+        if output is not None:
+            tensor, parts = output
+            start = fewest_meeting(lambda n: self.output_fits(tensor, parts(n)), counts.start, counts[-1])
+            counts = range(counts.stop if start is None else start, counts.stop)
         for n in counts:
             b = self.builder(name, first)
             stages = build(b, n)
@@ -269,6 +277,11 @@ class _Planner:
                     return scaled.ops, scaled_stages, min(n * self.scale, counts[-1])
             return b.ops, stages, n
         return None
+
+    def output_fits(self, tensor: str, parts: tuple[int, int, int]) -> bool:
+        """The first (largest) part of `tensor` split in (rows, columns, channels) `parts` fits
+        the ofmap buffer (`Builder.part_bytes`), as it must for any tiling making such parts."""
+        return self.builder("", 0).part_bytes(tensor, parts) <= self.hw.sram.ofmap.size_bytes
 
     def _filter_chunks(self, name: str, block: ConvAddBlock) -> range:
         """Filter chunk counts worth trying for a fused conv: from the fewest whose weights fit
@@ -309,7 +322,8 @@ class _Planner:
             convadd_ops(b, block, parts, self.pipelined, chunks)
             return _fits(b, self.hw)
 
-        chunks = fewest_fitting(finest_fits, conv.cout, start=tried + 1)
+        chunks = fewest_fitting(finest_fits, conv.cout, tried + 1,
+                                lambda c: self.output_fits(conv.output, (parts, 1, c)))
         return chunks if chunks is not None and chunks > tried else None
 
     def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
@@ -365,9 +379,14 @@ class _Planner:
                     break
             # pipelining wants a few tiles: row parts, or filter chunks when the weights need them
             counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
+
+            def parts(n: int, c: int = chunks) -> tuple[int, int, int]:
+                return n, 1, c
+
             try:
                 found = self.fit(layer.name, first,
-                                 lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts)
+                                 lambda b, n, c=chunks: convadd_ops(b, block, n, pipelined, c), counts,
+                                 (op.output, parts))
             except ScheduleError as exc:
                 found, refused = None, exc
             if found is None:
@@ -439,16 +458,20 @@ class _Planner:
         _, rows, cols, chans = self.workload.tensors[op.output].shape
         pipelined, fixed = self.pipelined, self.fixed(name)
 
+        # a copy's parts pass through the ifmap buffer: no output bound for them
+        held = not isinstance(op, Concat | Shuffle)
+
         def spatial(k: int) -> tuple[list[Op], int, int] | None:
             """(ops, stages, tiles) in `k` channel parts, row parts first, then column parts."""
             found = self.fit(name, first, lambda b, n: _elementwise_ops(b, op, n, pipelined, 1, k,
-                                                                        self.placed), range(1, rows + 1))
+                                                                        self.placed), range(1, rows + 1),
+                             (op.output, lambda n: (n, 1, k)) if held else None)
             if found is not None:
                 return found[0], found[1], found[2] * k
             if cols > 1:                  # not even one row: one row per part, in column parts
                 found = self.fit(name, first, lambda b, c: _elementwise_ops(b, op, rows, pipelined, c, k,
                                                                           self.placed),
-                                 range(2, cols + 1))
+                                 range(2, cols + 1), (op.output, lambda c: (rows, c, k)) if held else None)
             return None if found is None else (found[0], found[1], rows * found[2] * k)
 
         def finest_fits(k: int) -> bool:
@@ -470,7 +493,9 @@ class _Planner:
                 raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel does not fit "
                                                f"SRAM with its {chans:,} channels, and a {op.kind} cannot be "
                                                "split by channel (each output pixel reads them all)")
-            k = fewest_fitting(finest_fits, chans, start=2)
+            finest = (min(fixed, rows), 1) if fixed is not None else (rows, cols)
+            k = fewest_fitting(finest_fits, chans, 2,
+                               (lambda k: self.output_fits(op.output, (*finest, k))) if held else None)
             if k is None:
                 raise refused or ScheduleError(f"{op.kind} {op.name!r}: even one output pixel of one "
                                                "channel per part does not fit SRAM")

@@ -29,18 +29,28 @@ def split_rows(rows: int, parts: int) -> list[tuple[int, int]]:
 SCANNED = 64        # part counts tried one by one before the search doubles and bisects
 
 
-def fewest_fitting(fits: Callable[[int], bool], most: int, start: int = 1) -> int | None:
+def fewest_fitting(fits: Callable[[int], bool], most: int, start: int = 1,
+                   bound: Callable[[int], bool] | None = None) -> int | None:
     """The fewest parts in `start`..`most` that fit (None: none found). Fitting is not
     monotone in the part count (edge parts clip their halo, uneven parts pair differently in
-    flight: 12 rows under a 7x7 window can fit in 3 and 5 parts but not in 4), so every count
-    up to `SCANNED` is tried in turn; beyond it, doubling until one fits, then bisecting,
-    which takes the fewest where fitting is monotone there (parts of a few rows, as then)."""
-    for n in range(start, min(most, SCANNED) + 1):
+    flight: 12 rows under a 7x7 window can fit in 3 and 5 parts but not in 4), so `SCANNED`
+    counts are tried in turn; beyond them, doubling until one fits, then bisecting,
+    which takes the fewest where fitting is monotone there (parts of a few rows, as then).
+    `bound`: a cheap condition every fitting count meets, true for every count above one that
+    meets it (one part's output fits its buffer); the counts below the fewest that meets it
+    (found by bisection) are not tried."""
+    if bound is not None:
+        met = fewest_meeting(bound, start, most)
+        if met is None:
+            return None
+        start = met
+    last = min(most, SCANNED if start <= SCANNED else start + SCANNED - 1)
+    for n in range(start, last + 1):
         if fits(n):
             return n
-    if most <= SCANNED:
+    if most <= last:
         return None
-    lo, hi = SCANNED, min(2 * SCANNED, most)        # lo does not fit; is hi the first that does?
+    lo, hi = last, min(2 * last, most)              # lo does not fit; is hi the first that does?
     while not fits(hi):
         if hi == most:
             return None
@@ -48,6 +58,21 @@ def fewest_fitting(fits: Callable[[int], bool], most: int, start: int = 1) -> in
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if fits(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def fewest_meeting(bound: Callable[[int], bool], start: int, most: int) -> int | None:
+    """The fewest count in `start`..`most` that meets `bound` (monotone: once met, met for
+    every count above), by bisection; None when not even `most` does."""
+    if start > most or not bound(most):
+        return None
+    lo, hi = start - 1, most                        # hi meets the bound; lo does not (or is below start)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if bound(mid):
             hi = mid
         else:
             lo = mid

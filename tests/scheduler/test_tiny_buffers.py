@@ -44,7 +44,19 @@ def test_an_ifmap_buffer_smaller_than_one_pixel_window_is_refused_before_any_sea
                               f"pixel's input window), but it holds {size:,}; use a larger buffer")
 
 
-# sizes that end at once now (ofmap 64 and 512 pipelined, ifmap 2048 fused still search for seconds)
+# One tile at a time (unpipelined) in a 64-byte ofmap buffer: a row of one filter's outputs is
+# 56 bytes (two filters' 112 do not fit), so 64 filter chunks x 56 rows; the add holds a pixel's
+# 64 channels, so 56 x 56 pixel tiles. In 512 bytes: 8 filters a row (448; 7 chunks of 10 would
+# hold 560), 8 x 56 tiles; the add 8 columns x 64 channels (512), 56 rows x 7 column parts.
+# The tilings are found by searching only counts whose one output tile fits (was a hang).
+@pytest.mark.parametrize(("size", "conv_tiles", "add_tiles"), [(64, 64 * 56, 56 * 56), (512, 8 * 56, 56 * 7)])
+@pytest.mark.parametrize("kind", ["serial", "fused"])
+def test_a_tiny_ofmap_buffer_tiles_down_to_what_one_tile_holds(convadd, size, conv_tiles, add_tiles, kind):
+    _, plans, _ = network_schedule(convadd, hw_with(sram__ofmap__size_bytes=size), kind)
+    assert [(p.name, p.tiles) for p in plans] == [("conv", conv_tiles), ("add", add_tiles)]
+
+
+# sizes that end at once (ofmap 64 and 512 pipelined take 10-25 s, ifmap 2048 fused ~7 s)
 @pytest.mark.parametrize(("buffer", "size"), [("ifmap", 1), ("ifmap", 64), ("ifmap", 512), ("ofmap", 1),
                                               ("ofmap", 2048), ("weight", 1), ("weight", 64), ("weight", 512),
                                               ("weight", 2048)])
