@@ -47,6 +47,7 @@ from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.layout import concat_layouts, in_place, placeable, resolved
 from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
+from accelsim.placement import places_within
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import (
@@ -57,12 +58,16 @@ from accelsim.scheduler.conv_layer import (
     tile_stages,
 )
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
+from accelsim.scheduler.depthfirst import HALO_MODES, Group, chains, group_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
-from accelsim.tiling import concat_parts
+from accelsim.tiling import concat_parts, gemm_of
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
+"""The schedule kinds `accelsim run` compares by default."""
+KINDS = (*SCHEDULES, "depthfirst")
+"""Every schedule kind: the compared ones, and depth-first fusion across layers (`depthfirst`)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,7 @@ class _Planner:
     placed: frozenset[str] = frozenset()     # concat inputs written in place (`layout.placeable`)
     widths: Widths = ONE_BYTE                # bytes per element of each tensor
     macs_per_pe: int = 1                     # the array's packing in the run's datatype
+    halo: str = "cache"                      # depth-first groups: cache or recompute shared rows
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -354,6 +360,42 @@ class _Planner:
                 _BUILT.clear()
             _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
         return ops, stages, plans
+
+    def group_parts(self, group: Group) -> int | None:
+        """The fewest row parts (at least min(4, rows)) in which a depth-first group fits SRAM,
+        live bytes and placed (`places_within`); its fixed parts when `parts` or `splits` fix
+        them and they fit. None when none does, or its weights alone overflow the weight buffer
+        (they stay for every tile)."""
+        b = self.builder(group.name, 0)
+        weights = sum(self.widths.bytes(b.weights(conv, DRAM)) for conv in group.convs)
+        if weights > self.hw.sram.weight.size_bytes:
+            return None
+        rows = self.workload.tensors[group.output].shape[1]
+        capacity = self.hw.sram_capacity()
+
+        def fits(n: int) -> bool:
+            b = self.builder(group.name, 0)
+            group_ops(b, group, n, self.halo)
+            return b.overflow(capacity) is None and places_within(tuple(b.ops), self.widths, capacity)
+
+        fixed = self.fixed(group.name)
+        if fixed is not None:
+            return min(fixed, rows) if fits(min(fixed, rows)) else None
+        return fewest_fitting(fits, rows, min(4, rows), lambda n: self.output_fits(group.output, (n, 1, 1)))
+
+    def group_layer(self, group: Group, parts: int, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """A depth-first group's ops in `parts` row parts, and its plan: what it saves and what
+        its shared rows cost (cached: the bytes tiles read from the tile before; recomputed:
+        the MACs computed again)."""
+        b = self.builder(group.name, first)
+        stages, kept = group_ops(b, group, parts, self.halo)
+        macs = sum(op.gemm.macs for op in b.ops if op.gemm is not None)
+        once = sum(gemm_of(conv, b.region(conv.output, DRAM).box, self.workload).macs for conv in group.convs)
+        cost = (f"shared rows recomputed: {macs - once:,} MACs more ({(macs - once) / once:.1%})"
+                if self.halo == "recompute" else f"shared rows cached: {kept:,} B read from earlier tiles")
+        note = (f"depth first over {len(group.convs)} convs in {parts} row tiles, "
+                f"{', '.join(c.output for c in group.convs[:-1])} kept in SRAM; {cost}")
+        return b.ops, stages, [LayerPlan(group.name, "depthfirst", parts, note)]
 
     def _convadd_layer(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """A fused conv and add: in the filter chunks its weights need (`_filter_chunks`), the
@@ -505,10 +547,35 @@ class _Planner:
         return ops, stages, [LayerPlan(name, op.kind, tiles)]
 
 
+def _depth_first(planner: _Planner, layers: list[Layer],
+                 depth: int | None) -> dict[str, tuple[Group | None, int]]:
+    """The depth-first groups of `layers`, by the name of each member: (the group and its row
+    parts) for its last layer, (None, 0) for the others. Along each chain (`chains`), greedily
+    the longest run of at most `depth` convs that fits SRAM (`_Planner.group_parts`), then
+    the next run after it."""
+    grouped: dict[str, tuple[Group | None, int]] = {}
+    most = len(layers) if depth is None else depth
+    for chain in chains(layers, planner.workload):
+        i = 0
+        while i < len(chain) - 1:
+            for m in range(min(most, len(chain) - i), 1, -1):
+                group = Group(tuple(layers[k] for k in chain[i:i + m]))
+                n = planner.group_parts(group)
+                if n is not None:
+                    grouped.update({layer.name: (None, 0) for layer in group.layers[:-1]})
+                    grouped[group.layers[-1].name] = (group, n)
+                    i += m
+                    break
+            else:
+                i += 1
+    return grouped
+
+
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
                      parts: dict[str, int] | None = None,
                      splits: int | None = None,
                      max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
+                     fuse_depth: int | None = None, halo: str = "cache",
                      ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
@@ -520,9 +587,16 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     `copy_concats`, every concat copies all its inputs (none is placed: for comparison).
     `dtype`: the run's datatype, every tensor's (None: the workload's, else the hardware's,
     `Hardware.default_dtype`; a tensor with its own `dtype` keeps it). A fused ConvAdd's
-    conv output is held in SRAM at the accumulator's width (`dtypes.run_widths`)."""
-    if kind not in SCHEDULES:
-        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
+    conv output is held in SRAM at the accumulator's width (`dtypes.run_widths`).
+    `depthfirst`: pipelined, and chains of convs run depth first (`depthfirst.py`) in groups
+    of at most `fuse_depth` convs (None: as many as fit), their shared rows cached in SRAM
+    or recomputed (`halo`)."""
+    if kind not in KINDS:
+        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(KINDS)}")
+    if halo not in HALO_MODES:
+        raise ScheduleError(f"unknown halo mode {halo!r}: expected one of {', '.join(HALO_MODES)}")
+    if fuse_depth is not None and fuse_depth < 1:
+        raise ScheduleError(f"fuse depth must be >= 1, got {fuse_depth}")
     if kind == "serial":
         layers, not_fused = [Layer(op) for op in workload.ops], {}
     else:
@@ -547,11 +621,18 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     widths = run_widths(dtype, own, precision.accumulator, held)
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
-    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1,
-                       frozenset(placed), widths, precision.macs_per_pe)
+    planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
+                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo)
+    grouped = _depth_first(planner, layers, fuse_depth) if kind == "depthfirst" else {}
     ops, plans, stage = [], [], 0
     for layer in layers:
-        layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
+        if layer.name in grouped:
+            group, n = grouped[layer.name]
+            if group is None:             # a member of a group: runs with its last layer
+                continue
+            layer_ops, stages, layer_plans = planner.group_layer(group, n, stage)
+        else:
+            layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
         ops += layer_ops
         plans += layer_plans
         stage += stages
