@@ -95,6 +95,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
         help_ = f.metadata["help"]
         if f.name == "parts":
             kwargs.update(action="append", default=[])
+        elif f.name == "search":
+            kwargs.update(nargs="?", const="cycles", default=None)
         elif f.name == "schedule" and compare:
             kwargs["default"], help_ = None, "run one schedule (default: compare all three)"
         else:
@@ -111,7 +113,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
     return RunOptions(args.schedule or RunOptions.schedule, args.splits,
                       getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops, args.dtype,
-                      args.fuse_depth, args.halo)
+                      args.fuse_depth, args.halo, args.search)
 
 
 def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> None:

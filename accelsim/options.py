@@ -13,6 +13,7 @@ from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
 from accelsim.scheduler.depthfirst import HALO_MODES
 from accelsim.scheduler.network import KINDS
+from accelsim.scheduler.search import OBJECTIVES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers", "energy")
 TRACE_FORMATS = ("perfetto", "vcd")
@@ -52,6 +53,11 @@ class RunOptions:
     halo: str = field(default="cache", metadata={
         "choices": HALO_MODES,
         "help": "depthfirst: rows that neighbouring tiles share are cached in SRAM or recomputed"})
+    search: str | None = field(default=None, metadata={
+        "choices": OBJECTIVES, "metavar": "OBJECTIVE",
+        "help": "choose each layer's tiling (and, depthfirst, the fusion depth and halo mode) by simulated "
+                "cycles, energy, or a mix of both, instead of the fewest tiles that fit; the notes say what "
+                "was tried and the margin over that greedy choice (--search alone: cycles)"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

@@ -31,7 +31,8 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
     o = run_options(options, schedule=schedule, splits=splits, parts=parts)
     with gc_paused():
         return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits,
-                                max_ops=o.max_ops, dtype=o.dtype, fuse_depth=o.fuse_depth, halo=o.halo)[0]
+                                max_ops=o.max_ops, dtype=o.dtype, fuse_depth=o.fuse_depth, halo=o.halo,
+                                search=o.search)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

@@ -105,7 +105,7 @@ where: "add_unit.lrn_cycles_per_element + add_unit.scale_cycles_per_element == 6
 @pytest.mark.parametrize(("text", "message"), [
     ("hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\nwhere: 1 <\nschedul: fused\n",
      "sweep.yaml:5: unknown key 'schedul' (expected one of: hw, workload, schedule, splits, sync, parts, "
-     "max_ops, dtype, fuse_depth, halo, vary, where; nearest: schedule)"),
+     "max_ops, dtype, fuse_depth, halo, search, vary, where; nearest: schedule)"),
     ("hw: default\nworkload: resnet50_convadd\n", "sweep.yaml: vary: required key is missing"),
     ("- 1\n", "sweep.yaml: a sweep file is a mapping with keys hw, workload and vary, got [1]"),
     ("hw: nosuch\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\n", "nosuch: no such file"),
