@@ -78,7 +78,7 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive}
+_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive, "fuse_depth": _positive}
 """argparse types of the RunOptions fields that are not plain strings."""
 
 
@@ -95,6 +95,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
         help_ = f.metadata["help"]
         if f.name == "parts":
             kwargs.update(action="append", default=[])
+        elif f.name == "search":
+            kwargs.update(nargs="?", const="cycles", default=None)
         elif f.name == "schedule" and compare:
             kwargs["default"], help_ = None, "run one schedule (default: compare all three)"
         else:
@@ -110,7 +112,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
 def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
     return RunOptions(args.schedule or RunOptions.schedule, args.splits,
-                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops, args.dtype)
+                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops, args.dtype,
+                      args.fuse_depth, args.halo, args.search)
 
 
 def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> None:

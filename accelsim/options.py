@@ -11,7 +11,9 @@ from types import MappingProxyType
 from accelsim.dtypes import DTYPES
 from accelsim.engine.machine import SYNC_MODES
 from accelsim.limits import MAX_OPS
-from accelsim.scheduler.network import SCHEDULES
+from accelsim.scheduler.depthfirst import HALO_MODES
+from accelsim.scheduler.network import KINDS
+from accelsim.scheduler.search import OBJECTIVES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers", "energy")
 TRACE_FORMATS = ("perfetto", "vcd")
@@ -25,7 +27,8 @@ class RunOptions:
     `parts` may be given as a mapping or as (layer, count) pairs."""
 
     schedule: str = field(default="pipelined", metadata={
-        "choices": SCHEDULES, "help": "which schedule"})
+        "choices": KINDS, "help": "which schedule (depthfirst: pipelined, and chains of convs fused "
+                                  "depth first, their intermediate tensors kept in SRAM)"})
     splits: int | None = field(default=None, metadata={
         "metavar": "N", "help": "output-row parts of every layer (default: chosen per layer to fit SRAM, "
                                 "at least 4 for a pipelined ConvAdd)"})
@@ -44,6 +47,17 @@ class RunOptions:
         "help": "datatype of every tensor: bytes per element everywhere, the array's MACs per PE "
                 "(hardware arithmetic), and the functional data (default: the workload's dtype, else "
                 "the hardware's, else the one its element_bytes stands for)"})
+    fuse_depth: int | None = field(default=None, metadata={
+        "metavar": "K", "help": "depthfirst: at most K convs in a depth-first group (default: as many "
+                                "as fit SRAM; 1: none, as pipelined)"})
+    halo: str = field(default="cache", metadata={
+        "choices": HALO_MODES,
+        "help": "depthfirst: rows that neighbouring tiles share are cached in SRAM or recomputed"})
+    search: str | None = field(default=None, metadata={
+        "choices": OBJECTIVES, "metavar": "OBJECTIVE",
+        "help": "choose each layer's tiling (and, depthfirst, the fusion depth and halo mode) by simulated "
+                "cycles, energy, or a mix of both, instead of the fewest tiles that fit; the notes say what "
+                "was tried and the margin over that greedy choice (--search alone: cycles)"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from accelsim.schedule import Schedule
+from accelsim.dtypes import Widths
+from accelsim.schedule import Op, Schedule
 
 
 def lifetimes(schedule: Schedule) -> dict[tuple[int, int], tuple[int, int]]:
@@ -67,3 +68,12 @@ def place(schedule: Schedule, capacity: dict[str, int]) -> Schedule:
         dataclasses.replace(op, offsets=tuple(offsets[(i, k)] for k in range(len(op.sram_writes()))))
         for i, op in enumerate(ops))
     return dataclasses.replace(schedule, ops=placed)
+
+
+def places_within(ops: tuple[Op, ...], widths: Widths, capacity: dict[str, int]) -> bool:
+    """Whether `place` puts every SRAM write of `ops` (in stage order, as a schedule holds
+    them) inside its buffer: live bytes that fit can still be split into gaps too small."""
+    placed = place(Schedule("fit", "fit", None, tuple(sorted(ops, key=lambda op: op.stage)), widths=widths),
+                   capacity)
+    return all(at + widths.bytes(region) <= capacity[region.space]
+               for op in placed.ops for region, at in zip(op.sram_writes(), op.offsets, strict=True))

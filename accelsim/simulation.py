@@ -19,7 +19,7 @@ from accelsim.workload import Workload
 def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,
                   splits: int | None = RunOptions.splits, parts: Mapping[str, int] | None = None, *,
                   options: RunOptions | None = None) -> Schedule:
-    """The `schedule` kind (serial, fused, pipelined) for `workload`, checked to fit `hw`'s SRAM.
+    """The `schedule` kind (serial, fused, pipelined, depthfirst) for `workload`, checked to fit `hw`'s SRAM.
 
     Every workload, a single ConvAdd block or a whole network, goes through one scheduler
     (scheduler/network.py: fusion, then tiling per layer). `splits` fixes the output-row
@@ -31,7 +31,8 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
     o = run_options(options, schedule=schedule, splits=splits, parts=parts)
     with gc_paused():
         return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits,
-                                max_ops=o.max_ops, dtype=o.dtype)[0]
+                                max_ops=o.max_ops, dtype=o.dtype, fuse_depth=o.fuse_depth, halo=o.halo,
+                                search=o.search)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

@@ -38,8 +38,10 @@ def test_import_accelsim_leaves_the_heavy_names_until_used():
 def test_run_options_hold_the_defaults_and_choices():
     o = RunOptions()
     assert (o.schedule, o.splits, o.sync, dict(o.parts)) == ("pipelined", None, "barrier", {})
+    assert (o.fuse_depth, o.halo) == (None, "cache")
     fields = {f.name: f for f in RunOptions.__dataclass_fields__.values()}
-    assert fields["schedule"].metadata["choices"] == SCHEDULES
+    assert fields["schedule"].metadata["choices"] == (*SCHEDULES, "depthfirst")
+    assert fields["halo"].metadata["choices"] == ("cache", "recompute")
     assert fields["sync"].metadata["choices"] == SYNC_MODES
     assert all(f.metadata["help"] for f in fields.values())
     assert RunOptions(parts=[("a", 2)]) == RunOptions(parts={"a": 2})

@@ -197,7 +197,9 @@ def test_scalesim_broken_row_exits_2(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("args", [["scalesim", SCALESIM / "shapes.csv", "--rows", "0"],
-                                  ["run", DEFAULT_HW, BLOCK, "--splits", "-1"]])
+                                  ["run", DEFAULT_HW, BLOCK, "--splits", "-1"],
+                                  ["run", DEFAULT_HW, BLOCK, "--schedule", "depthfirst",
+                                   "--fuse-depth", "0"]])
 def test_non_positive_counts_are_usage_errors(capsys, args):
     with pytest.raises(SystemExit) as exit_:
         main([str(a) for a in args])
@@ -497,3 +499,15 @@ def test_plot_energy_and_json_energy_keys(capsys, tmp_path):
     data = json.loads(out)
     assert code == 0 and set(data["energy_breakdown_pj"]) == {"mac", "sram", "dram", "add", "static"}
     assert data["energy_pj"] > 0 and data["area_mm2"] > 0
+
+
+def test_run_depthfirst_reports_its_groups(capsys):
+    """ResNet-18's layer1 and layer2.0 blocks run depth first (their 2 convs' weights fit);
+    the JSON says which schedule ran and the per-layer table has one row per group."""
+    code, out, _ = run(capsys, "run", DEFAULT_HW, ROOT / "traces" / "resnet18.yaml",
+                       "--schedule", "depthfirst", "--fuse-depth", "2", "--halo", "recompute", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["schedule"] == "depthfirst"
+    groups = [layer["name"] for layer in data["layers"] if ">" in layer["name"]]
+    assert groups == [f"layer{b}.conv1>layer{b}.conv2+layer{b}.add" for b in ("1.0", "1.1", "2.0")]
+    assert any("shared rows recomputed" in note for note in data["notes"])

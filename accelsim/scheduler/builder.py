@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accelsim.box import contains
 from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.schedule import DRAM, Op, OpKind, Region, live_bytes
 from accelsim.tiling import Tile, tile
@@ -20,6 +21,7 @@ class Builder:
         self.ops: list[Op] = []
         self._lives: list[list] = []            # per SRAM region written: [region, first, last reader]
         self._latest: dict[Region, list] = {}   # region -> its latest write's entry
+        self._held: dict[tuple[str, str], list[list]] = {}     # (tensor, buffer) -> its entries
 
     def region(self, tensor: str, space: str, rows: tuple[int, int] | None = None,
                channels: tuple[int, int] | None = None, cols: tuple[int, int] | None = None) -> Region:
@@ -60,15 +62,24 @@ class Builder:
         op_id, at = self.prefix + name, self.first_stage + stage
         self.ops.append(Op(op_id, kind, at, tuple(reads), tuple(writes),
                            tuple(self.prefix + d for d in deps), gemm, window, layer=self.layer, tile=tile))
-        for r in reads:                         # the scheduler reads exactly what it wrote
+        for r in reads:                         # what it wrote, or a part of one region written
             if r.space != DRAM:
-                entry = self._latest[r]
+                entry = self._latest.get(r) or self._holding(r)
                 entry[2] = at if entry[2] is None else max(entry[2], at)
         for w in writes:
             if w.space != DRAM:
                 self._latest[w] = entry = [w, at, None]
                 self._lives.append(entry)
+                self._held.setdefault((w.tensor, w.space), []).append(entry)
         return op_id
+
+    def _holding(self, part: Region) -> list:
+        """The entry of the latest region written that holds all of `part` (a read of part of
+        it: the whole region lives until that read)."""
+        for entry in reversed(self._held.get((part.tensor, part.space), [])):
+            if contains(entry[0].box, part.box):
+                return entry
+        raise KeyError(f"{part} was never written whole by one op")
 
     def live(self) -> dict[str, list[int]]:
         """Per SRAM buffer, the bytes live in each stage, counted directly as the ops were

@@ -95,7 +95,7 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     return -(-total // p)
 
 
-def _row_part_candidates(fewest: int, rows: int) -> list[int]:
+def row_part_candidates(fewest: int, rows: int) -> list[int]:
     """Row-part counts worth estimating: the fewest that fit, the next few, then steps of ~1.5x."""
     out, r = [], fewest
     while r <= rows:
@@ -217,7 +217,7 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
 
         fewest = fewest_fitting(rows_fit, ho, bound=rows_held)
         if fewest is not None:
-            return tuple(t for r in _row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
+            return tuple(t for r in row_part_candidates(fewest, ho) if fits(t := Tiling(filter_parts, r)))
         if filter_parts == rows_from and input_never_fits():
             break                           # to column parts, not every chunk count in turn
     # not even one output row fits: one row per part, and the fewest column parts that fit

@@ -41,12 +41,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from accelsim.dtypes import ONE_BYTE, Widths, run_widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import Hardware
 from accelsim.layout import concat_layouts, in_place, placeable, resolved
 from accelsim.limits import MAX_OPS, check_ops, check_schedule_ops
+from accelsim.placement import places_within
 from accelsim.schedule import DRAM, Op, OpKind, Region, Schedule
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.conv_layer import (
@@ -54,15 +56,21 @@ from accelsim.scheduler.conv_layer import (
     check_pixel_window,
     choose_tiling,
     conv_layer_ops,
+    row_part_candidates,
     tile_stages,
 )
 from accelsim.scheduler.convadd import ConvAddBlock, convadd_ops
+from accelsim.scheduler.depthfirst import HALO_MODES, Group, chains, group_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
-from accelsim.tiling import concat_parts
+from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, score
+from accelsim.tiling import concat_parts, gemm_of
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
+"""The schedule kinds `accelsim run` compares by default."""
+KINDS = (*SCHEDULES, "depthfirst")
+"""Every schedule kind: the compared ones, and depth-first fusion across layers (`depthfirst`)."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +244,7 @@ class _Planner:
     placed: frozenset[str] = frozenset()     # concat inputs written in place (`layout.placeable`)
     widths: Widths = ONE_BYTE                # bytes per element of each tensor
     macs_per_pe: int = 1                     # the array's packing in the run's datatype
+    halo: str = "cache"                      # depth-first groups: cache or recompute shared rows
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -354,6 +363,128 @@ class _Planner:
                 _BUILT.clear()
             _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
         return ops, stages, plans
+
+    def group_parts(self, group: Group, least: int = 4) -> int | None:
+        """The fewest row parts (at least min(`least`, rows)) in which a depth-first group fits SRAM,
+        live bytes and placed (`places_within`); its fixed parts when `parts` or `splits` fix
+        them and they fit. None when none does, or its weights alone overflow the weight buffer
+        (they stay for every tile)."""
+        b = self.builder(group.name, 0)
+        weights = sum(self.widths.bytes(b.weights(conv, DRAM)) for conv in group.convs)
+        if weights > self.hw.sram.weight.size_bytes:
+            return None
+        rows = self.workload.tensors[group.output].shape[1]
+        capacity = self.hw.sram_capacity()
+
+        def fits(n: int) -> bool:
+            b = self.builder(group.name, 0)
+            group_ops(b, group, n, self.halo)
+            return b.overflow(capacity) is None and places_within(tuple(b.ops), self.widths, capacity)
+
+        fixed = self.fixed(group.name)
+        if fixed is not None:
+            return min(fixed, rows) if fits(min(fixed, rows)) else None
+        return fewest_fitting(fits, rows, min(least, rows),
+                              lambda n: self.output_fits(group.output, (n, 1, 1)))
+
+    def group_layer(self, group: Group, parts: int, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+        """A depth-first group's ops in `parts` row parts, and its plan: what it saves and what
+        its shared rows cost (cached: the bytes tiles read from the tile before; recomputed:
+        the MACs computed again)."""
+        b = self.builder(group.name, first)
+        stages, kept = group_ops(b, group, parts, self.halo)
+        macs = sum(op.gemm.macs for op in b.ops if op.gemm is not None)
+        once = sum(gemm_of(conv, b.region(conv.output, DRAM).box, self.workload).macs for conv in group.convs)
+        cost = (f"shared rows recomputed: {macs - once:,} MACs more ({(macs - once) / once:.1%})"
+                if self.halo == "recompute" else f"shared rows cached: {kept:,} B read from earlier tiles")
+        note = (f"depth first over {len(group.convs)} convs in {parts} row tiles, "
+                f"{', '.join(c.output for c in group.convs[:-1])} kept in SRAM; {cost}")
+        return b.ops, stages, [LayerPlan(group.name, "depthfirst", parts, note)]
+
+    def placed_fit(self, b: Builder) -> bool:
+        """The ops `b` collected fit every buffer, live bytes and placed."""
+        capacity = self.hw.sram_capacity()
+        return b.overflow(capacity) is None and places_within(tuple(b.ops), self.widths, capacity)
+
+    def _tried(self, name: str, build: Callable[[Builder, int], int], counts: list[int],
+               label: Callable[[int], str], plan: Callable[[int], LayerPlan]) -> list[Candidate]:
+        """Candidates of layer `name`: `build(b, n)` for each count n in `counts` whose ops fit
+        SRAM (`_fits`, as the greedy tiling's), each planned as `plan(n)`."""
+        found = []
+        for n in dict.fromkeys(counts):
+            b = self.builder(name, 0)
+            stages = build(b, n)
+            if _fits(b, self.hw):
+                found.append(Candidate(label(n), _maker(self, name, build, n, plan(n), (b.ops, stages))))
+        return found
+
+    def _fits_in(self, name: str, build: Callable[[Builder, int], int], n: int) -> bool:
+        b = self.builder(name, 0)
+        build(b, n)
+        return _fits(b, self.hw)
+
+    def candidates(self, layer: Layer) -> list[Candidate]:
+        """Other ways than the greedy one to tile a layer, for the search: a lone conv's filter
+        chunks (the greedy count, twice and four times it) x row parts (the fewest that fit,
+        the next few, then steps of ~1.5x); a fused ConvAdd's filter chunks (those its
+        weights allow) x row parts likewise. None for a layer whose parts are fixed, tiled in
+        columns, scaled (`tile_scale`), or of another kind."""
+        if self.fixed(layer.name) is not None or self.scale > 1:
+            return []
+        wl, op, name = self.workload, layer.op, layer.name
+        rows = wl.tensors[layer.output].shape[1]
+        found: list[Candidate] = []
+        if layer.add is None and isinstance(op, Conv | Gemm):
+            conv = op if isinstance(op, Conv) else _as_conv(op, wl)
+            greedy = choose_tiling(conv, wl, self.hw, self.pipelined, self.widths, self.macs_per_pe)
+            if greedy.col_parts > 1:
+                return []
+            f0 = greedy.filter_parts
+            for f in [f0] if conv.groups > 1 else [f for f in (f0, 2 * f0, 4 * f0) if f <= conv.cout]:
+                found += self._counted(name, rows, f, conv.output, partial(_conv_tiles, self, conv, f),
+                                       partial(_conv_label, f), partial(_planned, name, op.kind, f))
+        elif layer.add is not None and isinstance(op, Conv) and layer.residual is not None:
+            block = ConvAddBlock(op, layer.add, layer.residual)
+            try:
+                chunk_counts = list(self._filter_chunks(name, block))
+            except ScheduleError:
+                return []
+            for c in chunk_counts:
+                found += self._counted(name, rows, c, op.output, partial(_fused_tiles, self, block, c),
+                                       partial(_fused_label, c), partial(_planned, name, "convadd", c))
+        return found
+
+    def _counted(self, name: str, rows: int, chunks: int, output: str,
+                 build: Callable[[Builder, int], int], label: Callable[[int], str],
+                 plan: Callable[[int], LayerPlan]) -> list[Candidate]:
+        """Candidates of layer `name` in `chunks` filter chunks: the row-part counts from the
+        fewest that fit on (`row_part_candidates`; a pipelined ConvAdd's fewer than the greedy
+        minimum of 4 too)."""
+        def held(n: int) -> bool:
+            return self.output_fits(output, (n, 1, chunks))
+
+        fewest = fewest_fitting(partial(self._fits_in, name, build), rows, bound=held)
+        if fewest is None:
+            return []
+        return self._tried(name, build, row_part_candidates(fewest, rows), label, plan)
+
+    def group_candidates(self, group: Group) -> list[Candidate]:
+        """A depth-first group's candidates for the search: each halo mode x row tiles (the
+        fewest that fit, even below the greedy minimum of 4, the next few, then steps of ~1.5x)."""
+        found = []
+        rows = self.workload.tensors[group.output].shape[1]
+        for halo in HALO_MODES:
+            planner = replace(self, halo=halo)
+            fewest = planner.group_parts(group, least=1)
+            if fewest is None:
+                continue
+            for n in row_part_candidates(fewest, rows):
+                b = planner.builder(group.name, 0)
+                group_ops(b, group, n, halo)
+                if planner.placed_fit(b):
+                    found.append(Candidate(_group_label(n, halo), partial(_group_built, planner, group, n),
+                                           group=group))
+        return found
 
     def _convadd_layer(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
         """A fused conv and add: in the filter chunks its weights need (`_filter_chunks`), the
@@ -505,10 +636,154 @@ class _Planner:
         return ops, stages, [LayerPlan(name, op.kind, tiles)]
 
 
+def _maker(planner: _Planner, name: str, build: Callable[[Builder, int], int], n: int, plan: LayerPlan,
+           at_zero: tuple[list[Op], int]) -> Callable[[int], Built]:
+    """A candidate's `make`: `build(b, n)` from a stage (the ops from stage 0 already built)."""
+    def make(first: int) -> Built:
+        if first == 0:
+            return at_zero[0], at_zero[1], [plan]
+        b = planner.builder(name, first)
+        return b.ops, build(b, n), [plan]
+    return make
+
+
+def _conv_tiles(planner: _Planner, conv: Conv, filter_parts: int, b: Builder, row_parts: int) -> int:
+    return conv_layer_ops(b, conv, Tiling(filter_parts, row_parts), planner.pipelined)
+
+
+def _conv_label(filter_parts: int, row_parts: int) -> str:
+    return f"{filter_parts} filter chunks x {row_parts} row parts"
+
+
+def _fused_tiles(planner: _Planner, block: ConvAddBlock, chunks: int, b: Builder, row_parts: int) -> int:
+    return convadd_ops(b, block, row_parts, planner.pipelined, chunks)
+
+
+def _fused_label(chunks: int, row_parts: int) -> str:
+    return f"{row_parts} row parts x {chunks} filter chunks"
+
+
+def _planned(name: str, kind: str, chunks: int, row_parts: int) -> LayerPlan:
+    return LayerPlan(name, kind, chunks * row_parts)
+
+
+def _group_built(planner: _Planner, group: Group, parts: int, first: int) -> Built:
+    return planner.group_layer(group, parts, first)
+
+
+def _depth_first(planner: _Planner, layers: list[Layer], depth: int | None) -> dict[str, Candidate | None]:
+    """The depth-first groups of `layers`, by the name of each member: the group's (greedy)
+    candidate for its last layer, None for the others. Along each chain (`chains`), greedily
+    the longest run of at most `depth` convs that fits SRAM (`_Planner.group_parts`), then
+    the next run after it."""
+    grouped: dict[str, Candidate | None] = {}
+    most = len(layers) if depth is None else depth
+    for chain in chains(layers, planner.workload):
+        i = 0
+        while i < len(chain) - 1:
+            for m in range(min(most, len(chain) - i), 1, -1):
+                group = Group(tuple(layers[k] for k in chain[i:i + m]))
+                n = planner.group_parts(group)
+                if n is not None:
+                    grouped.update({layer.name: None for layer in group.layers[:-1]})
+                    grouped[group.layers[-1].name] = Candidate(
+                        _group_label(n, planner.halo), partial(_group_built, planner, group, n), True, group)
+                    i += m
+                    break
+            else:
+                i += 1
+    return grouped
+
+
+def _group_label(parts: int, halo: str) -> str:
+    return f"depth first, {parts} row tiles, halo {halo}"
+
+
+def _search(planner: _Planner, layers: list[Layer], greedy: dict[str, Candidate | None], depthfirst: bool,
+            depth: int | None, search: Search) -> tuple[dict[str, Candidate | None], list[str]]:
+    """The schedule search (`search.py`): every layer's candidates (its greedy tiling first,
+    then `_Planner.candidates`) and, depth first, every run of a chain that can be a group
+    (`_Planner.group_candidates`), each measured alone; then per layer the best, and per chain
+    the partition into runs whose best candidates sum least. Returns what to build per layer
+    name (as `_depth_first`) and the notes: what was tried, the margin over the greedy choice,
+    and each layer or group the search changed."""
+    found_chains = chains(layers, planner.workload) if depthfirst else []
+    most = len(layers) if depth is None else depth
+    measured: dict[str, list[tuple[Candidate, int, float]]] = {}   # layer or group name -> candidates
+    groups: dict[tuple[int, int], Group] = {}                      # (first, last) index of a run -> group
+    for layer in layers:
+        plan = planner.layer_ops(layer, 0)[2]
+        lone = Candidate(f"{sum(p.tiles for p in plan)} tiles", partial(planner.layer_ops, layer),
+                         greedy=greedy.get(layer.name, False) is False)
+        measured[layer.name] = search.measure(layer.name, [lone, *planner.candidates(layer)])
+    for chain in found_chains:
+        for i in range(len(chain)):
+            for j in range(i + 2, min(i + most, len(chain)) + 1):
+                group = Group(tuple(layers[k] for k in chain[i:j]))
+                held = greedy.get(group.layers[-1].name)
+                label = held.label if held is not None and held.group == group else None
+                options = [replace(c, greedy=c.label == label) for c in planner.group_candidates(group)]
+                if options:
+                    groups[(chain[i], chain[j - 1])] = group
+                    measured[group.name] = search.measure(group.name, options)
+    # the greedy run's totals: the mix objective's scale and the margin's baseline
+    base = [(c, e) for options in measured.values() for cand, c, e in options if cand.greedy]
+    scale = (sum(c for c, _ in base), sum(e for _, e in base))
+
+    def best(name: str) -> tuple[Candidate, int, float]:
+        """The candidate of least objective (the greedy one on a tie)."""
+        return min(measured[name], key=lambda o: (score(search.objective, o[1], o[2], scale),
+                                                   not o[0].greedy))
+
+    def value(name: str) -> float:
+        _, cycles, energy = best(name)
+        return score(search.objective, cycles, energy, scale)
+
+    picked: list[str] = []                    # names of the layers and groups chosen
+    in_chain = {k for chain in found_chains for k in chain}
+    picked += [layer.name for k, layer in enumerate(layers) if k not in in_chain]
+    for chain in found_chains:                # least sum over runs, from the chain's end back
+        # tail[i]: the least objective of the chain from its i-th conv on, and the runs taken
+        tail: list[tuple[float, list[str]]] = [(0.0, [])] * (len(chain) + 1)
+        for i in range(len(chain) - 1, -1, -1):
+            first = layers[chain[i]].name
+            ways = [(value(first) + tail[i + 1][0], [first, *tail[i + 1][1]])]
+            ways += [(value(groups[key].name) + tail[j + 1][0], [groups[key].name, *tail[j + 1][1]])
+                     for j in range(i + 1, len(chain)) if (key := (chain[i], chain[j])) in groups]
+            tail[i] = min(ways, key=lambda way: way[0])
+        picked += tail[0][1]
+    chosen: dict[str, Candidate | None] = {}
+    by_name = {g.name: g for g in groups.values()}
+    changed, total = [], [0, 0.0]
+    for name in picked:
+        cand, cycles, energy = best(name)
+        total[0] += cycles
+        total[1] += energy
+        run = by_name.get(name)
+        if run is not None:
+            chosen.update({layer.name: None for layer in run.layers[:-1]})
+            chosen[run.layers[-1].name] = cand
+        else:
+            chosen[name] = cand
+        if not cand.greedy:
+            was = next((c.label for c, _, _ in measured[name] if c.greedy), None)
+            changed.append(f"search: {name}: {cand.label} (greedy: {was or 'another depth-first grouping'})")
+    tried = search.tried
+    simulated = sum(t.cycles is not None for t in tried)
+    margin = total[0] / scale[0] - 1 if scale[0] else 0.0
+    runs = f" and {len(groups)} depth-first runs" if groups else ""
+    notes = [f"search ({search.objective}): tried {len(tried):,} tilings of {len(layers)} layers{runs}, "
+             f"simulated {simulated:,} ({len(tried) - simulated:,} pruned by the closed-form bound); best "
+             f"{total[0]:,} cycles, {total[1] / 1e6:,.1f} uJ against the greedy tiling's "
+             f"{scale[0]:,} cycles, {scale[1] / 1e6:,.1f} uJ ({margin:+.2%} cycles)"]
+    return chosen, notes + changed
+
+
 def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", tile_scale: int = 1,
                      parts: dict[str, int] | None = None,
                      splits: int | None = None,
                      max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
+                     fuse_depth: int | None = None, halo: str = "cache", search: str | None = None,
                      ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
@@ -520,9 +795,20 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     `copy_concats`, every concat copies all its inputs (none is placed: for comparison).
     `dtype`: the run's datatype, every tensor's (None: the workload's, else the hardware's,
     `Hardware.default_dtype`; a tensor with its own `dtype` keeps it). A fused ConvAdd's
-    conv output is held in SRAM at the accumulator's width (`dtypes.run_widths`)."""
-    if kind not in SCHEDULES:
-        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(SCHEDULES)}")
+    conv output is held in SRAM at the accumulator's width (`dtypes.run_widths`).
+    `depthfirst`: pipelined, and chains of convs run depth first (`depthfirst.py`) in groups
+    of at most `fuse_depth` convs (None: as many as fit), their shared rows cached in SRAM
+    or recomputed (`halo`). `search` ("cycles", "energy" or "mix"): each layer's tiling (and a
+    depth-first chain's groups) chosen by that simulated objective (`search.py`), the
+    schedule's notes saying what was tried and the margin over the greedy choice."""
+    if kind not in KINDS:
+        raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(KINDS)}")
+    if halo not in HALO_MODES:
+        raise ScheduleError(f"unknown halo mode {halo!r}: expected one of {', '.join(HALO_MODES)}")
+    if fuse_depth is not None and fuse_depth < 1:
+        raise ScheduleError(f"fuse depth must be >= 1, got {fuse_depth}")
+    if search is not None and search not in OBJECTIVES:
+        raise ScheduleError(f"unknown search objective {search!r}: expected one of {', '.join(OBJECTIVES)}")
     if kind == "serial":
         layers, not_fused = [Layer(op) for op in workload.ops], {}
     else:
@@ -547,18 +833,32 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     widths = run_widths(dtype, own, precision.accumulator, held)
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
-    planner = _Planner(workload, hw, kind == "pipelined", tile_scale, parts, splits, len(layers) == 1,
-                       frozenset(placed), widths, precision.macs_per_pe)
+    planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
+                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo)
+    chosen = _depth_first(planner, layers, fuse_depth) if kind == "depthfirst" else {}
+    searched: list[str] = []
+    if search is not None:
+        found = Search(hw, workload.name, dtype, widths, precision.macs_per_pe, search)
+        chosen, searched = _search(planner, layers, chosen, kind == "depthfirst", fuse_depth, found)
     ops, plans, stage = [], [], 0
     for layer in layers:
-        layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
+        if layer.name in chosen:
+            cand = chosen[layer.name]
+            if cand is None:              # a member of a group: runs with its last layer
+                continue
+            layer_ops, stages, layer_plans = cand.make(stage)
+        else:
+            layer_ops, stages, layer_plans = planner.layer_ops(layer, stage)
         ops += layer_ops
         plans += layer_plans
         stage += stages
     check_schedule_ops(len(ops), workload.name, kind, max_ops)
     ops = in_place(ops, resolved(placed))
     layouts = concat_layouts(workload, tuple(ops))
-    fused = sum(p.kind == "convadd" for p in plans)
+    # a ConvAdd ran fused, or its conv and add ended a depth-first group
+    ran_fused = {p.name for p in plans if p.kind == "convadd"} | {
+        c.group.layers[-1].name for c in chosen.values() if c is not None and c.group is not None}
+    fused = sum(layer.add is not None and layer.name in ran_fused for layer in layers)
     adds = sum(isinstance(op, Add) for op in workload.ops)
     notes = ([f"{fused} of {adds} adds fused with the conv before them"] if kind != "serial" and adds else [])
     notes += [f"{name}: not fused: {why}" for name, why in not_fused.items()]
@@ -566,8 +866,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     notes += [f"{op.name}: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and "
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
+    notes += searched
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
-    ran_fused = {p.name for p in plans if p.kind == "convadd"}
     for layer in layers:                      # a conv that ran apart from its add drains requantized
         if layer.add is not None and layer.name not in ran_fused:
             widths = widths.without(layer.op.output)

@@ -55,13 +55,7 @@ def fewest_fitting(fits: Callable[[int], bool], most: int, start: int = 1,
         if hi == most:
             return None
         lo, hi = hi, min(2 * hi, most)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fits(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _bisect(fits, lo, hi)
 
 
 def fewest_meeting(bound: Callable[[int], bool], start: int, most: int) -> int | None:
@@ -69,10 +63,15 @@ def fewest_meeting(bound: Callable[[int], bool], start: int, most: int) -> int |
     every count above), by bisection; None when not even `most` does."""
     if start > most or not bound(most):
         return None
-    lo, hi = start - 1, most                        # hi meets the bound; lo does not (or is below start)
+    return _bisect(bound, start - 1, most)
+
+
+def _bisect(meets: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The fewest count in `lo+1`..`hi` that `meets`, given that `hi` does and `lo` does not
+    (or is below the range), assuming it monotone there."""
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if bound(mid):
+        if meets(mid):
             hi = mid
         else:
             lo = mid

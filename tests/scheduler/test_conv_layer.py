@@ -123,7 +123,7 @@ def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout,
     tiling's built ops; fitting is not monotone in the count (12 rows under a 7x7 window fit in
     3 and 5 parts, not in 4), so no count that fits is skipped."""
     from accelsim.scheduler.builder import Builder
-    from accelsim.scheduler.conv_layer import _fitting, _row_part_candidates, conv_layer_ops
+    from accelsim.scheduler.conv_layer import _fitting, conv_layer_ops, row_part_candidates
 
     wl = conv_layer(h=h, w=h, cin=cin, cout=cout, k=k, stride=stride, pad=k // 2)
     conv = wl.ops[0]
@@ -143,7 +143,7 @@ def test_the_fitting_tilings_are_those_a_scan_of_every_count_finds(h, cin, cout,
     for f in range(1, cout + 1):
         counts = [r for r in range(1, ho + 1) if fits(Tiling(f, r))]
         if counts:
-            assert found == tuple(Tiling(f, r) for r in _row_part_candidates(counts[0], ho) if r in counts)
+            assert found == tuple(Tiling(f, r) for r in row_part_candidates(counts[0], ho) if r in counts)
             return
     # no row split fits: one row a part, and the fewest filter chunks, then column parts, that fit
     wo = wl.tensors["y"].shape[2]

@@ -105,7 +105,7 @@ where: "add_unit.lrn_cycles_per_element + add_unit.scale_cycles_per_element == 6
 @pytest.mark.parametrize(("text", "message"), [
     ("hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\nwhere: 1 <\nschedul: fused\n",
      "sweep.yaml:5: unknown key 'schedul' (expected one of: hw, workload, schedule, splits, sync, parts, "
-     "max_ops, dtype, vary, where; nearest: schedule)"),
+     "max_ops, dtype, fuse_depth, halo, search, vary, where; nearest: schedule)"),
     ("hw: default\nworkload: resnet50_convadd\n", "sweep.yaml: vary: required key is missing"),
     ("- 1\n", "sweep.yaml: a sweep file is a mapping with keys hw, workload and vary, got [1]"),
     ("hw: nosuch\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\n", "nosuch: no such file"),
@@ -149,7 +149,7 @@ where: "add_unit.lrn_cycles_per_element + add_unit.scale_cycles_per_element == 6
      "sweep.yaml:4: vary systolic_array.dataflow: 'xs': systolic_array.dataflow: must be one of 'os', "
      "'ws' or 'is', got 'xs'"),
     ("hw: default\nworkload: resnet50_convadd\nvary:\n  schedule: [fused, serial, bogus]\n",
-     "sweep.yaml:4: schedule: must be one of serial, fused, pipelined, got 'bogus'"),
+     "sweep.yaml:4: schedule: must be one of serial, fused, pipelined, depthfirst, got 'bogus'"),
     ("hw: default\nworkload: resnet50_convadd\nsplits: 0\nvary: {dma.engines: [1]}\n",
      "sweep.yaml:3: splits: must be a whole number > 0, got 0"),
     ("hw: default\nworkload: resnet50_convadd\nparts: {conv1: -1}\nvary: {dma.engines: [1]}\n",
