@@ -38,7 +38,7 @@ class RunOptions:
     parts: Mapping[str, int] = field(default_factory=dict, hash=False, metadata={
         "metavar": "LAYER=N",
         "help": "networks: split LAYER's output rows into N parts (repeatable; a fused layer is "
-                "named CONV+ADD)"})
+                "named CONV+ADD, a depth-first group FIRST>...>LAST)"})
     max_ops: int = field(default=MAX_OPS, metadata={
         "metavar": "N", "help": "refuse a schedule of more than N ops (loads, computes, stores), "
                                 "estimated from the shapes before it is built"})

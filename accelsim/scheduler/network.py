@@ -368,7 +368,8 @@ class _Planner:
         """The fewest row parts (at least min(`least`, rows)) in which a depth-first group fits SRAM,
         live bytes and placed (`places_within`); its fixed parts when `parts` or `splits` fix
         them and they fit. None when none does, or its weights alone overflow the weight buffer
-        (they stay for every tile)."""
+        (they stay for every tile); a ScheduleError when `parts` names the group and its count
+        does not fit."""
         b = self.builder(group.name, 0)
         weights = sum(self.widths.bytes(b.weights(conv, DRAM)) for conv in group.convs)
         if weights > self.hw.sram.weight.size_bytes:
@@ -383,7 +384,13 @@ class _Planner:
 
         fixed = self.fixed(group.name)
         if fixed is not None:
-            return min(fixed, rows) if fits(min(fixed, rows)) else None
+            n = min(fixed, rows)
+            if fits(n):
+                return n
+            if group.name in self.parts:
+                raise ScheduleError(f"depth-first group {group.name!r} in {n} row parts does not fit SRAM "
+                                    "(its tiles' live bytes or their placement); use more parts")
+            return None
         return fewest_fitting(fits, rows, min(least, rows),
                               lambda n: self.output_fits(group.output, (n, 1, 1)))
 
@@ -815,7 +822,11 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         plan = plan_fusion(workload)
         layers, not_fused = list(plan.layers), dict(plan.not_fused)
     parts = parts or {}
-    unknown = sorted(set(parts) - {layer.name for layer in layers})
+    named = {layer.name for layer in layers}
+    if kind == "depthfirst":                  # a run of a chain may be named as the group it makes
+        named |= {">".join(layers[k].name for k in chain[i:j]) for chain in chains(layers, workload)
+                  for i in range(len(chain)) for j in range(i + 2, len(chain) + 1)}
+    unknown = sorted(set(parts) - named)
     if unknown:
         raise ScheduleError(f"--parts names no layer of this {kind} schedule: {', '.join(unknown)} "
                             f"(layers are named like {layers[0].name!r})")

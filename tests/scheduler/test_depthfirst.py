@@ -161,3 +161,14 @@ def test_a_depth_first_schedule_file_reads_back_validates_and_runs_the_same(halo
     again = checked_schedule(path, machine, net)
     assert again.ops == schedule.ops
     assert run_schedule(machine, again).total_cycles == run_schedule(machine, schedule).total_cycles
+
+
+def test_parts_may_name_a_depth_first_group(small):
+    """--parts c1>c2+add=2: the group in 2 row tiles of 4 rows (cached: x rows 0:5, then 5:8);
+    a count whose tiles do not fit is an error naming the group."""
+    plans = network_schedule(small, hw(), "depthfirst", parts={"c1>c2+add": 2})[1]
+    assert [(p.name, p.tiles) for p in plans] == [("c1>c2+add", 2)]
+    with pytest.raises(ScheduleError, match=r"group 'c1>c2\+add' in 1 row parts does not fit SRAM"):
+        network_schedule(small, hw(sram__ofmap__size_bytes=300), "depthfirst", parts={"c1>c2+add": 1})
+    with pytest.raises(ScheduleError, match="--parts names no layer"):
+        network_schedule(small, hw(), "pipelined", parts={"c1>c2+add": 2})
