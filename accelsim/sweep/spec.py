@@ -106,20 +106,19 @@ def _near(word: str, choices: list[str]) -> str:
 def _option_value(name: str, value: Any, at: str) -> Value | Mapping[str, int]:
     """A run option's value checked; ConfigError at `at` otherwise."""
     option = "parts" if name.startswith("parts.") else name
-    meta = next(f.metadata for f in fields(RunOptions) if f.name == option)
+    field_ = next(f for f in fields(RunOptions) if f.name == option)
+    meta = field_.metadata
     if option == "parts" and name == "parts":
         if not isinstance(value, dict):
             raise ConfigError(f"{at}: parts: must be a mapping LAYER: N, got {value!r}")
         for layer, n in value.items():
             _option_value(f"parts.{layer}", n, at)
         return value
+    if value is None and field_.default is None:          # dtype, splits, fuse_depth, search: unset
+        return value
     if "choices" in meta:
-        if value is None and name == "dtype":
-            return value
         if value not in meta["choices"]:
             raise ConfigError(f"{at}: {name}: must be one of {', '.join(meta['choices'])}, got {value!r}")
-        return value
-    if value is None and name == "splits":
         return value
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"{at}: {name}: must be a whole number > 0, got {value!r}")

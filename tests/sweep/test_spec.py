@@ -191,3 +191,19 @@ def test_a_grid_over_the_limit_is_refused_before_it_is_made(tmp_path):
 def test_a_hostile_where_is_a_limit_error_at_its_line(tmp_path):
     text = "hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\nwhere: '" + "(" * 80 + "'\n"
     assert "sweep.yaml:4: where: nested more than 50 levels deep" in error(tmp_path, text, LimitError)
+
+
+def test_depth_first_options_and_an_unset_search_can_be_varied(tmp_path):
+    sweep = read_sweep(write(tmp_path, """\
+hw: default
+workload: resnet18
+schedule: depthfirst
+halo: recompute
+fuse_depth: 2
+vary:
+  search: [null, mix]
+"""))
+    assert sweep.options == RunOptions(schedule="depthfirst", halo="recompute", fuse_depth=2)
+    assert [p.as_dict()["search"] for p in expand(sweep)] == [None, "mix"]
+    assert "halo: must be one of cache, recompute, got 'keep'" in error(
+        tmp_path, "hw: default\nworkload: resnet18\nhalo: keep\nvary: {search: [cycles]}\n")
