@@ -375,12 +375,11 @@ class _Planner:
         if weights > self.hw.sram.weight.size_bytes:
             return None
         rows = self.workload.tensors[group.output].shape[1]
-        capacity = self.hw.sram_capacity()
 
         def fits(n: int) -> bool:
             b = self.builder(group.name, 0)
             group_ops(b, group, n, self.halo)
-            return b.overflow(capacity) is None and places_within(tuple(b.ops), self.widths, capacity)
+            return self.placed_fit(b)
 
         fixed = self.fixed(group.name)
         if fixed is not None:
@@ -400,13 +399,19 @@ class _Planner:
         the MACs computed again)."""
         b = self.builder(group.name, first)
         stages, kept = group_ops(b, group, parts, self.halo)
-        macs = sum(op.gemm.macs for op in b.ops if op.gemm is not None)
-        once = sum(gemm_of(conv, b.region(conv.output, DRAM).box, self.workload).macs for conv in group.convs)
+        return b.ops, stages, [self._group_plan(group, parts, b.ops, kept)]
+
+    def _group_plan(self, group: Group, parts: int, ops: list[Op], kept: int) -> LayerPlan:
+        """The plan of a depth-first group built in `parts` row parts as `ops`, `kept` bytes read
+        back from earlier tiles (`group_ops`)."""
+        macs = sum(op.gemm.macs for op in ops if op.gemm is not None)
+        once = sum(gemm_of(conv, ((0, 0, 0, 0), self.workload.tensors[conv.output].shape), self.workload).macs
+                   for conv in group.convs)
         cost = (f"shared rows recomputed: {macs - once:,} MACs more ({(macs - once) / once:.1%})"
                 if self.halo == "recompute" else f"shared rows cached: {kept:,} B read from earlier tiles")
         note = (f"depth first over {len(group.convs)} convs in {parts} row tiles, "
                 f"{', '.join(c.output for c in group.convs[:-1])} kept in SRAM; {cost}")
-        return b.ops, stages, [LayerPlan(group.name, "depthfirst", parts, note)]
+        return LayerPlan(group.name, "depthfirst", parts, note)
 
     def placed_fit(self, b: Builder) -> bool:
         """The ops `b` collected fit every buffer, live bytes and placed."""
@@ -422,7 +427,8 @@ class _Planner:
             b = self.builder(name, 0)
             stages = build(b, n)
             if _fits(b, self.hw):
-                found.append(Candidate(label(n), _maker(self, name, build, n, plan(n), (b.ops, stages))))
+                found.append(Candidate(label(n), _built_at_zero(
+                    (b.ops, stages, [plan(n)]), partial(_layer_built, self, name, build, n, plan(n)))))
         return found
 
     def _fits_in(self, name: str, build: Callable[[Builder, int], int], n: int) -> bool:
@@ -487,10 +493,11 @@ class _Planner:
                 continue
             for n in row_part_candidates(fewest, rows):
                 b = planner.builder(group.name, 0)
-                group_ops(b, group, n, halo)
+                stages, kept = group_ops(b, group, n, halo)
                 if planner.placed_fit(b):
-                    found.append(Candidate(_group_label(n, halo), partial(_group_built, planner, group, n),
-                                           group=group))
+                    at_zero = (b.ops, stages, [planner._group_plan(group, n, b.ops, kept)])
+                    found.append(Candidate(_group_label(n, halo), _built_at_zero(
+                        at_zero, partial(_group_built, planner, group, n)), group=group))
         return found
 
     def _convadd_layer(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
@@ -643,15 +650,19 @@ class _Planner:
         return ops, stages, [LayerPlan(name, op.kind, tiles)]
 
 
-def _maker(planner: _Planner, name: str, build: Callable[[Builder, int], int], n: int, plan: LayerPlan,
-           at_zero: tuple[list[Op], int]) -> Callable[[int], Built]:
-    """A candidate's `make`: `build(b, n)` from a stage (the ops from stage 0 already built)."""
-    def make(first: int) -> Built:
-        if first == 0:
-            return at_zero[0], at_zero[1], [plan]
-        b = planner.builder(name, first)
-        return b.ops, build(b, n), [plan]
-    return make
+def _built_at_zero(at_zero: Built, make: Callable[[int], Built]) -> Callable[[int], Built]:
+    """A candidate's `make`: what was built from stage 0 already (the search measures it
+    there), else `make(first)`."""
+    def made(first: int) -> Built:
+        return at_zero if first == 0 else make(first)
+    return made
+
+
+def _layer_built(planner: _Planner, name: str, build: Callable[[Builder, int], int], n: int, plan: LayerPlan,
+                 first: int) -> Built:
+    """Layer `name` built as `build(b, n)` from stage `first`, planned as `plan`."""
+    b = planner.builder(name, first)
+    return b.ops, build(b, n), [plan]
 
 
 def _conv_tiles(planner: _Planner, conv: Conv, filter_parts: int, b: Builder, row_parts: int) -> int:
