@@ -97,6 +97,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
             kwargs.update(action="append", default=[])
         elif f.name == "search":
             kwargs.update(nargs="?", const="cycles", default=None)
+        elif f.type == "bool":
+            kwargs = {"action": "store_true"}
         elif f.name == "schedule" and compare:
             kwargs["default"], help_ = None, "run one schedule (default: compare all three)"
         else:
@@ -111,9 +113,8 @@ def _run_options(parser: argparse.ArgumentParser, compare: bool = False, sync: b
 
 def _options(args: argparse.Namespace) -> RunOptions:
     """The RunOptions on the command line (`run` without --schedule: pipelined)."""
-    return RunOptions(args.schedule or RunOptions.schedule, args.splits,
-                      getattr(args, "sync", RunOptions.sync), args.parts, args.max_ops, args.dtype,
-                      args.fuse_depth, args.halo, args.search)
+    given = {f.name: getattr(args, f.name) for f in fields(RunOptions) if hasattr(args, f.name)}
+    return RunOptions(**{**given, "schedule": args.schedule or RunOptions.schedule})
 
 
 def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> None:
