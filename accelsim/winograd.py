@@ -131,3 +131,30 @@ def other_mac_dtypes(layouts: tuple[WinogradLayout, ...], dtype: str) -> dict[st
     """U tensor -> `mac_dtype` of the layouts whose array multiplies in another datatype than
     the run's `dtype` (int8 runs: int16)."""
     return {lay.weight: lay.mac_dtype for lay in layouts if lay.mac_dtype != dtype}
+
+
+def shapes(lay: WinogradLayout, conv: Conv, workload: Workload) -> dict[str, tuple[int, ...]]:
+    """Tensor -> shape of the layout's tensors: U `[Cout, 4, 4, Cin]`, V `[N, Ht, Wt, 16 Cin]`,
+    M `[N, Ht, Wt, 16 Cout]`."""
+    n, ho, wo, _ = workload.tensors[conv.output].shape
+    ht, wt = tiles(ho, wo)
+    return {lay.weight: (conv.cout, TILE_IN, TILE_IN, conv.cin),
+            lay.transformed: (n, ht, wt, POINTS * conv.cin), lay.products: (n, ht, wt, POINTS * conv.cout)}
+
+
+def layouts_of(convs: list[str], workload: Workload,
+               dtype: str) -> tuple[tuple[WinogradLayout, ...], list[str]]:
+    """The layouts of the named convs run as Winograd in `dtype` (a schedule file's `winograd`
+    list), and the problems: a name that is no conv of the workload, or one that cannot run so."""
+    found, problems = [], []
+    by_name = {op.name: op for op in workload.ops}
+    for name in convs:
+        conv = by_name.get(name)
+        why = "no conv of the workload" if not isinstance(conv, Conv) else why_not(conv, dtype)
+        lay = layout(conv, workload, dtype) if isinstance(conv, Conv) and why is None else None
+        if lay is None:
+            problems.append(f"winograd names {name!r}, which cannot run as Winograd: "
+                            f"{why or 'a workload tensor is named as one of its transformed tensors'}")
+        else:
+            found.append(lay)
+    return tuple(found), problems
