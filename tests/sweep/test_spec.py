@@ -208,3 +208,10 @@ vary:
     assert [p.as_dict()["search"] for p in expand(sweep)] == [None, "mix"]
     assert "halo: must be one of cache, recompute, got 'keep'" in error(
         tmp_path, "hw: default\nworkload: resnet18\nhalo: keep\nvary: {search: [cycles]}\n")
+
+
+def test_a_flag_option_is_true_or_false(tmp_path):
+    text = "hw: default\nworkload: resnet50_convadd\nvary: {winograd: [false, 1]}\n"
+    assert error(tmp_path, text) == "sweep.yaml:3: winograd: must be true or false, got 1"
+    sweep = read_sweep(write(tmp_path, text.replace("[false, 1]", "[false, true]")))
+    assert [p.as_dict()["winograd"] for p in expand(sweep)] == [False, True]
