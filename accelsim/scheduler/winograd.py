@@ -7,7 +7,8 @@ Per part: load the input rows it reads (halo included: rows 2a-1 .. 2b of tile r
 reading V and the chunk's U in the weight buffer) writes M into the ofmap buffer at
 accumulator width, `wgout` on the add unit reads M (and the residual, when fused) and writes
 the output rows, which are stored. A chunk's transformed weights U load with its first
-part's input. With one part and several chunks, the input is loaded and transformed once and
+part's input transform, a stage before its first GEMM (so at most two chunks' U are in the
+weight buffer at once). With one part and several chunks, the input is loaded and transformed once and
 V kept for every chunk; with several parts, each chunk loads and transforms its parts again.
 
 Pipelined, tile t (1-based) loads in stage t-1, transforms its input in t, multiplies in
@@ -75,7 +76,7 @@ def winograd_ops(b: Builder, block: WinogradBlock, row_parts: int, pipelined: bo
         f1 = min(f0 + chunk, conv.cout)
         channels = None if filter_parts == 1 else (f0, f1)
         w_id = f"load_w{j}"
-        first = t if pipelined else STAGES * t
+        first = t + 1 if pipelined else STAGES * t + 1      # with its first tile's input transform
         w = b.load(w_id, first, weight_region(block, (f0, f1), DRAM), "weight")
         for ta, tb in parts:
             t += 1

@@ -99,7 +99,7 @@ def test_layer1_conv2_of_resnet50_by_hand():
     # stage time is the add unit's wgin + wgout (6,728) against the array's 4,158: the layer takes
     # at least 14 such stages and the fill and drain, and less than 14 + 4 whole stages with barriers
     assert 14 * (wgin + wgout) < w.cycles < 18 * (wgin + wgout + 10)
-    assert w.cycles < d.cycles                        # 106,358 against 119,722
+    assert w.cycles < d.cycles                        # 104,214 against 119,722
     # DRAM: U 64 x 16 x 64 int16; input rows 4k-1 .. 4k+4 per part (5 at either edge, 6 between): 82
     # rows of 56 x 64; the output once
     u, x, y = 64 * 16 * 64 * 2, (5 + 5 + 12 * 6) * 56 * 64, 56 * 56 * 64
@@ -117,7 +117,7 @@ def test_layer1_conv2_of_resnet50_by_hand():
     assert e["sram"] == (2 * x + 2 * v) * Fraction("9.06") + 15 * u * Fraction("6.57") + \
         (2 * m + 2 * y) * Fraction("9.06")
     assert d.energy_breakdown_pj["mac"] == d.macs * Fraction("0.3")
-    assert w.energy_pj > 1.9 * d.energy_pj        # 267.9 uJ against 134.8: V and M through SRAM
+    assert w.energy_pj > 1.9 * d.energy_pj        # 267.7 uJ against 134.8: V and M through SRAM
 
 
 def test_a_layer_that_does_not_fit_runs_im2col_with_a_note():
