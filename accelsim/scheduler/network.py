@@ -810,7 +810,8 @@ def _search(planner: _Planner, layers: list[Layer], greedy: dict[str, Candidate 
     groups: dict[tuple[int, int], Group] = {}                      # (first, last) index of a run -> group
     for layer in layers:
         plan = planner.layer_ops(layer, 0)[2]
-        lone = Candidate(f"{sum(p.tiles for p in plan)} tiles", partial(planner.layer_ops, layer),
+        winograd = " as Winograd" if plan[0].kind == "winograd" else ""
+        lone = Candidate(f"{sum(p.tiles for p in plan)} tiles{winograd}", partial(planner.layer_ops, layer),
                          greedy=greedy.get(layer.name, False) is False)
         measured[layer.name] = search.measure(layer.name, [lone, *planner.candidates(layer)])
     for chain in found_chains:

@@ -148,3 +148,22 @@ def test_every_schedule_kind_runs_the_fused_block_as_winograd(kind):
     assert {op.writes[0].tensor for op in wgout} == {"y" if fused else "conv_out"}
     assert all(len(op.reads) == 1 + fused for op in wgout)
     assert all(r.space != DRAM for op in s.ops if op.kind == "conv" for r in op.reads)
+
+
+def test_without_int16_arithmetic_an_int8_run_keeps_im2col():
+    machine = hw(arithmetic__int16=None)
+    s = make_schedule(machine, small_conv(), options=RunOptions(winograd=True))
+    assert s.winograd == ()
+    assert s.notes[-1] == ("Winograd F(2x2,3x3): 0 of 1 3x3 convs eligible; im2col: 1 with no int16 "
+                           "arithmetic in the hardware for the transformed operands")
+    fp16 = make_schedule(load_hw(DEFAULT_HW), small_conv(), options=RunOptions(winograd=True, dtype="fp16"))
+    assert fp16.winograd == () and "1 with datatype fp16 (Winograd runs in int8 and fp32)" in fp16.notes[-1]
+
+
+def test_the_search_weighs_winograd_against_im2col():
+    machine = load_hw(DEFAULT_HW)
+    layer = lone(load_workload(RESNET50), "layer1.0.conv2")
+    found = simulate(machine, layer, options=RunOptions(winograd=True, search="cycles"))
+    alone = simulate(machine, layer, options=RunOptions(winograd=True))
+    assert found.total_cycles == alone.total_cycles       # Winograd is the fastest tiling tried here
+    assert "wgin" in found.layers()[0].kinds
