@@ -2,7 +2,9 @@
 `energy` table (pJ; docs/energy.md derives the shipped 45 nm table).
 
 Per op, by what it does (never estimated from time):
-- mac: its GEMM's MACs x `mac_pj` of the run's datatype (`Schedule.dtype`);
+- mac: its GEMM's MACs x `mac_pj` of the run's datatype (`Schedule.dtype`); a Winograd GEMM's
+  x `mac_pj` of the datatype its operands are held in (`WinogradLayout.mac_dtype`: int16 in
+  an int8 run);
 - sram: every byte of each SRAM region it reads x `sram_read_pj_per_byte` of that buffer,
   every byte it writes x `sram_write_pj_per_byte` (a load writes SRAM, a store reads it, a
   conv or add reads its inputs and writes its outputs; bytes by `Schedule.widths`). Each
@@ -20,7 +22,7 @@ Sums are exact: integer counts times the table's decimals as written (Fractions)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -30,6 +32,7 @@ from accelsim.errors import ConfigError
 from accelsim.hw import SRAM_BUFFERS, EnergyTable, Hardware, PerDtype
 from accelsim.schedule import DRAM, Schedule
 from accelsim.timing import VECTOR_KINDS, lane_operations
+from accelsim.winograd import mac_dtype_of, other_mac_dtypes
 
 ACTIONS = ("mac", "sram", "dram", "add", "static")
 """The actions energy is split by, in `energy_breakdown_pj`'s order."""
@@ -87,6 +90,8 @@ class Prices:
     read: MappingProxyType[str, Fraction]
     write: MappingProxyType[str, Fraction]
     dram: Fraction
+    # pJ per MAC of the datatypes a Winograd GEMM multiplies in other than the run's
+    other_mac: MappingProxyType[str, Fraction] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def prices(hw: Hardware, schedule: Schedule) -> Prices | None:
@@ -98,11 +103,13 @@ def prices(hw: Hardware, schedule: Schedule) -> Prices | None:
         return None
     lanes = any(op.kind in VECTOR_KINDS for op in schedule.ops)
     read, write = table.sram_read_pj_per_byte, table.sram_write_pj_per_byte
+    other = {d: per_dtype(table.mac_pj, "energy.mac_pj", d, hw, "a Winograd layer multiplies in")
+             for d in sorted(set(other_mac_dtypes(schedule.winograd, schedule.dtype).values()))}
     return Prices(per_dtype(table.mac_pj, "energy.mac_pj", schedule.dtype, hw),
                   per_dtype(table.add_pj, "energy.add_pj", schedule.dtype, hw) if lanes else Fraction(0),
                   MappingProxyType({b: exact(getattr(read, b)) for b in SRAM_BUFFERS}),
                   MappingProxyType({b: exact(getattr(write, b)) for b in SRAM_BUFFERS}),
-                  exact(table.dram_pj_per_byte))
+                  exact(table.dram_pj_per_byte), MappingProxyType(other))
 
 
 def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles: int,
@@ -119,15 +126,19 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
     read_f = {b: float(v) for b, v in read.items()}
     write_f = {b: float(v) for b, v in write.items()}
     width = schedule.widths.of
+    other = other_mac_dtypes(schedule.winograd, schedule.dtype)
+    other_f = {d: float(v) for d, v in priced.other_mac.items()}
 
-    # per layer: [macs, dram bytes, lane ops, {buffer: bytes read}, {buffer: bytes written}]
+    # per layer: [macs, dram bytes, lane ops, {buffer: bytes read}, {buffer: bytes written},
+    # {datatype: MACs in another datatype than the run's}]
     counts: dict[str, list] = {}
     op_pj: list[float] = []
     first: dict[str, int] = {}
     for op, rec in zip(schedule.ops, records, strict=True):
         c = counts.get(op.layer)
         if c is None:
-            c = counts[op.layer] = [0, 0, 0, dict.fromkeys(SRAM_BUFFERS, 0), dict.fromkeys(SRAM_BUFFERS, 0)]
+            c = counts[op.layer] = [0, 0, 0, dict.fromkeys(SRAM_BUFFERS, 0), dict.fromkeys(SRAM_BUFFERS, 0),
+                                    {}]
         if op.layer not in first or rec.start < first[op.layer]:
             first[op.layer] = rec.start
         e = 0.0
@@ -143,8 +154,13 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
                 writes[r.space] += n
                 e += n * write_f[r.space]
         if rec.macs:
-            c[0] += rec.macs
-            e += rec.macs * mac_f
+            d = mac_dtype_of(op, other)
+            if d is None:
+                c[0] += rec.macs
+                e += rec.macs * mac_f
+            else:
+                c[5][d] = c[5].get(d, 0) + rec.macs
+                e += rec.macs * other_f[d]
         if rec.bytes:
             c[1] += rec.bytes
             e += rec.bytes * dram_f
@@ -158,9 +174,9 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
     spans = {name: (first[nxt] if k + 1 < len(order) else total_cycles) - (0 if k == 0 else first[name])
              for k, (name, nxt) in enumerate(zip(order, [*order[1:], ""], strict=True))}
     layers = {}
-    for name, (macs, moved, lanes, reads, writes) in counts.items():
+    for name, (macs, moved, lanes, reads, writes, others) in counts.items():
         layers[name] = MappingProxyType({
-            "mac": macs * mac,
+            "mac": macs * mac + sum((n * priced.other_mac[d] for d, n in others.items()), Fraction(0)),
             "sram": sum((reads[b] * read[b] + writes[b] * write[b] for b in SRAM_BUFFERS), Fraction(0)),
             "dram": moved * dram,
             "add": lanes * lane,

@@ -74,6 +74,8 @@ from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
 from accelsim.tiling import tile
+from accelsim.winograd import POINTS, TILE_IN, TILE_OUT, WinogradLayout
+from accelsim.winograd_exec import products, transform_input, transform_output, transform_weights
 from accelsim.workload import (
     Add,
     Concat,
@@ -392,6 +394,62 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload,
     return _accumulated(conv_valid(x, w, wop.stride, wop.dilation, groups), wop, dtype, constants, (c0, c1))
 
 
+def winograd_tensors(schedule: Schedule, workload: Workload,
+                     dram: dict[str, np.ndarray]) -> dict[str, np.dtype]:
+    """The numpy type of each tensor of the schedule's Winograd layers (`accelsim.winograd`):
+    U and V int16, M int64 for integers, all float32 for floats; puts each layer's U, transformed
+    from its conv's weights in `dram`, into `dram`."""
+    types: dict[str, np.dtype] = {}
+    for lay in schedule.winograd:
+        conv = _winograd_conv(schedule, workload, lay.weight)[1]
+        u = transform_weights(dram[conv.weight])
+        dram[lay.weight] = u
+        wide = np.dtype(np.int64) if _integer(u.dtype) else u.dtype
+        types.update({lay.weight: u.dtype, lay.transformed: u.dtype, lay.products: wide})
+    return types
+
+
+def _winograd_conv(schedule: Schedule, workload: Workload, tensor: str) -> tuple[WinogradLayout, Conv]:
+    """The Winograd layout of the schedule that has tensor `tensor`, and its conv."""
+    lay = next(lay for lay in schedule.winograd if tensor in lay.tensors)
+    conv = next(o for o in workload.ops if o.name == lay.conv)
+    assert isinstance(conv, Conv)
+    return lay, conv
+
+
+def winograd_compute(schedule: Schedule, op, fetch, dtype: np.dtype, workload: Workload,
+                     constants: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The values op `op` of a Winograd layer writes: V of its input rows (`wgin`), M of V and U
+    (`conv`), or the conv's output rows from M (`wgout`: divided by the layout's scale, then
+    requantized, or rounded, and the ReLU, as the conv; then the fused add, when its output is
+    the add's); `fetch` as for `compute`."""
+    out = op.writes[0]
+    (n0, r0, c0, k0), (n1, r1, c1, k1) = out.box
+    if op.kind == "wgin":
+        lay, conv = _winograd_conv(schedule, workload, out.tensor)
+        x = fetch(conv.input, ((n0, TILE_OUT * r0 - 1, -1, 0),
+                               (n1, TILE_OUT * r1 + 1, TILE_OUT * c1 + 1, k1 // POINTS)), 0)
+        return transform_input(x)
+    if op.kind == "conv":
+        lay, conv = _winograd_conv(schedule, workload, out.tensor)
+        v = fetch(lay.transformed, ((n0, r0, c0, 0), (n1, r1, c1, POINTS * conv.cin)), 0)
+        u = fetch(lay.weight, ((k0 // POINTS, 0, 0, 0), (k1 // POINTS, TILE_IN, TILE_IN, conv.cin)), 0)
+        return products(v, u)
+    m = op.reads[0]
+    lay, conv = _winograd_conv(schedule, workload, m.tensor)
+    (_, t0, _, p0), (_, _, _, p1) = m.box
+    y = transform_output(fetch(lay.products, m.box, 0), lay.scale)
+    y = y[:, r0 - TILE_OUT * t0: r1 - TILE_OUT * t0, c0:c1]
+    made = _accumulated(y, conv, dtype, constants, (p0 // POINTS, p1 // POINTS))
+    if out.tensor == conv.output:
+        return made
+    add = next(o for o in workload.ops if o.output == out.tensor)
+
+    def fused(tensor, box, fill):
+        return made if tensor == conv.output else fetch(tensor, box, fill)
+    return compute(add, out.box, fused, dtype, workload, constants)
+
+
 def _full(shape) -> Box:
     return (0,) * len(shape), tuple(shape)
 
@@ -491,10 +549,12 @@ class _Machine:
         self.notes: list[str] = []
         self.dtype = value_dtype(workload, inputs)
         self.constants = inputs
+        self.winograd = winograd_tensors(schedule, workload, self.dram)   # its tensors' numpy types
 
     def read_sram(self, op_id: str, tensor: str, box: Box, space: str,
                   fill) -> tuple[np.ndarray, list[tuple[Box, str]]]:
-        out = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, dtype=self.dtype)
+        out = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill,
+                      dtype=self.winograd.get(tensor, self.dtype))
         left, source = [box], []
         for e in reversed(self.sram.get(space, [])):
             if e.tensor != tensor or not left:
@@ -536,15 +596,19 @@ class _Machine:
                 out = op.writes[0]
 
                 def fetch(tensor, box, fill, op=op):
-                    data = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill, self.dtype)
+                    data = np.full(tuple(b - a for a, b in zip(*box, strict=True)), fill,
+                                   self.winograd.get(tensor, self.dtype))
                     for r in op.reads:                 # what the op did not read is not its input
                         part = intersect(box, r.box) if r.tensor == tensor else None
                         if part is not None:
                             held, _ = self.read_sram(op.id, tensor, part, r.space, fill)
                             data[_slices(part, box[0])] = held
                     return data
-                data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl,
-                               self.constants)
+                if op.kind in ("wgin", "wgout") or out.tensor in self.winograd:
+                    data = winograd_compute(self.s, op, fetch, self.dtype, self.wl, self.constants)
+                else:
+                    data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl,
+                                   self.constants)
                 self.write_sram(out.space, next(offsets), out.tensor, out.box, data, op.id)
 
     def dram_array(self, tensor: str) -> np.ndarray:

@@ -58,6 +58,10 @@ class RunOptions:
         "help": "choose each layer's tiling (and, depthfirst, the fusion depth and halo mode) by simulated "
                 "cycles, energy, or a mix of both, instead of the fewest tiles that fit; the notes say what "
                 "was tried and the margin over that greedy choice (--search alone: cycles)"})
+    winograd: bool = field(default=False, metadata={
+        "help": "run every 3x3 stride-1 conv as Winograd F(2x2,3x3): input and output transforms on the "
+                "add unit, 16 batched GEMMs on the array, transformed weights in SRAM (int8 and fp32; "
+                "a layer that does not fit SRAM runs im2col, a note says why)"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

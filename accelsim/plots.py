@@ -293,7 +293,7 @@ def roofline(result: Result, width: float = 8.0) -> Figure:
         ax.axvline(peak / bw, color="0.6", ls=":", lw=1, label=f"ridge at {peak / bw:g} MACs/byte")
     kinds: dict[str, tuple[list[float], list[float]]] = {}
     for d, x, yv in zip(points, intensity, perf, strict=True):
-        kind = "convadd" if "add" in d.kinds and "conv" in d.kinds else \
+        kind = "winograd" if "wgin" in d.kinds else "convadd" if "add" in d.kinds and "conv" in d.kinds else \
             ("pool" if "pool" in d.kinds else "conv / gemm")
         kinds.setdefault(kind, ([], []))
         kinds[kind][0].append(x)

@@ -31,8 +31,9 @@ from accelsim.units import UNIT_OF_KIND, moves_data
 
 if TYPE_CHECKING:
     from accelsim.layout import ConcatLayout
+    from accelsim.winograd import WinogradLayout
 
-OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale"]
+OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale", "wgin", "wgout"]
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
 NO_DEPS: list[int] = []                 # the dep indices of every op without deps (never changed)
@@ -161,6 +162,7 @@ class Schedule:
     concats: tuple[ConcatLayout, ...] = ()   # per concat of the workload, which inputs it copies
     dtype: str = "int8"                      # the run's datatype (accelsim.dtypes)
     widths: Widths = ONE_BYTE                # bytes per element of each tensor
+    winograd: tuple[WinogradLayout, ...] = ()  # per conv run as Winograd, its tensors (`accelsim.winograd`)
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
     _same_stage: tuple[list[tuple[int, ...]], list[int]] | None = field(init=False, repr=False, compare=False,
                                                                         default=None)

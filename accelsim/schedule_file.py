@@ -9,6 +9,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
     units: {conv: 1, add: 1, dma: 2}                      # of the hardware it was written for
     buffers: {ifmap: 65536, weight: 73728, ofmap: 65536}  # bytes, likewise
     dtype: int8                      # the run's datatype (optional: the hardware's)
+    winograd: [conv]                 # convs run as Winograd F(2x2,3x3) (optional; accelsim.winograd)
     widths: {c0: 4}                  # bytes per element of tensors not at the datatype's (optional)
     ops:
     - id: conv2
@@ -45,13 +46,15 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
+from accelsim.winograd import POINTS, WinogradLayout, layouts_of, shapes
 from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
 from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 
 FORMAT = 1
-TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "dtype", "widths", "notes", "ops")
+TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "dtype", "winograd", "widths",
+            "notes", "ops")
 MAX_STAGE = 1_000_000
 OP_KEYS = ("id", "layer", "tile", "unit", "kind", "stage", "deps", "reads", "writes")
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
@@ -84,6 +87,8 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
              f"workload: {json.dumps(schedule.workload)}",
              f"splits: {'auto' if schedule.splits is None else schedule.splits}",
              f"units: {{{units}}}", f"buffers: {{{buffers}}}", f"dtype: {schedule.dtype}"]
+    if schedule.winograd:
+        lines.append(f"winograd: {_flow(lay.conv for lay in schedule.winograd)}")
     if schedule.widths.tensors:
         own = ", ".join(f"{json.dumps(t)}: {b}" for t, b in schedule.widths.tensors)
         lines.append(f"widths: {{{own}}}")
@@ -129,6 +134,22 @@ class _Reader:
         self.problems: list[Problem] = []
         self.producers = producers(workload)
         self._offsets: dict[str, list[tuple[str, int]]] = {}
+        self.winograd: tuple[WinogradLayout, ...] = ()
+        self.extra: dict[str, tuple[int, ...]] = {}     # Winograd tensors -> shape
+
+    def read_winograd(self, given, dtype: str) -> None:
+        """The `winograd` list: the convs run as Winograd, their tensors' shapes."""
+        if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
+            self.problem(("winograd",), f"winograd must be a list of conv names, got {given!r}")
+            return
+        self.winograd, problems = layouts_of(given, self.workload, dtype)
+        for message in problems:
+            self.problem(("winograd",), message)
+        convs = {op.name: op for op in self.workload.ops}
+        for lay in self.winograd:
+            conv = convs[lay.conv]
+            assert isinstance(conv, Conv)
+            self.extra.update(shapes(lay, conv, self.workload))
 
     def problem(self, path: tuple, message: str, op: str | None = None) -> None:
         self.problems.append(Problem(self.doc.source, self.doc.line(path), op, message))
@@ -144,11 +165,11 @@ class _Reader:
                                "followed by @ BUFFER (and +OFFSET in bytes for a write to SRAM)", op)
             return None
         tensor, buffer, offset = m["tensor"], m["buffer"], m["offset"]
-        if tensor not in self.workload.tensors:
+        if tensor not in self.workload.tensors and tensor not in self.extra:
             self.problem(path, f"unknown tensor {tensor!r}: workload {self.workload.name} has no such "
                                "tensor", op)
             return None
-        shape = self.workload.tensors[tensor].shape
+        shape = self.extra[tensor] if tensor in self.extra else self.workload.tensors[tensor].shape
         axes = [_AXIS.match(a) for a in m["box"].split(",")]
         matched = [a for a in axes if a is not None]
         if len(matched) != len(shape) or len(matched) != len(axes):
@@ -295,6 +316,8 @@ class _Reader:
         if len(writes) != 1:
             return bad(f"a {kind} op writes one region, the part of its output it computes")
         out = writes[0]
+        if kind in ("wgin", "wgout") or out.tensor in self.extra:
+            return self.winograd_shape(kind, reads, out, bad)
         wop = self.producers.get(out.tensor)
         if not isinstance(wop, COMPUTE_OF_KIND[kind]):
             what = f"{wop.kind} {wop.name}" if wop is not None else "a graph input or weight"
@@ -308,6 +331,33 @@ class _Reader:
                            f"channels; {out} splits one")
             return gemm_of(wop, out.box, self.workload), 1
         return None, tile(wop, out.box, self.workload).window
+
+
+    def winograd_shape(self, kind: str, reads: tuple[Region, ...], out: Region,
+                       bad) -> tuple[Gemm | None, int]:
+        """A Winograd op's regions checked (`scheduler/winograd.py`): a wgin writes a layer's V, a conv
+        its M (whole filters' 16 values: its GEMM), a wgout reads its M and writes the conv's output or
+        its fused add's; its GEMM and window."""
+        role = {"wgin": "transformed", "conv": "products", "wgout": "products"}[kind]
+        seen = out.tensor if kind != "wgout" else (reads[0].tensor if reads else "")
+        lay = next((lay for lay in self.winograd if getattr(lay, role) == seen), None)
+        if lay is None:
+            where = "write" if kind != "wgout" else "first read"
+            return bad(f"a {kind} op's {where} must be the {role} tensor of a conv this file's winograd "
+                       f"list names; {seen or 'nothing'} is not")
+        if kind == "wgin":
+            return None, 1
+        conv = next(op for op in self.workload.ops if op.name == lay.conv)
+        assert isinstance(conv, Conv)
+        if kind == "wgout":
+            adds = [op.output for op in self.workload.ops if isinstance(op, Add) and conv.output in op.inputs]
+            if out.tensor not in (conv.output, *adds):
+                return bad(f"a wgout op writes {conv.name}'s output or its add's, not {out.tensor}")
+            return None, 1
+        (n0, r0, c0, k0), (n1, r1, c1, k1) = out.box
+        if k0 % POINTS or k1 % POINTS:
+            return bad(f"a Winograd GEMM computes whole filters' {POINTS} values; {out} splits one")
+        return Gemm(m=(n1 - n0) * (r1 - r0) * (c1 - c0), k=conv.cin, n=(k1 - k0) // POINTS, groups=POINTS), 1
 
 
 def _order(raw: list[dict], problem) -> list[dict] | None:
@@ -378,13 +428,15 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if dtype not in DTYPE_BYTES:
         reader.problem(("dtype",), f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         dtype = "int8"
+    if "winograd" in data:
+        reader.read_winograd(data["winograd"], dtype)
     given = data.get("widths") or {}
     widths = Widths(DTYPE_BYTES[dtype])
     if not isinstance(given, dict):
         reader.problem(("widths",), "widths must be a mapping of tensor to bytes per element")
     else:
         for t, b in given.items():
-            if t not in workload.tensors:
+            if t not in workload.tensors and t not in reader.extra:
                 reader.problem(("widths", t), f"widths names {t!r}, no tensor of workload {workload.name!r}")
             elif b not in (*DTYPE_BYTES.values(), *ACCUMULATOR_BYTES.values()) or isinstance(b, bool):
                 reader.problem(("widths", t), f"widths.{t} must be the bytes of a datatype or accumulator "
@@ -425,7 +477,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     built = tuple(Op(o["id"], o["kind"], o["stage"], o["reads"], o["writes"], o["deps"], o["gemm"],
                      o["window"], o["offsets"], o["layer"], o["tile"]) for o in ordered)
     result.schedule = Schedule(label, workload.name, splits, built, tuple(str(n) for n in notes),
-                               concat_layouts(workload, built), dtype, widths)
+                               concat_layouts(workload, built), dtype, widths, reader.winograd)
     return result
 
 

@@ -12,8 +12,11 @@ from accelsim.cost import add_cycles, packed, stream_cycles, systolic_cycles
 from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.hw import AddUnit, Hardware
 from accelsim.schedule import Op
+from accelsim.winograd import input_lane_operations, output_lane_operations
 
-VECTOR_KINDS = ("add", "pool", "lrn", "softmax", "scale")
+WINOGRAD_KINDS = ("wgin", "wgout")
+"""The Winograd transforms on the add unit (`accelsim.winograd`)."""
+VECTOR_KINDS = ("add", "pool", "lrn", "softmax", "scale", *WINOGRAD_KINDS)
 
 
 def lane_cycles_per_element(kind: str, window: int, unit: AddUnit, requantizes: bool = False) -> int:
@@ -37,9 +40,25 @@ def lane_operations(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
     """Lane operations a vector op performs on the add unit: its output elements x
     `lane_cycles_per_element` (what its cycles and its energy count); an add that reads an
     input wider than its output (a fused conv's accumulator, `widths`) requantizes it."""
+    if op.kind in WINOGRAD_KINDS:
+        return winograd_lane_operations(op, hw, widths)
     out_width = widths.of(op.writes[0].tensor)
     wide = op.kind == "add" and any(widths.of(r.tensor) > out_width for r in op.reads)
     return op.writes[0].elements * lane_cycles_per_element(op.kind, op.window, hw.add_unit, wide)
+
+
+def winograd_lane_operations(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
+    """Lane operations of a Winograd transform (`accelsim.winograd`): an input transform 2 per
+    value of V it writes; an output transform 3/2 per value of M it reads (its first read),
+    plus per output element `requantize_cycles_per_element` when M is wider than the output
+    (an integer run: the add unit requantizes) and 1 when it also reads a residual (a fused
+    add)."""
+    if op.kind == "wgin":
+        return input_lane_operations(op.writes[0].elements)
+    products, out = op.reads[0], op.writes[0]
+    per_output = (len(op.reads) > 1) + (hw.add_unit.requantize_cycles_per_element
+                                        if widths.of(products.tensor) > widths.of(out.tensor) else 0)
+    return output_lane_operations(products.elements) + out.elements * per_output
 
 
 def unit_cycles(op: Op, hw: Hardware, macs_per_pe: int = 1, widths: Widths = ONE_BYTE) -> int:

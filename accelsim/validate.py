@@ -15,7 +15,8 @@ Checks, each a Problem naming the op and what is wrong:
   a stage (writer's stage through its last reader's) above the buffer's size;
 - output coverage: a graph output with elements no op stores;
 - input coverage: a conv, pool or add op whose reads miss input its output
-  needs (a conv tile's halo rows, a filter chunk's weights);
+  needs (a conv tile's halo rows, a filter chunk's weights; a Winograd op's
+  input rows, V, U or M, `winograd_needs`);
 - an SRAM write nothing reads (its bytes would never be released).
 
 Unknown units, tensors, buffers, op ids and dependency cycles are found when
@@ -34,6 +35,7 @@ from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule, live_bytes
 from accelsim.schedule_file import producers, read_schedule
 from accelsim.tiling import tile
+from accelsim.winograd import POINTS, TILE_IN, TILE_OUT, tiles
 from accelsim.workload import Add, Conv, Lrn, Pool, Scale, Softmax, Workload
 
 MAX_LISTED = 3
@@ -128,6 +130,8 @@ class _Checker:
         model's input and weight boxes); `window`: the box is a conv's or pool's window input,
         whose missing rows are halo rows."""
         out = op.writes[0]
+        if op.kind in ("wgin", "wgout") or out.tensor not in self.producers:
+            return winograd_needs(self.s, self.wl, op)
         wop = self.producers[out.tensor]
         need = tile(wop, out.box, self.wl)
         if isinstance(wop, Conv | Pool):
@@ -267,6 +271,42 @@ class _LaterReads:
             return False
         floor = bisect.bisect_right(self.ops[key], after)
         return next(iter(self.reads[key].overlapping(region.box, floor)), None) is not None
+
+
+def winograd_needs(schedule: Schedule, workload: Workload, op: Op) -> list[tuple[str, Box, str, bool]]:
+    """What an op of a Winograd layer (`scheduler/winograd.py`) needs, as `_Checker.needs`: an
+    input transform the conv input rows of its tile rows (halo included: the tile model's rows
+    of their output rows); a GEMM its tile rows of V and its filters of U; an output transform
+    its output rows' tile rows of M, and the residual when it writes the fused add's output."""
+    out = op.writes[0]
+    seen = op.reads[0].tensor if op.kind == "wgout" and op.reads else out.tensor
+    lay = next(lay for lay in schedule.winograd if seen in lay.tensors)
+    conv = next(o for o in workload.ops if o.name == lay.conv)
+    assert isinstance(conv, Conv)
+    _, ho, wo, _ = workload.tensors[conv.output].shape
+    wt = tiles(ho, wo)[1]
+    (n0, a, _, k0), (n1, b, _, k1) = out.box
+    if op.kind == "wgin":
+        rows = (TILE_OUT * a, min(TILE_OUT * b, ho))
+        need = tile(conv, ((n0, rows[0], 0, 0), (n1, rows[1], wo, conv.cout)), workload).inputs[0][1]
+        why = (f"tile rows {a}:{b} of a Winograd input transform (output rows {rows[0]}:{rows[1]}) need "
+               f"input rows {need[0][1]}:{need[1][1]}")
+        return [(conv.input, need, why, True)]
+    if op.kind == "conv":
+        return [(lay.transformed, ((n0, a, 0, 0), (n1, b, wt, POINTS * conv.cin)), f"V of tile rows {a}:{b}",
+                 False),
+                (lay.weight, ((k0 // POINTS, 0, 0, 0), (k1 // POINTS, TILE_IN, TILE_IN, conv.cin)),
+                 f"U of filters {k0 // POINTS}:{k1 // POINTS}", False)]
+    t0, t1 = a // TILE_OUT, -(-b // TILE_OUT)
+    m = ((n0, t0, 0, POINTS * k0), (n1, t1, wt, POINTS * k1))
+    found: list[tuple[str, Box, str, bool]] = [
+        (lay.products, m, f"output {_rows(out.box)} need M of tile rows {t0}:{t1}", False)]
+    if out.tensor != conv.output:
+        add = next(o for o in workload.ops if o.output == out.tensor)
+        assert isinstance(add, Add)
+        residual = add.inputs[1] if add.inputs[0] == conv.output else add.inputs[0]
+        found.append((residual, out.box, "the add's operand", False))
+    return found
 
 
 def validate(schedule: Schedule, hw: Hardware, workload: Workload, lines: dict[str, int | None] | None = None,

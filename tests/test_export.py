@@ -13,11 +13,14 @@ from accelsim.export import perfetto_text, vcd_text
 from tests.helpers import BLOCK, DEFAULT_HW, ROOT
 
 
-@pytest.fixture(scope="module", params=["block", "resnet18", "deps"])
+@pytest.fixture(scope="module", params=["block", "resnet18", "deps", "winograd"])
 def run(request):
     hw = load_hw(DEFAULT_HW)
     if request.param == "block":
         return simulate(hw, load_workload(BLOCK), "pipelined", 4)
+    if request.param == "winograd":               # its transforms on the add unit's track
+        from accelsim.options import RunOptions
+        return simulate(hw, load_workload(BLOCK), options=RunOptions(winograd=True))
     sync = "deps" if request.param == "deps" else "barrier"
     return simulate(hw, load_workload(ROOT / "traces" / "resnet18.yaml"), sync=sync)
 

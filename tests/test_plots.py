@@ -190,3 +190,15 @@ def test_energy_chart_without_an_energy_table_is_an_error_naming_the_key():
     result = simulate(hw_from_dict(data), load_workload(BLOCK), "pipelined")
     with pytest.raises(ConfigError, match=r"no energy table.*`energy`"):
         plots.figure(result, "energy")
+
+
+def test_every_picture_draws_a_winograd_run(hw):
+    from accelsim.options import RunOptions
+    wl = load_workload(ROOT / "traces" / "resnet18.yaml")
+    run = simulate(hw, wl, options=RunOptions(winograd=True))
+    for kind in ("pipeline", "utilization", "layers", "energy", "roofline"):
+        assert plots.figure(run, kind).axes
+    legend = [t.get_text() for t in plots.roofline(run).axes[0].get_legend().get_texts()]
+    assert "winograd layers (13)" in legend          # ResNet-18's 3x3 stride-1 convs
+    rows = {r.unit for r in run.ops if r.kind in ("wgin", "wgout")}
+    assert rows == {"add"}

@@ -130,3 +130,27 @@ def test_a_grouped_conv_tile_must_cover_whole_groups(tmp_path):
     assert bad != text
     assert any("computes whole groups of 2 output channels" in p.message
                for p in schedule_from_text(bad, hw, wl).problems)
+
+
+@pytest.mark.parametrize("kind,dtype", [("pipelined", "int8"), ("serial", "fp32")])
+def test_a_winograd_schedule_reads_back_equal_and_runs_the_same_cycles(kind, dtype):
+    from accelsim.options import RunOptions
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    schedule = place(make_schedule(hw, wl, options=RunOptions(schedule=kind, dtype=dtype, winograd=True)),
+                     hw.sram_capacity())
+    text = dump_schedule(schedule, hw)
+    assert 'winograd: ["conv"]' in text
+    back = schedule_from_text(text, hw, wl)
+    assert back.problems == []
+    assert back.schedule == schedule          # the layouts, the Winograd GEMMs from M's boxes
+    assert run_schedule(hw, back.schedule).total_cycles == run_schedule(hw, schedule).total_cycles
+
+
+def test_a_winograd_file_names_only_convs_that_can_run_so():
+    from accelsim.options import RunOptions
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    text = dump_schedule(make_schedule(hw, wl, options=RunOptions(winograd=True)), hw)
+    found = [p.message for p in schedule_from_text(text.replace('winograd: ["conv"]', 'winograd: ["add"]'),
+                                                     hw, wl).problems]
+    assert found[0] == "winograd names 'add', which cannot run as Winograd: no conv of the workload"
+    assert any("unknown tensor 'conv.wg_in'" in m for m in found)

@@ -156,3 +156,23 @@ def test_an_lrn_tile_without_its_channel_halo_is_caught_statically_and_functiona
                      "need input channels 0:34"]
     report = check(file.schedule, wl, "int8", capacity=small.sram_capacity())
     assert any("computed by op lrn1" in m for m in report.mismatches)
+
+
+def test_a_winograd_input_transform_missing_its_halo_is_found():
+    from accelsim.options import RunOptions
+    from tests.helpers import BLOCK
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    s = place(make_schedule(hw, wl, options=RunOptions(winograd=True, splits=14)), hw.sram_capacity())
+    assert len(s.winograd) == 1 and validate(s, hw, wl) == []
+    # tile rows 2:4 (output rows 4:8) need input rows 3:9; drop its load's first row
+    i = next(k for k, op in enumerate(s.ops) if op.id == "load_x2")
+    load = s.ops[i]
+    (region,) = load.reads
+    short = dataclasses.replace(region, start=(0, 4, 0, 0))
+    ops = list(s.ops)
+    ops[i] = dataclasses.replace(load, reads=(short,), writes=(short.moved("ifmap"),))
+    wgin = next(k for k, op in enumerate(ops) if op.id == "wgin2")
+    ops[wgin] = dataclasses.replace(ops[wgin], reads=(short.moved("ifmap"),))
+    found = [p.message for p in validate(dataclasses.replace(s, ops=tuple(ops)), hw, wl)]
+    assert found == ["input x row 3 missing (halo): tile rows 2:4 of a Winograd input transform (output "
+                     "rows 4:8) need input rows 3:9"]

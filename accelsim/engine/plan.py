@@ -17,6 +17,7 @@ from operator import attrgetter, le
 from accelsim.hw import Hardware
 from accelsim.schedule import DRAM, Schedule
 from accelsim.timing import compute_op_cycles
+from accelsim.winograd import mac_dtype_of, other_mac_dtypes
 
 NONE: tuple = ()
 _FIELDS = attrgetter("id", "kind", "stage", "layer", "tile", "facts")
@@ -74,10 +75,18 @@ class Plan:
                     keys[i] = (facts[i].cycles_key, widths.only(names))
         self.dram_read = sum([b for k, b in zip(kinds, self.nbytes, strict=True) if k == "load"])
         self.dram_write = sum(self.nbytes) - self.dram_read
+        other = other_mac_dtypes(schedule.winograd, schedule.dtype)   # a Winograd GEMM's packing
+        packing = {}
+        if other:
+            for i, op in enumerate(ops):
+                d = mac_dtype_of(op, other)
+                if d is not None:
+                    packing[i] = hw.precision(d).macs_per_pe
+                    keys[i] = (keys[i], packing[i])
         timed: dict[tuple | None, int | None] = {None: None}    # cycles key -> cycles
-        for op, key in zip(ops, keys, strict=True):
+        for i, (op, key) in enumerate(zip(ops, keys, strict=True)):
             if key not in timed:
-                timed[key] = compute_op_cycles(op, hw, widths, macs_per_pe)
+                timed[key] = compute_op_cycles(op, hw, widths, packing.get(i, macs_per_pe))
         self.cycles: list[int | None] = [timed[key] for key in keys]     # None: a transfer
         self.macs: list[int] = [f.macs for f in facts]
         # SRAM regions: their buffer and bytes, how many reads they serve, and which regions

@@ -64,7 +64,9 @@ from accelsim.scheduler.depthfirst import HALO_MODES, Group, chains, group_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
 from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, score
+from accelsim.scheduler.winograd import WinogradBlock, tile_rows, winograd_ops
 from accelsim.tiling import concat_parts, gemm_of
+from accelsim.winograd import STORED, WinogradLayout, layout, layout_widths, why_not
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
@@ -245,6 +247,7 @@ class _Planner:
     widths: Widths = ONE_BYTE                # bytes per element of each tensor
     macs_per_pe: int = 1                     # the array's packing in the run's datatype
     halo: str = "cache"                      # depth-first groups: cache or recompute shared rows
+    winograd: dict[str, WinogradLayout] = field(default_factory=dict)   # conv name -> its Winograd layout
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -335,11 +338,23 @@ class _Planner:
                                 lambda c: self.output_fits(conv.output, (parts, 1, c)))
         return chunks if chunks is not None and chunks > tried else None
 
-    def layer_ops(self, layer: Layer, first: int) -> tuple[list[Op], int, list[LayerPlan]]:
+    def layer_ops(self, layer: Layer, first: int,
+                  im2col: bool = False) -> tuple[list[Op], int, list[LayerPlan]]:
         """The ops of one layer, the stages they take, and how it was planned: planned and
         built once per layer key (ops, tensor shapes, which tensors are the same, fixed parts,
         SRAM buffer and element bytes, pipelining, scale, and a lone conv's tiling; nothing
-        else of the machine shapes the ops), renamed for other layers of that key."""
+        else of the machine shapes the ops), renamed for other layers of that key. A conv
+        with a Winograd layout (`winograd`) runs as Winograd (`_winograd_layer`) unless
+        `im2col` or it does not fit SRAM (then im2col, its plan's note says why)."""
+        if im2col and layer.op.name in self.winograd:
+            return replace(self, winograd={}).layer_ops(layer, first)
+        if layer.op.name in self.winograd and not im2col:       # not cached: tensors named after the conv
+            built, why = self._winograd_layer(layer, first)
+            if built is not None:
+                return built
+            ops, stages, plans = self.layer_ops(layer, first, im2col=True)
+            return ops, stages, [replace(plans[0], note=f"im2col, not Winograd: {why}"
+                                         + (f"; {plans[0].note}" if plans[0].note else "")), *plans[1:]]
         names = _tensors(layer)
         wl, hw = self.workload, self.hw
         op = layer.op
@@ -363,6 +378,43 @@ class _Planner:
                 _BUILT.clear()
             _BUILT[key] = (names, self.prefix(layer.name), first, ops, stages, plans[0])
         return ops, stages, plans
+
+    def _winograd_layer(self, layer: Layer, first: int) -> tuple[tuple[list[Op], int, list[LayerPlan]] | None,
+                                                                   str]:
+        """A conv (and its fused add) as Winograd (`scheduler/winograd.py`): in the fewest filter
+        chunks whose transformed weights fit the weight buffer (up to twice that many), the
+        fewest tile-row parts that fit SRAM (at least min(4, tile rows) when pipelined in one
+        chunk; `splits` and `parts` fix the tile-row parts); and why not, when nothing fits."""
+        op = layer.op
+        assert isinstance(op, Conv)
+        block = WinogradBlock(op, self.winograd[op.name], layer.add, layer.residual)
+        room, pipelined = self.hw.sram.weight.size_bytes, self.pipelined
+
+        def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
+            b = self.builder(layer.name, 0)
+            winograd_ops(b, block, 1, pipelined, chunks)
+            return b.peaks().get("weight", 0) <= room
+
+        fewest = fewest_fitting(weights_fit, op.cout)
+        if fewest is None:
+            return None, "one filter's transformed weights do not fit the weight buffer"
+        rows = tile_rows(self.builder(layer.name, 0), block)
+        for chunks in range(fewest, min(2 * fewest, op.cout) + 1):
+            counts = range(min(4, rows) if pipelined and chunks == 1 else 1, rows + 1)
+            try:
+                found = self.fit(layer.name, first,
+                                 lambda b, n, c=chunks: winograd_ops(b, block, n, pipelined, c), counts)
+            except ScheduleError as exc:
+                return None, str(exc)
+            if found is not None:
+                ops, stages, n = found
+                macs = sum(o.gemm.macs for o in ops if o.gemm is not None)
+                shape = self.workload.tensors[op.output].shape
+                direct = gemm_of(op, ((0, 0, 0, 0), shape), self.workload).macs
+                note = (f"Winograd F(2x2,3x3) in {n} tile-row parts x {chunks} filter chunks: {macs:,} MACs "
+                        f"against {direct:,} im2col ({direct / macs:.2f}x fewer)")
+                return (ops, stages, [LayerPlan(layer.name, "winograd", n * chunks, note)]), ""
+        return None, f"does not fit SRAM in {fewest} to {min(2 * fewest, op.cout)} filter chunks"
 
     def group_parts(self, group: Group, least: int = 4) -> int | None:
         """The fewest row parts (at least min(`least`, rows)) in which a depth-first group fits SRAM,
@@ -650,6 +702,33 @@ class _Planner:
         return ops, stages, [LayerPlan(name, op.kind, tiles)]
 
 
+def _winograd_layouts(workload: Workload, dtype: str,
+                      hw: Hardware) -> tuple[dict[str, WinogradLayout], list[str]]:
+    """Per conv that can run as Winograd in `dtype` (`winograd.why_not`), its layout; and a note
+    counting the 3x3 convs that cannot, by reason. An int8 run needs the hardware's int16
+    arithmetic (V and U are int16): without it no conv runs as Winograd."""
+    found: dict[str, WinogradLayout] = {}
+    why: dict[str, int] = {}
+    mac = STORED.get(dtype)
+    for op in workload.ops:
+        if not isinstance(op, Conv) or (op.kh, op.kw) != (3, 3):
+            continue
+        reason = why_not(op, dtype)
+        if reason is None and mac is not None and mac not in hw.dtypes:
+            reason = f"no {mac} arithmetic in the hardware for the transformed operands"
+        lay = layout(op, workload, dtype) if reason is None else None
+        if lay is not None:
+            found[op.name] = lay
+            continue
+        reason = reason or "a workload tensor named as one of its transformed tensors"
+        why[reason] = why.get(reason, 0) + 1
+    total = len(found) + sum(why.values())
+    note = f"Winograd F(2x2,3x3): {len(found)} of {total} 3x3 convs eligible"
+    if why:
+        note += "; im2col: " + ", ".join(f"{n} with {r}" for r, n in sorted(why.items()))
+    return found, [note]
+
+
 def _built_at_zero(at_zero: Built, make: Callable[[int], Built]) -> Callable[[int], Built]:
     """A candidate's `make`: what was built from stage 0 already (the search measures it
     there), else `make(first)`."""
@@ -731,7 +810,8 @@ def _search(planner: _Planner, layers: list[Layer], greedy: dict[str, Candidate 
     groups: dict[tuple[int, int], Group] = {}                      # (first, last) index of a run -> group
     for layer in layers:
         plan = planner.layer_ops(layer, 0)[2]
-        lone = Candidate(f"{sum(p.tiles for p in plan)} tiles", partial(planner.layer_ops, layer),
+        winograd = " as Winograd" if plan[0].kind == "winograd" else ""
+        lone = Candidate(f"{sum(p.tiles for p in plan)} tiles{winograd}", partial(planner.layer_ops, layer),
                          greedy=greedy.get(layer.name, False) is False)
         measured[layer.name] = search.measure(layer.name, [lone, *planner.candidates(layer)])
     for chain in found_chains:
@@ -802,7 +882,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
                      splits: int | None = None,
                      max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
                      fuse_depth: int | None = None, halo: str = "cache", search: str | None = None,
-                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+                     winograd: bool = False) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
     `splits` sets the output-row parts of every layer (at most its rows), `parts` those
@@ -818,7 +898,10 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     of at most `fuse_depth` convs (None: as many as fit), their shared rows cached in SRAM
     or recomputed (`halo`). `search` ("cycles", "energy" or "mix"): each layer's tiling (and a
     depth-first chain's groups) chosen by that simulated objective (`search.py`), the
-    schedule's notes saying what was tried and the margin over the greedy choice."""
+    schedule's notes saying what was tried and the margin over the greedy choice. `winograd`:
+    every 3x3 stride-1 conv (`winograd.why_not`) runs as Winograd F(2x2, 3x3) where it fits
+    SRAM (`_Planner._winograd_layer`; else im2col, a note says why); a conv a depth-first group
+    takes runs im2col in the group."""
     if kind not in KINDS:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(KINDS)}")
     if halo not in HALO_MODES:
@@ -853,10 +936,15 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     held = (tuple(layer.op.output for layer in layers if layer.add is not None)
             if hw.requantizes_on_add_unit(dtype) else ())
     widths = run_widths(dtype, own, precision.accumulator, held)
+    wg_layouts, winograd_notes = _winograd_layouts(workload, dtype, hw) if winograd else ({}, [])
+    if wg_layouts:
+        widths = Widths(widths.default, widths.tensors + tuple(
+            (t, b) for lay in wg_layouts.values() for t, b in layout_widths(lay, dtype, precision.accumulator)
+            if b != widths.default))
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
     planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
-                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo)
+                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo, wg_layouts)
     chosen = _depth_first(planner, layers, fuse_depth) if kind == "depthfirst" else {}
     searched: list[str] = []
     if search is not None:
@@ -878,7 +966,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     ops = in_place(ops, resolved(placed))
     layouts = concat_layouts(workload, tuple(ops))
     # a ConvAdd ran fused, or its conv and add ended a depth-first group
-    ran_fused = {p.name for p in plans if p.kind == "convadd"} | {
+    ran_fused = {p.name for p in plans if p.kind in ("convadd", "winograd")} | {
         c.group.layers[-1].name for c in chosen.values() if c is not None and c.group is not None}
     fused = sum(layer.add is not None and layer.name in ran_fused for layer in layers)
     adds = sum(isinstance(op, Add) for op in workload.ops)
@@ -888,11 +976,16 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     notes += [f"{op.name}: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and "
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
-    notes += searched
+    notes += searched + winograd_notes
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     for layer in layers:                      # a conv that ran apart from its add drains requantized
         if layer.add is not None and layer.name not in ran_fused:
             widths = widths.without(layer.op.output)
+    read = {r.tensor for op in ops for r in op.reads}
+    ran = tuple(lay for lay in wg_layouts.values() if lay.weight in read)
+    unused = {t for lay in wg_layouts.values() if lay not in ran for t in lay.tensors}
+    if unused:
+        widths = Widths(widths.default, tuple((t, b) for t, b in widths.tensors if t not in unused))
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
-                        tuple(notes), layouts, dtype, widths)
+                        tuple(notes), layouts, dtype, widths, ran)
     return schedule, plans, not_fused

@@ -116,6 +116,10 @@ def _option_value(name: str, value: Any, at: str) -> Value | Mapping[str, int]:
         return value
     if value is None and field_.default is None:          # dtype, splits, fuse_depth, search: unset
         return value
+    if isinstance(field_.default, bool):                  # a flag (winograd)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{at}: {name}: must be true or false, got {value!r}")
+        return value
     if "choices" in meta:
         if value not in meta["choices"]:
             raise ConfigError(f"{at}: {name}: must be one of {', '.join(meta['choices'])}, got {value!r}")

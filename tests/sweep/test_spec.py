@@ -3,6 +3,7 @@ and every mistake a ConfigError naming the file's line (a grid too big a LimitEr
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -104,8 +105,8 @@ where: "add_unit.lrn_cycles_per_element + add_unit.scale_cycles_per_element == 6
 
 @pytest.mark.parametrize(("text", "message"), [
     ("hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\nwhere: 1 <\nschedul: fused\n",
-     "sweep.yaml:5: unknown key 'schedul' (expected one of: hw, workload, schedule, splits, sync, parts, "
-     "max_ops, dtype, fuse_depth, halo, search, vary, where; nearest: schedule)"),
+     "sweep.yaml:5: unknown key 'schedul' (expected one of: hw, workload, "
+     + ", ".join(f.name for f in fields(RunOptions)) + ", vary, where; nearest: schedule)"),
     ("hw: default\nworkload: resnet50_convadd\n", "sweep.yaml: vary: required key is missing"),
     ("- 1\n", "sweep.yaml: a sweep file is a mapping with keys hw, workload and vary, got [1]"),
     ("hw: nosuch\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\n", "nosuch: no such file"),
@@ -207,3 +208,10 @@ vary:
     assert [p.as_dict()["search"] for p in expand(sweep)] == [None, "mix"]
     assert "halo: must be one of cache, recompute, got 'keep'" in error(
         tmp_path, "hw: default\nworkload: resnet18\nhalo: keep\nvary: {search: [cycles]}\n")
+
+
+def test_a_flag_option_is_true_or_false(tmp_path):
+    text = "hw: default\nworkload: resnet50_convadd\nvary: {winograd: [false, 1]}\n"
+    assert error(tmp_path, text) == "sweep.yaml:3: winograd: must be true or false, got 1"
+    sweep = read_sweep(write(tmp_path, text.replace("[false, 1]", "[false, true]")))
+    assert [p.as_dict()["winograd"] for p in expand(sweep)] == [False, True]
