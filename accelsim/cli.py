@@ -78,7 +78,8 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive, "fuse_depth": _positive}
+_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive, "fuse_depth": _positive,
+            "seed": _non_negative}
 """argparse types of the RunOptions fields that are not plain strings."""
 
 
@@ -127,7 +128,8 @@ def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> No
     if dtype:
         parser.add_argument("--dtype", choices=DTYPES, default=None,
                             help="functional data (default: the schedule's dtype)")
-    parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
+    if parser.get_default("seed") is None:         # unless the run options offer it
+        parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
     parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
                         help="refuse a functional check that would hold more than N bytes, estimated "
                              f"from the tensors before any is allocated (default {MAX_FUNCTIONAL_BYTES:,})")

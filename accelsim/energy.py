@@ -118,7 +118,7 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
     mac_f, lane_f, dram_f = float(mac), float(lane), float(dram)
     read_f = {b: float(v) for b, v in read.items()}
     write_f = {b: float(v) for b, v in write.items()}
-    width = schedule.widths.of
+    count = schedule.widths.count
 
     # per layer: [macs, dram bytes, lane ops, {buffer: bytes read}, {buffer: bytes written}]
     counts: dict[str, list] = {}
@@ -134,12 +134,12 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
         reads, writes = c[3], c[4]
         for r in op.reads:
             if r.space != DRAM:
-                n = r.elements * width(r.tensor)
+                n = count(r.tensor, r.elements)
                 reads[r.space] += n
                 e += n * read_f[r.space]
         for r in op.writes:
             if r.space != DRAM:
-                n = r.elements * width(r.tensor)
+                n = count(r.tensor, r.elements)
                 writes[r.space] += n
                 e += n * write_f[r.space]
         if rec.macs:

@@ -511,7 +511,7 @@ class _Machine:
         return out, source
 
     def write_sram(self, space: str, start: int, tensor: str, box: Box, data: np.ndarray, writer: str):
-        end = start + data.size * self.s.widths.of(tensor)
+        end = start + self.s.widths.count(tensor, data.size)
         kept = [e for e in self.sram.get(space, []) if e.end <= start or end <= e.start]
         self.sram[space] = [*kept, Entry(start, end, tensor, box, data, writer)]
 

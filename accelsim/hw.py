@@ -24,6 +24,7 @@ from accelsim.dtypes import (
     Dtype,
 )
 from accelsim.errors import ConfigError
+from accelsim.pattern import PatternText
 from accelsim.schema import STRICT, Name, NonNegNumber, PosInt, build
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
@@ -54,6 +55,10 @@ class SystolicArray:
     column's bus: the next fold streams while the last drains, at most one fold per
     max(T, R) cycles), or "serialized" (every fold fills and drains the array,
     as SCALE-Sim counts). See accelsim/cost.py.
+
+    `sparsity`: the N:M weight patterns ("2:4") the array skips (their weights stored
+    compressed, `accelsim.pattern`); `zero_skipping`: whether it skips zero activations
+    (Cnvlutin-style). Both default off; docs/model.md, "Sparsity".
     """
 
     __pydantic_config__ = STRICT
@@ -61,6 +66,8 @@ class SystolicArray:
     cols: PosInt
     dataflow: Dataflow
     folds: FoldConvention = "overlapped"
+    sparsity: tuple[PatternText, ...] = ()
+    zero_skipping: Annotated[bool, Field(strict=True)] = False
 
 
 @dataclass(frozen=True)

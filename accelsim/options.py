@@ -58,6 +58,22 @@ class RunOptions:
         "help": "choose each layer's tiling (and, depthfirst, the fusion depth and halo mode) by simulated "
                 "cycles, energy, or a mix of both, instead of the fewest tiles that fit; the notes say what "
                 "was tried and the margin over that greedy choice (--search alone: cycles)"})
+    weight_sparsity: str | None = field(default=None, metadata={
+        "metavar": "N:M",
+        "help": "make every conv's and gemm's weights N:M sparse (2:4: 2 of every 4 along K kept); the array "
+                "skips the pruned products where systolic_array.sparsity lists the pattern, and stores the "
+                "weights compressed (default: as the workload declares)"})
+    activation_density: str | None = field(default=None, metadata={
+        "metavar": "D|measured",
+        "help": "fraction 0 < D <= 1 of nonzero elements in every conv's input, or 'measured' from a "
+                "reference run (on --input-data, else seeded random data); an array with "
+                "systolic_array.zero_skipping skips the zeros (default: as the workload declares)"})
+    input_data: str | None = field(default=None, metadata={
+        "metavar": "FILE.npz",
+        "help": "--activation-density measured: the graph inputs, one array per input tensor, named by it"})
+    seed: int = field(default=0, metadata={
+        "metavar": "N", "help": "seed of the random data: weights and inputs of measured densities and of "
+                                "--functional"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

@@ -64,6 +64,7 @@ from accelsim.scheduler.depthfirst import HALO_MODES, Group, chains, group_ops
 from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
 from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, score
+from accelsim.sparsity import sparse_weights, sparse_workload
 from accelsim.tiling import concat_parts, gemm_of
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
@@ -107,7 +108,7 @@ def _fixed_fits(name: str, n: int, b: Builder, hw: Hardware) -> None:
 def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
     k = workload.tensors[gemm.input].shape[-1]
     return Conv(name=gemm.name, kind="conv", input=gemm.input, output=gemm.output, kh=1, kw=1, cin=k,
-                cout=gemm.out_features)
+                cout=gemm.out_features, weight_sparsity=gemm.weight_sparsity, skip=gemm.skip)
 
 
 def _vector_kind(op: VectorOp) -> OpKind:
@@ -802,6 +803,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
                      splits: int | None = None,
                      max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
                      fuse_depth: int | None = None, halo: str = "cache", search: str | None = None,
+                     weight_sparsity: str | None = None, activation_density: str | None = None,
+                     input_data: str | None = None, seed: int = 0,
                      ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
@@ -818,7 +821,11 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     of at most `fuse_depth` convs (None: as many as fit), their shared rows cached in SRAM
     or recomputed (`halo`). `search` ("cycles", "energy" or "mix"): each layer's tiling (and a
     depth-first chain's groups) chosen by that simulated objective (`search.py`), the
-    schedule's notes saying what was tried and the margin over the greedy choice."""
+    schedule's notes saying what was tried and the margin over the greedy choice.
+    `weight_sparsity`, `activation_density`, `input_data` and `seed`: the run's sparsity,
+    resolved for `hw` before anything is planned (`sparsity.sparse_workload`)."""
+    workload, sparse_notes = sparse_workload(workload, hw, weight_sparsity, activation_density, input_data,
+                                             seed, dtype)
     if kind not in KINDS:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(KINDS)}")
     if halo not in HALO_MODES:
@@ -852,7 +859,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     precision = hw.precision(dtype)
     held = (tuple(layer.op.output for layer in layers if layer.add is not None)
             if hw.requantizes_on_add_unit(dtype) else ())
-    widths = run_widths(dtype, own, precision.accumulator, held)
+    widths = run_widths(dtype, own, precision.accumulator, held, sparse_weights(workload))
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
     planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
@@ -889,6 +896,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
     notes += searched
+    notes += sparse_notes
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     for layer in layers:                      # a conv that ran apart from its add drains requantized
         if layer.add is not None and layer.name not in ran_fused:
