@@ -22,6 +22,7 @@ from accelsim.report import describe_hw, layers_table, pipeline_text, results_ta
 from accelsim.result import Result
 from accelsim.schedule import Schedule
 from accelsim.simulation import compare_schedules, make_schedule, simulate
+from accelsim.sparsity import sparse_workload
 from accelsim.workload import Workload, load_workload
 
 DEFAULT_HW = "default"
@@ -334,6 +335,10 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     from accelsim.functional import check
 
     dtype = args.dtype or schedule.dtype
+    if hasattr(args, "weight_sparsity"):    # the values the schedule's run options make sparse
+        o = _options(args)
+        workload = sparse_workload(workload, hw, o.weight_sparsity, o.activation_density, o.input_data,
+                                   o.seed, o.dtype)[0]
     found = check(schedule, workload, dtype, args.seed, hw.sram_capacity(), args.max_functional_bytes)
     if not found.ok:
         raise ScheduleError(f"functional check ({dtype}, seed {args.seed}) failed:\n"

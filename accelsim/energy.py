@@ -2,7 +2,9 @@
 `energy` table (pJ; docs/energy.md derives the shipped 45 nm table).
 
 Per op, by what it does (never estimated from time):
-- mac: its GEMM's MACs x `mac_pj` of the run's datatype (`Schedule.dtype`);
+- mac: the MACs the array performs of its GEMM (`cost.skipped`: less than the GEMM's under
+  N:M weight sparsity or zero-skipping, which the Result's `macs` still count) x `mac_pj` of
+  the run's datatype (`Schedule.dtype`);
 - sram: every byte of each SRAM region it reads x `sram_read_pj_per_byte` of that buffer,
   every byte it writes x `sram_write_pj_per_byte` (a load writes SRAM, a store reads it, a
   conv or add reads its inputs and writes its outputs; bytes by `Schedule.widths`). Each
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
-from accelsim.cost import exact
+from accelsim.cost import exact, skipped
 from accelsim.dtypes import DTYPES
 from accelsim.errors import ConfigError
 from accelsim.hw import SRAM_BUFFERS, EnergyTable, Hardware, PerDtype
@@ -143,8 +145,9 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
                 writes[r.space] += n
                 e += n * write_f[r.space]
         if rec.macs:
-            c[0] += rec.macs
-            e += rec.macs * mac_f
+            performed = rec.macs if op.gemm is None or op.gemm.skip is None else skipped(op.gemm).macs
+            c[0] += performed
+            e += performed * mac_f
         if rec.bytes:
             c[1] += rec.bytes
             e += rec.bytes * dram_f
