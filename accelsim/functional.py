@@ -178,9 +178,9 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
             fan_in = int(np.prod(shape[1:])) if name not in unscaled else 1
             drawn = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
             out[name] = drawn.astype(like)
-    for op in workload.ops:
-        if isinstance(op, Conv | Gemm) and op.weight_sparsity is not None:
-            out[op.weight] = nm_sparse(out[op.weight], parse_pattern(op.weight_sparsity))
+    for wop in workload.ops:
+        if isinstance(wop, Conv | Gemm) and wop.weight_sparsity is not None:
+            out[wop.weight] = nm_sparse(out[wop.weight], parse_pattern(wop.weight_sparsity))
     if _integer(like):
         for key, value in requant_constants(workload, _bits(like), rng).items():
             if key in workload.tensors:
