@@ -55,10 +55,6 @@ class SystolicArray:
     column's bus: the next fold streams while the last drains, at most one fold per
     max(T, R) cycles), or "serialized" (every fold fills and drains the array,
     as SCALE-Sim counts). See accelsim/cost.py.
-
-    `sparsity`: the N:M weight patterns ("2:4") the array skips (their weights stored
-    compressed, `accelsim.pattern`); `zero_skipping`: whether it skips zero activations
-    (Cnvlutin-style). Both default off; docs/model.md, "Sparsity".
     """
 
     __pydantic_config__ = STRICT
@@ -66,7 +62,16 @@ class SystolicArray:
     cols: PosInt
     dataflow: Dataflow
     folds: FoldConvention = "overlapped"
-    sparsity: tuple[PatternText, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """What the conv unit skips: `weights`, the N:M patterns ("2:4") whose pruned products it
+    skips (those weights stored compressed, `accelsim.pattern`), and `zero_skipping`, whether
+    it skips zero activations (Cnvlutin-style). Both default off; docs/model.md, "Sparsity"."""
+
+    __pydantic_config__ = STRICT
+    weights: tuple[PatternText, ...] = ()
     zero_skipping: Annotated[bool, Field(strict=True)] = False
 
 
@@ -250,6 +255,7 @@ class Hardware:
     arithmetic: Arithmetic | None = None    # None: every datatype, one MAC per PE per cycle
     energy: EnergyTable | None = None       # None: no energy reported
     area: AreaTable | None = None           # None: no area reported
+    sparsity: Sparsity = Sparsity()         # what the conv unit skips (default: nothing)
 
     @property
     def default_dtype(self) -> str:

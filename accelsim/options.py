@@ -24,7 +24,8 @@ TRACE_FORMATS = ("perfetto", "vcd")
 class RunOptions:
     """Which schedule to build and how to run it. Each field's metadata has its one-line
     `help` (the default is not in it) and, for a fixed set of values, its `choices`;
-    `parts` may be given as a mapping or as (layer, count) pairs."""
+    `parts` may be given as a mapping or as (layer, count) pairs. A field whose metadata says
+    `"sweep": False` is a command-line and Python option that sweep files do not set."""
 
     schedule: str = field(default="pipelined", metadata={
         "choices": KINDS, "help": "which schedule (depthfirst: pipelined, and chains of convs fused "
@@ -59,21 +60,21 @@ class RunOptions:
                 "cycles, energy, or a mix of both, instead of the fewest tiles that fit; the notes say what "
                 "was tried and the margin over that greedy choice (--search alone: cycles)"})
     weight_sparsity: str | None = field(default=None, metadata={
-        "metavar": "N:M",
+        "sweep": False, "metavar": "N:M",
         "help": "make every conv's and gemm's weights N:M sparse (2:4: 2 of every 4 along K kept); the array "
-                "skips the pruned products where systolic_array.sparsity lists the pattern, and stores the "
-                "weights compressed (default: as the workload declares)"})
+                "skips the pruned products where the hardware's sparsity.weights lists the pattern, and "
+                "stores those weights compressed (default: as the workload declares)"})
     activation_density: str | None = field(default=None, metadata={
-        "metavar": "D|measured",
+        "sweep": False, "metavar": "D|measured",
         "help": "fraction 0 < D <= 1 of nonzero elements in every conv's input, or 'measured' from a "
                 "reference run (on --input-data, else seeded random data); an array with "
-                "systolic_array.zero_skipping skips the zeros (default: as the workload declares)"})
+                "sparsity.zero_skipping skips the zeros (default: as the workload declares)"})
     input_data: str | None = field(default=None, metadata={
-        "metavar": "FILE.npz",
+        "sweep": False, "metavar": "FILE.npz",
         "help": "--activation-density measured: the graph inputs, one array per input tensor, named by it"})
     seed: int = field(default=0, metadata={
-        "metavar": "N", "help": "seed of the random data: weights and inputs of measured densities and of "
-                                "--functional"})
+        "sweep": False, "metavar": "N",
+        "help": "seed of the random data: weights and inputs of measured densities and of --functional"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

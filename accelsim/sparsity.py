@@ -7,13 +7,13 @@ pass (tiling, timing, the search's bound, energy) sees the same workload:
 - weights: a conv or gemm is N:M sparse as its trace says (`weight_sparsity: "2:4"`), or
   every one is (`--weight-sparsity N:M`, which wins). Its values are made N:M sparse in
   functional runs whatever the machine (`functional.random_inputs`). The array skips the
-  pattern when `systolic_array.sparsity` lists it and the filter has at least M elements
+  pattern when the hardware's `sparsity.weights` lists it and the filter has at least M elements
   (K >= M); then the weights are stored compressed (`Widths.sparse`). Otherwise the conv
   runs dense, weights stored dense, and a note says why.
 - activations: a tensor's density (the fraction of nonzero elements) is as the trace
   declares it, or set for every conv's and gemm's input (`--activation-density D`), or
   measured from a reference run on the seeded random data or on `--input-data FILE.npz`
-  (`--activation-density measured`). A machine with `systolic_array.zero_skipping` skips
+  (`--activation-density measured`). A machine with `sparsity.zero_skipping` skips
   the zeros of a conv's input; activations stay dense in memory.
 
 The cycle model of the skipping is `cost.skipped` (docs/model.md, "Sparsity").
@@ -105,8 +105,8 @@ def sparse_workload(workload: Workload, hw: Hardware, weight_sparsity: str | Non
             found = dict.fromkeys(inputs, set_density)
         tensors.update({t: replace(tensors[t], density=d) for t, d in found.items()})
     notes: list[str] = []
-    sa = hw.systolic_array
-    skipped_patterns = {parse_pattern(p) for p in sa.sparsity}
+    sa = hw.sparsity
+    skipped_patterns = {parse_pattern(p) for p in sa.weights}
     for name, op in list(ops.items()):
         pattern = parse_pattern(op.weight_sparsity) if op.weight_sparsity is not None else None
         k = filter_elements(workload, op)
@@ -114,7 +114,7 @@ def sparse_workload(workload: Workload, hw: Hardware, weight_sparsity: str | Non
         if pattern is not None:
             if pattern not in skipped_patterns:
                 notes.append(f"{name}: weights {pattern} sparse, run dense: the array skips "
-                             f"{', '.join(sa.sparsity) or 'no N:M pattern'} (systolic_array.sparsity)")
+                             f"{', '.join(sa.weights) or 'no N:M pattern'} (sparsity.weights)")
             elif k < pattern.m:
                 notes.append(f"{name}: weights {pattern} sparse, run dense: a filter of K = {k} elements "
                              f"is shorter than a group of M = {pattern.m}")
@@ -123,7 +123,7 @@ def sparse_workload(workload: Workload, hw: Hardware, weight_sparsity: str | Non
         density = tensors[op.input].density
         if density is not None and density < 1 and not sa.zero_skipping:
             notes.append(f"{name}: input {op.input} {density:.4g} dense, not skipped: the array does not "
-                         "skip zero activations (systolic_array.zero_skipping)")
+                         "skip zero activations (sparsity.zero_skipping)")
             density = None
         skip = Skip(kept.n, kept.m, density if density is not None else 1.0)
         ops[name] = replace(op, skip=None if skip == Skip() else skip)

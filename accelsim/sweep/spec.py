@@ -34,8 +34,9 @@ from accelsim.sweep.expr import Expression, Value, parse
 from accelsim.workload import Workload, load_workload
 from accelsim.yamlio import YamlDocument, read_yaml
 
-OPTIONS = tuple(f.name for f in fields(RunOptions))
-"""The run options a sweep file may set, and vary (`parts` as `parts.LAYER`)."""
+OPTIONS = tuple(f.name for f in fields(RunOptions) if f.metadata.get("sweep", True))
+"""The run options a sweep file may set, and vary (`parts` as `parts.LAYER`); not those whose
+metadata says `"sweep": False` (sparsity's: a sweep varies the hardware's `sparsity` keys)."""
 TOP_KEYS = ("hw", "workload", *OPTIONS, "vary", "where")
 RANGES = ("log2_range", "range")
 
