@@ -22,6 +22,7 @@ from accelsim.report import describe_hw, layers_table, pipeline_text, results_ta
 from accelsim.result import Result
 from accelsim.schedule import Schedule
 from accelsim.simulation import compare_schedules, make_schedule, simulate
+from accelsim.sparsity import sparse_workload
 from accelsim.workload import Workload, load_workload
 
 DEFAULT_HW = "default"
@@ -78,7 +79,8 @@ def _cycle_range(text: str) -> tuple[int, int]:
     return a, b
 
 
-_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive, "fuse_depth": _positive}
+_PARSERS = {"splits": _positive, "parts": _layer_parts, "max_ops": _positive, "fuse_depth": _positive,
+            "seed": _non_negative}
 """argparse types of the RunOptions fields that are not plain strings."""
 
 
@@ -127,7 +129,8 @@ def _functional_args(parser: argparse.ArgumentParser, dtype: bool = False) -> No
     if dtype:
         parser.add_argument("--dtype", choices=DTYPES, default=None,
                             help="functional data (default: the schedule's dtype)")
-    parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
+    if parser.get_default("seed") is None:         # unless the run options offer it
+        parser.add_argument("--seed", type=_non_negative, default=0, help="functional data seed (default 0)")
     parser.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
                         help="refuse a functional check that would hold more than N bytes, estimated "
                              f"from the tensors before any is allocated (default {MAX_FUNCTIONAL_BYTES:,})")
@@ -332,6 +335,10 @@ def _functional(args: argparse.Namespace, schedule: Schedule, hw: Hardware, work
     from accelsim.functional import check
 
     dtype = args.dtype or schedule.dtype
+    if hasattr(args, "weight_sparsity"):    # the values the schedule's run options make sparse
+        o = _options(args)
+        workload = sparse_workload(workload, hw, o.weight_sparsity, o.activation_density, o.input_data,
+                                   o.seed, o.dtype)[0]
     found = check(schedule, workload, dtype, args.seed, hw.sram_capacity(), args.max_functional_bytes)
     if not found.ok:
         raise ScheduleError(f"functional check ({dtype}, seed {args.seed}) failed:\n"

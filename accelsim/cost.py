@@ -38,10 +38,39 @@ class Gemm:
     k: int
     n: int
     groups: int = 1
+    skip: Skip | None = None        # what the array skips of K (None: nothing; `skipped`)
 
     @property
     def macs(self) -> int:
+        """Its multiply-accumulates, dense: what the layer computes (`skipped(g).macs`: what
+        the array performs)."""
         return self.groups * self.m * self.k * self.n
+
+
+@dataclass(frozen=True)
+class Skip:
+    """What the array skips of a GEMM's reduction K: it multiplies `n` of every `m` weights
+    (N:M structured sparsity; n == m: every one), and streams only the nonzero fraction
+    `density` of the activations (zero-skipping; 1.0: every one)."""
+
+    n: int = 1
+    m: int = 1
+    density: float = 1.0
+
+
+def skipped(gemm: Gemm) -> Gemm:
+    """The GEMM the array runs for `gemm` (itself without a skip): K kept = ceil(K / M) x N
+    (N of each group of M, the last group padded), then K' = ceil(K kept x density), the
+    zero-free activation stream of Cnvlutin (Albericio et al., ISCA 2016) under perfect load
+    balance: a lower bound (docs/model.md, "Sparsity"). M, N and the groups are unchanged."""
+    s = gemm.skip
+    if s is None:
+        return gemm
+    k = min(gemm.k, ceil_div(gemm.k, s.m) * s.n)
+    if s.density != 1.0:
+        d = exact(s.density)
+        k = ceil_div(k * d.numerator, d.denominator)
+    return Gemm(gemm.m, k, gemm.n, gemm.groups)
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -63,7 +92,9 @@ def fold_shape(gemm: Gemm, dataflow: str) -> tuple[int, int, int]:
 def packed(gemm: Gemm, macs_per_pe: int) -> Gemm:
     """The GEMM as an array of PEs that each sum `macs_per_pe` products per cycle sees it
     (DP4A-style packing: consecutive elements of the reduction K go to one PE together):
-    K becomes ceil(K / macs_per_pe); M, N and the groups are unchanged."""
+    K becomes ceil(K / macs_per_pe); M, N and the groups are unchanged. The products a PE
+    packs are those the array does not skip (`skipped`, applied first)."""
+    gemm = skipped(gemm)
     if macs_per_pe == 1:
         return gemm
     return Gemm(gemm.m, ceil_div(gemm.k, macs_per_pe), gemm.n, gemm.groups)

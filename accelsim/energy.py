@@ -2,9 +2,10 @@
 `energy` table (pJ; docs/energy.md derives the shipped 45 nm table).
 
 Per op, by what it does (never estimated from time):
-- mac: its GEMM's MACs x `mac_pj` of the run's datatype (`Schedule.dtype`); a Winograd GEMM's
-  x `mac_pj` of the datatype its operands are held in (`WinogradLayout.mac_dtype`: int16 in
-  an int8 run);
+- mac: the MACs the array performs of its GEMM (`cost.skipped`: less than the GEMM's under
+  N:M weight sparsity or zero-skipping, which the Result's `macs` still count) x `mac_pj` of
+  the run's datatype (`Schedule.dtype`); a Winograd GEMM's x `mac_pj` of the datatype its
+  operands are held in (`WinogradLayout.mac_dtype`: int16 in an int8 run);
 - sram: every byte of each SRAM region it reads x `sram_read_pj_per_byte` of that buffer,
   every byte it writes x `sram_write_pj_per_byte` (a load writes SRAM, a store reads it, a
   conv or add reads its inputs and writes its outputs; bytes by `Schedule.widths`). Each
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 
-from accelsim.cost import exact
+from accelsim.cost import exact, skipped
 from accelsim.dtypes import DTYPES
 from accelsim.errors import ConfigError
 from accelsim.hw import SRAM_BUFFERS, EnergyTable, Hardware, PerDtype
@@ -125,9 +126,9 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
     mac_f, lane_f, dram_f = float(mac), float(lane), float(dram)
     read_f = {b: float(v) for b, v in read.items()}
     write_f = {b: float(v) for b, v in write.items()}
-    width = schedule.widths.of
     other = other_mac_dtypes(schedule.winograd, schedule.dtype)
     other_f = {d: float(v) for d, v in priced.other_mac.items()}
+    count = schedule.widths.count
 
     # per layer: [macs, dram bytes, lane ops, {buffer: bytes read}, {buffer: bytes written},
     # {datatype: MACs in another datatype than the run's}]
@@ -145,22 +146,23 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
         reads, writes = c[3], c[4]
         for r in op.reads:
             if r.space != DRAM:
-                n = r.elements * width(r.tensor)
+                n = count(r.tensor, r.elements)
                 reads[r.space] += n
                 e += n * read_f[r.space]
         for r in op.writes:
             if r.space != DRAM:
-                n = r.elements * width(r.tensor)
+                n = count(r.tensor, r.elements)
                 writes[r.space] += n
                 e += n * write_f[r.space]
         if rec.macs:
+            performed = rec.macs if op.gemm is None or op.gemm.skip is None else skipped(op.gemm).macs
             d = mac_dtype_of(op, other)
             if d is None:
-                c[0] += rec.macs
-                e += rec.macs * mac_f
+                c[0] += performed
+                e += performed * mac_f
             else:
-                c[5][d] = c[5].get(d, 0) + rec.macs
-                e += rec.macs * other_f[d]
+                c[5][d] = c[5].get(d, 0) + performed
+                e += performed * other_f[d]
         if rec.bytes:
             c[1] += rec.bytes
             e += rec.bytes * dram_f

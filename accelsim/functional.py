@@ -70,6 +70,7 @@ from accelsim.box import Box, fmt, intersect, uncovered
 from accelsim.dtypes import DTYPES
 from accelsim.errors import ConfigError
 from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
+from accelsim.pattern import Pattern, parse_pattern
 from accelsim.placement import place
 from accelsim.schedule import Schedule
 from accelsim.schedule_file import producers
@@ -160,7 +161,8 @@ def requant_constants(workload: Workload, bits: int, rng: np.random.Generator) -
 
 def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dict[str, np.ndarray]:
     """Seeded random graph inputs and weights, held in the datatype's numpy type
-    (`numpy_dtype`); for integers also every conv's and gemm's requantization constants
+    (`numpy_dtype`), the weights of a conv or gemm with a `weight_sparsity` made N:M sparse
+    (`nm_sparse`); for integers also every conv's and gemm's requantization constants
     (`requant_constants`, under `requant_key`, int64)."""
     like = numpy_dtype(dtype)
     rng = np.random.default_rng(seed)
@@ -178,6 +180,9 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
             fan_in = int(np.prod(shape[1:])) if name not in unscaled else 1
             drawn = rng.standard_normal(shape, dtype=np.float32) / np.float32(np.sqrt(fan_in))
             out[name] = drawn.astype(like)
+    for wop in workload.ops:
+        if isinstance(wop, Conv | Gemm) and wop.weight_sparsity is not None:
+            out[wop.weight] = nm_sparse(out[wop.weight], parse_pattern(wop.weight_sparsity))
     if _integer(like):
         for key, value in requant_constants(workload, _bits(like), rng).items():
             if key in workload.tensors:
@@ -186,6 +191,23 @@ def random_inputs(workload: Workload, dtype: str = "int8", seed: int = 0) -> dic
                                   f"requantization constants of op {op!r}; rename the tensor")
             out[key] = value
     return out
+
+
+def nm_sparse(weights: np.ndarray, pattern: Pattern) -> np.ndarray:
+    """`weights` ([filters, ...]) with, in each group of M consecutive elements of a filter
+    flattened (a conv's [kh, kw, Cin/groups] order, K; the last group as long as is left),
+    the N of largest magnitude kept (ties: the lowest index) and the rest zero."""
+    filters = weights.shape[0]
+    flat = weights.reshape(filters, -1)
+    k = flat.shape[1]
+    groups = -(-k // pattern.m)
+    magnitude = np.full((filters, groups * pattern.m), -1.0)       # padding: never kept first
+    magnitude[:, :k] = np.abs(flat.astype(np.float64))
+    order = np.argsort(-magnitude.reshape(filters, groups, pattern.m), axis=-1, kind="stable")
+    keep = np.zeros((filters, groups, pattern.m), dtype=bool)
+    np.put_along_axis(keep, order[..., :pattern.n], True, axis=-1)
+    kept = np.where(keep.reshape(filters, -1)[:, :k], flat, np.zeros_like(flat))
+    return kept.reshape(weights.shape)
 
 
 def round_half_even(v: np.ndarray, d) -> np.ndarray:
@@ -571,7 +593,7 @@ class _Machine:
         return out, source
 
     def write_sram(self, space: str, start: int, tensor: str, box: Box, data: np.ndarray, writer: str):
-        end = start + data.size * self.s.widths.of(tensor)
+        end = start + self.s.widths.count(tensor, data.size)
         kept = [e for e in self.sram.get(space, []) if e.end <= start or end <= e.start]
         self.sram[space] = [*kept, Entry(start, end, tensor, box, data, writer)]
 

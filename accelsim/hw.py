@@ -24,6 +24,7 @@ from accelsim.dtypes import (
     Dtype,
 )
 from accelsim.errors import ConfigError
+from accelsim.pattern import PatternText
 from accelsim.schema import STRICT, Name, NonNegNumber, PosInt, build
 from accelsim.shipped import resolve
 from accelsim.yamlio import YamlDocument, read_yaml
@@ -61,6 +62,17 @@ class SystolicArray:
     cols: PosInt
     dataflow: Dataflow
     folds: FoldConvention = "overlapped"
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """What the conv unit skips: `weights`, the N:M patterns ("2:4") whose pruned products it
+    skips (those weights stored compressed, `accelsim.pattern`), and `zero_skipping`, whether
+    it skips zero activations (Cnvlutin-style). Both default off; docs/model.md, "Sparsity"."""
+
+    __pydantic_config__ = STRICT
+    weights: tuple[PatternText, ...] = ()
+    zero_skipping: Annotated[bool, Field(strict=True)] = False
 
 
 @dataclass(frozen=True)
@@ -243,6 +255,7 @@ class Hardware:
     arithmetic: Arithmetic | None = None    # None: every datatype, one MAC per PE per cycle
     energy: EnergyTable | None = None       # None: no energy reported
     area: AreaTable | None = None           # None: no area reported
+    sparsity: Sparsity = Sparsity()         # what the conv unit skips (default: nothing)
 
     @property
     def default_dtype(self) -> str:

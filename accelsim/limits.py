@@ -61,8 +61,8 @@ def fewest_tiles(op: Op, workload: Workload, hw: Hardware, fixed: int | None = N
     found = [OpTiles(op.name, _ceil(_elements(out) * eb, room),
                      f"{_elements(out) * eb:,} output bytes over the {room:,}-byte {space} buffer")]
     if isinstance(op, Conv | Gemm):
-        w = _elements(workload.tensors[op.weight].shape) * (
-            widths.of(op.weight) if widths is not None else hw.element_bytes)
+        w = (widths.count(op.weight, _elements(workload.tensors[op.weight].shape)) if widths is not None
+             else _elements(workload.tensors[op.weight].shape) * hw.element_bytes)
         found.append(OpTiles(op.name, _ceil(w, weight), f"{w:,} weight bytes over the {weight:,}-byte "
                                                         "weight buffer"))
     if fixed is not None:

@@ -24,7 +24,8 @@ TRACE_FORMATS = ("perfetto", "vcd")
 class RunOptions:
     """Which schedule to build and how to run it. Each field's metadata has its one-line
     `help` (the default is not in it) and, for a fixed set of values, its `choices`;
-    `parts` may be given as a mapping or as (layer, count) pairs."""
+    `parts` may be given as a mapping or as (layer, count) pairs. A field whose metadata says
+    `"sweep": False` is a command-line and Python option that sweep files do not set."""
 
     schedule: str = field(default="pipelined", metadata={
         "choices": KINDS, "help": "which schedule (depthfirst: pipelined, and chains of convs fused "
@@ -62,6 +63,22 @@ class RunOptions:
         "help": "run every 3x3 stride-1 conv as Winograd F(2x2,3x3): input and output transforms on the "
                 "add unit, 16 batched GEMMs on the array, transformed weights in SRAM (int8 and fp32; "
                 "a layer that does not fit SRAM runs im2col, a note says why)"})
+    weight_sparsity: str | None = field(default=None, metadata={
+        "metavar": "N:M",
+        "help": "make every conv's and gemm's weights N:M sparse (2:4: 2 of every 4 along K kept); the array "
+                "skips the pruned products where the hardware's sparsity.weights lists the pattern, and "
+                "stores those weights compressed (default: as the workload declares)"})
+    activation_density: str | None = field(default=None, metadata={
+        "metavar": "D|measured",
+        "help": "fraction 0 < D <= 1 of nonzero elements in every conv's input, or 'measured' from a "
+                "reference run (on --input-data, else seeded random data); an array with "
+                "sparsity.zero_skipping skips the zeros (default: as the workload declares)"})
+    input_data: str | None = field(default=None, metadata={
+        "sweep": False, "metavar": "FILE.npz",
+        "help": "--activation-density measured: the graph inputs, one array per input tensor, named by it"})
+    seed: int = field(default=0, metadata={
+        "metavar": "N",
+        "help": "seed of the random data: weights and inputs of measured densities and of --functional"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

@@ -129,7 +129,7 @@ class Op:
                 facts = OpFacts(unit, writes, sum([r.elements for r in self.reads]), None, 0)
             else:
                 g = self.gemm
-                key = (self.kind, self.window, None if g is None else (g.m, g.k, g.n, g.groups),
+                key = (self.kind, self.window, None if g is None else (g.m, g.k, g.n, g.groups, g.skip),
                        len(self.reads), *[x for r in self.reads + self.writes for x in (r.space, r.elements)])
                 facts = OpFacts(unit, writes, 0, key, 0 if g is None else g.macs)
             object.__setattr__(self, "_facts", facts)

@@ -11,6 +11,7 @@ Format 1 (docs/schedule-format.md has the whole story)::
     dtype: int8                      # the run's datatype (optional: the hardware's)
     winograd: [conv]                 # convs run as Winograd F(2x2,3x3) (optional; accelsim.winograd)
     widths: {c0: 4}                  # bytes per element of tensors not at the datatype's (optional)
+    sparsity: {conv: {weights: "2:4", density: 0.5}}  # what the array skips of a conv or gemm (optional)
     ops:
     - id: conv2
       layer: conv+add                # the workload layer and its tile (optional: for the views)
@@ -32,18 +33,20 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from accelsim.box import fmt
-from accelsim.cost import Gemm
+from accelsim.cost import Gemm, Skip
 from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES, Widths
 from accelsim.graph import topological_order
 from accelsim.hw import SRAM_BUFFERS, Hardware
 from accelsim.layout import concat_layouts, concat_offsets
+from accelsim.pattern import Pattern, parse_pattern
 from accelsim.placement import place
 from accelsim.problems import Problem
 from accelsim.schedule import DRAM, Op, Region, Schedule
+from accelsim.sparsity import sparse_weights
 from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
 from accelsim.winograd import POINTS, WinogradLayout, layouts_of, shapes
@@ -54,7 +57,8 @@ from accelsim.yamlio import YamlDocument, read_yaml, read_yaml_text
 
 FORMAT = 1
 TOP_KEYS = ("format", "name", "workload", "splits", "units", "buffers", "dtype", "winograd", "widths",
-            "notes", "ops")
+            "sparsity", "notes", "ops")
+SKIP_KEYS = ("weights", "density")
 MAX_STAGE = 1_000_000
 OP_KEYS = ("id", "layer", "tile", "unit", "kind", "stage", "deps", "reads", "writes")
 _REGION = re.compile(r"^\s*(?P<tensor>[^\s\[\]@]+)\s*\[(?P<box>[^\]]*)\]\s*"
@@ -92,6 +96,10 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     if schedule.widths.tensors:
         own = ", ".join(f"{json.dumps(t)}: {b}" for t, b in schedule.widths.tensors)
         lines.append(f"widths: {{{own}}}")
+    skips = _skips(schedule)
+    if skips:
+        entries = ", ".join(f"{json.dumps(name)}: {{{text}}}" for name, text in skips.items())
+        lines.append(f"sparsity: {{{entries}}}")
     lines.append("notes: " + _flow(schedule.notes) if schedule.notes else "notes: []")
     lines.append("ops:")
     for op in schedule.ops:
@@ -108,6 +116,56 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
         lines.append("  writes: " + _flow(_region_text(r, next(offsets) if r.space != DRAM else None)
                                          for r in op.writes))
     return "\n".join(lines) + "\n"
+
+
+def _skips(schedule: Schedule) -> dict[str, str]:
+    """What the array skips of each conv or gemm (by workload op name, the name of the weights it
+    reads), as a schedule file's `sparsity` entry holds it."""
+    found: dict[str, str] = {}
+    for op in schedule.ops:
+        skip = op.gemm.skip if op.gemm is not None else None
+        weight = next((r.tensor for r in op.reads if r.space == "weight"), None)
+        if skip is None or weight is None:
+            continue
+        parts = ([f'weights: "{skip.n}:{skip.m}"'] if skip.n < skip.m else []) + (
+            [f"density: {skip.density!r}"] if skip.density != 1.0 else [])
+        found[weight.removesuffix(".weight")] = ", ".join(parts)
+    return found
+
+
+def _skipped_workload(reader: _Reader, given: object) -> Workload:
+    """The reader's workload with each conv's or gemm's `skip` as the file's `sparsity` says;
+    problems reported."""
+    workload = reader.workload
+    if not given:
+        return workload
+    if not isinstance(given, dict):
+        reader.problem(("sparsity",), "sparsity must map a conv or gemm's name to {weights: \"N:M\", "
+                                      "density: D}")
+        return workload
+    ops = {op.name: op for op in workload.ops}
+    for name, entry in given.items():
+        op = ops.get(name)
+        if not isinstance(op, Conv | GemmOp):
+            reader.problem(("sparsity", name), f"sparsity names {name!r}, no conv or gemm of workload "
+                                               f"{workload.name!r}")
+            continue
+        if not isinstance(entry, dict) or set(entry) - set(SKIP_KEYS):
+            reader.problem(("sparsity", name), f"sparsity.{name} must be a mapping with keys "
+                                               f"{', '.join(SKIP_KEYS)}, got {entry!r}")
+            continue
+        try:
+            pattern = parse_pattern(entry["weights"]) if "weights" in entry else Pattern(1, 1)
+        except ValueError as exc:
+            reader.problem(("sparsity", name, "weights"), f"sparsity.{name}.weights: {exc}")
+            continue
+        density = entry.get("density", 1.0)
+        if isinstance(density, bool) or not isinstance(density, int | float) or not 0 < density <= 1:
+            reader.problem(("sparsity", name, "density"), f"sparsity.{name}.density must be a number "
+                                                          f"0 < D <= 1, got {density!r}")
+            continue
+        ops[name] = replace(op, skip=Skip(pattern.n, pattern.m, float(density)))
+    return replace(workload, ops=tuple(ops[op.name] for op in workload.ops))
 
 
 @dataclass
@@ -442,6 +500,9 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
                 reader.problem(("widths", t), f"widths.{t} must be the bytes of a datatype or accumulator "
                                               f"(1, 2 or 4), got {b!r}")
         widths = Widths(widths.default, tuple((str(t), b) for t, b in given.items() if isinstance(b, int)))
+    reader.workload = _skipped_workload(reader, data.get("sparsity"))
+    reader.producers = producers(reader.workload)
+    widths = Widths(widths.default, widths.tensors, sparse_weights(reader.workload))
     units, buffers = data.get("units", {}), data.get("buffers", {})
     for name, table, known in (("units", units, UNITS), ("buffers", buffers, SRAM_BUFFERS)):
         if not isinstance(table, dict):

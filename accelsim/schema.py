@@ -90,6 +90,8 @@ def _describe(error: Any, cls: type) -> str:
         return f"must have at least {ctx['min_length']} item(s), got {got!r}"
     if kind == "too_long":
         return f"must have at most {ctx['max_length']} item(s), got {got!r}"
+    if kind == "value_error":                   # a field's own check said what was wrong
+        return str(ctx.get("error", error["msg"]))
     if kind == "finite_number":
         return f"must be a finite number, got {got!r}"
     return f"{error['msg']}, got {got!r}"

@@ -32,7 +32,9 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
     with gc_paused():
         return network_schedule(workload, hw, o.schedule, parts=dict(o.parts), splits=o.splits,
                                 max_ops=o.max_ops, dtype=o.dtype, fuse_depth=o.fuse_depth, halo=o.halo,
-                                search=o.search, winograd=o.winograd)[0]
+                                search=o.search, winograd=o.winograd, weight_sparsity=o.weight_sparsity,
+                                activation_density=o.activation_density, input_data=o.input_data,
+                                seed=o.seed)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

@@ -124,19 +124,19 @@ class Tile:
 def gemm_of(op: Conv | GemmOp, out: Box, workload: Workload) -> Gemm:
     """The GEMM that computes output box `out` of a conv or gemm: M output positions, K
     inputs per output, N output channels (per group: a grouped conv's box of whole groups
-    runs as that many GEMMs)."""
+    runs as that many GEMMs), carrying what the array skips of it (the op's `skip`)."""
     extents = [b - a for a, b in zip(*out, strict=True)]
     m = 1
     for e in extents[:-1]:
         m *= e
     chunk = extents[-1]
     if isinstance(op, GemmOp):
-        return Gemm(m=m, k=workload.tensors[op.input].shape[-1], n=chunk, groups=1)
+        return Gemm(m=m, k=workload.tensors[op.input].shape[-1], n=chunk, groups=1, skip=op.skip)
     per_group = op.cout // op.groups
     k = op.kh * op.kw * op.cin // op.groups
     if op.groups > 1 and chunk % per_group == 0:
-        return Gemm(m=m, k=k, n=per_group, groups=chunk // per_group)
-    return Gemm(m=m, k=k, n=chunk, groups=1)
+        return Gemm(m=m, k=k, n=per_group, groups=chunk // per_group, skip=op.skip)
+    return Gemm(m=m, k=k, n=chunk, groups=1, skip=op.skip)
 
 
 def concat_parts(op: Concat, out: Box, workload: Workload) -> tuple[tuple[str, Box, int], ...]:

@@ -82,6 +82,8 @@ def why_not(conv: Conv, dtype: str) -> str | None:
         return "padding other than 1"
     if conv.groups != 1:
         return "groups > 1 (depthwise or grouped)"
+    if conv.skip is not None:
+        return "the array skips its sparse weights or zero activations (their transforms are dense)"
     if dtype not in DTYPES:
         return f"datatype {dtype} (Winograd runs in {' and '.join(DTYPES)})"
     return None

@@ -38,8 +38,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from accelsim.cost import Skip
 from accelsim.dtypes import Dtype
 from accelsim.graph import topological_order
+from accelsim.pattern import PatternText
 from accelsim.schema import (
     STRICT,
     Name,
@@ -56,16 +58,20 @@ from accelsim.yamlio import YamlDocument, read_yaml
 
 Shape = tuple[PosInt, PosInt, PosInt, PosInt]
 Flag = Annotated[bool, Field(strict=True)]
+Density = Annotated[float, Field(strict=False, gt=0, le=1, allow_inf_nan=False)]
 
 
 @dataclass(frozen=True)
 class Tensor:
     """A named activation or weight tensor; `shape` in elements; `dtype` its own datatype
-    (None: the run's, accelsim.dtypes)."""
+    (None: the run's, accelsim.dtypes); `density` the fraction of its elements that are
+    nonzero (None: not declared; an array that skips zero activations skips the rest,
+    accelsim.sparsity)."""
 
     name: str
     shape: tuple[int, ...]
     dtype: str | None = None
+    density: float | None = None
 
 
 def _window_output(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -105,6 +111,16 @@ class _Weighted(_OneInput):
         return f"{self.name}.weight"
 
 
+class _Sparse:
+    """Ops whose weights may be N:M sparse (conv, gemm): `weight_sparsity` "N:M" as declared
+    (the values: at most N nonzero of every M along a filter's K), and `skip`, what the
+    array skips of the GEMM on the run's machine (set by `accelsim.sparsity.sparse_workload`,
+    never by a trace)."""
+
+    weight_sparsity: str | None
+    skip: Skip | None
+
+
 class _SameShape:
     """Ops whose output has their input's shape, whatever it is."""
 
@@ -116,7 +132,7 @@ class _SameShape:
 
 
 @dataclass(frozen=True)
-class Conv(_Weighted):
+class Conv(_Sparse, _Weighted):
     """2-D convolution, NHWC input, `[Cout, kh, kw, Cin/groups]` weights."""
 
     __pydantic_config__ = STRICT
@@ -133,6 +149,8 @@ class Conv(_Weighted):
     dilation: PosInt = 1
     groups: PosInt = 1
     relu: Flag = False
+    weight_sparsity: PatternText | None = None
+    skip: Skip | None = None
 
     @property
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -281,7 +299,7 @@ class Pool(_OneInput):
 
 
 @dataclass(frozen=True)
-class Gemm(_Weighted):
+class Gemm(_Sparse, _Weighted):
     """A fully connected layer over the last axis: `[..., in] -> [..., out_features]`."""
 
     __pydantic_config__ = STRICT
@@ -291,6 +309,8 @@ class Gemm(_Weighted):
     output: Name
     out_features: PosInt
     relu: Flag = False
+    weight_sparsity: PatternText | None = None
+    skip: Skip | None = None
 
     def weight_shape(self, x: tuple[int, ...]) -> tuple[int, int]:
         return (self.out_features, x[-1])
@@ -390,11 +410,13 @@ OP_KINDS: dict[str, type] = {"conv": Conv, "add": Add, "maxpool": Pool, "avgpool
 
 @dataclass(frozen=True)
 class _TensorEntry:
-    """A tensor declared with its own datatype: `{shape: [N, H, W, C], dtype: fp16}`."""
+    """A tensor declared with its own datatype or its density (the fraction of its elements
+    that are nonzero, 0 < density <= 1): `{shape: [N, H, W, C], dtype: fp16, density: 0.5}`."""
 
     __pydantic_config__ = STRICT
     shape: Shape
-    dtype: Dtype
+    dtype: Dtype | None = None
+    density: Density | None = None
 
 
 @dataclass(frozen=True)
@@ -466,14 +488,24 @@ def workload_from_document(doc: YamlDocument) -> Workload:
     def where(i: int, op: Op) -> str:
         return f"{doc.where(('ops', i))}: ops[{i}] ({op.name})"
 
+    for i, raw in enumerate(trace.ops):
+        if "skip" in raw:
+            found.append(f"{doc.where(('ops', i, 'skip'))}: ops[{i}].skip: set by a run (the hardware's "
+                         "sparsity and zero_skipping), not by a trace; declare weight_sparsity and "
+                         "tensor densities instead")
     declared: dict[str, tuple[int, ...]] = {}
     own: dict[str, str] = {}
+    density: dict[str, float] = {}
     for name, entry in trace.tensors.items():
         form: Any = _TensorEntry if isinstance(entry, dict) else Shape
         value, entry_found = problems(form, entry, doc, ("tensors", name))
         found += entry_found
         if isinstance(value, _TensorEntry):
-            declared[name], own[name] = tuple(value.shape), value.dtype
+            declared[name] = tuple(value.shape)
+            if value.dtype is not None:
+                own[name] = value.dtype
+            if value.density is not None:
+                density[name] = float(value.density)
         elif value is not None:
             declared[name] = tuple(value)
     raise_all(found)
@@ -542,7 +574,7 @@ def workload_from_document(doc: YamlDocument) -> Workload:
         shapes[op.output] = out
     raise_all(found)
 
-    tensors = {name: Tensor(name, shape, own.get(name)) for name, shape in shapes.items()}
+    tensors = {name: Tensor(name, shape, own.get(name), density.get(name)) for name, shape in shapes.items()}
     for _, op in order:
         if isinstance(op, Conv):
             tensors[op.weight] = Tensor(op.weight, op.weight_shape)

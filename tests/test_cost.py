@@ -121,3 +121,31 @@ def test_no_gemm_beats_the_pes_or_the_output_ports(m, k, n, groups, rows, cols, 
     cycles = systolic_cycles(gemm, rows, cols, dataflow, folds)
     assert cycles >= ceil_div(gemm.macs, rows * cols)
     assert cycles >= ceil_div(groups * m * n, cols)
+
+
+def test_skipped_shrinks_k_by_the_pattern_then_the_density():
+    from accelsim.cost import Skip, packed, skipped
+
+    g = Gemm(784, 576, 64)
+    assert skipped(g) == g                                              # no skip: itself
+    assert skipped(Gemm(784, 576, 64, skip=Skip(2, 4))) == Gemm(784, 288, 64)      # 576 x 2/4
+    assert skipped(Gemm(784, 576, 64, skip=Skip(1, 4))) == Gemm(784, 144, 64)
+    assert skipped(Gemm(784, 576, 64, skip=Skip(density=0.5))) == Gemm(784, 288, 64)
+    assert skipped(Gemm(784, 576, 64, skip=Skip(2, 4, 0.5))) == Gemm(784, 144, 64)
+    # the last short group keeps N too: K = 27, 2:4 -> ceil(27/4) x 2 = 14; x 0.3 -> ceil(4.2) = 5
+    assert skipped(Gemm(10, 27, 8, skip=Skip(2, 4))).k == 14
+    assert skipped(Gemm(10, 27, 8, skip=Skip(2, 4, 0.3))).k == 5
+    # the MACs a GEMM computes stay dense; the array performs M x K' x N
+    assert Gemm(784, 576, 64, skip=Skip(2, 4)).macs == 784 * 576 * 64
+    # packing counts the products left: ceil(288 / 4) = 72
+    assert packed(Gemm(784, 576, 64, skip=Skip(2, 4)), 4) == Gemm(784, 72, 64)
+
+
+def test_a_skipped_conv_part_takes_the_closed_form_cycles():
+    """One 14-row part of the ResNet-50 layer1 3x3 conv (M = 784, N = 64) on 32x32 OS,
+    overlapped: 25 x 2 = 50 folds, T + 62 + 49 T = 50 T + 62 cycles, T = K'."""
+    from accelsim.cost import Skip
+
+    for skip, t in ((None, 576), (Skip(2, 4), 288), (Skip(1, 4), 144), (Skip(density=0.5), 288)):
+        from accelsim.cost import packed
+        assert systolic_cycles(packed(Gemm(784, 576, 64, skip=skip), 1), 32, 32, "os") == 50 * t + 62

@@ -241,3 +241,16 @@ def test_the_validator_counts_a_held_accumulator_at_its_width():
     found = [p.message for p in validate(dataclasses.replace(narrow, widths=built.widths), machine, wl)]
     assert "places c0[0:1, 4:8, 0:16, 0:32] at ofmap bytes 520,192:528,384, past the buffer's 524,288 B " \
            "(over by 4,096 B)" in found
+
+
+def test_a_compressed_weight_region_takes_its_filters_bytes():
+    # conv.weight [64, 3, 3, 64], 2:4 int8: 360 B a filter of 576 (0.625 B per dense element)
+    w = Widths(1, (), (("conv.weight", 2, 4, 576),))
+    region = type("R", (), {"tensor": "conv.weight", "elements": 16 * 576})()
+    assert w.bytes(region) == 16 * 360 == 16 * 576 * 0.625
+    assert w.count("x", 100) == 100 and w.odd == {"conv.weight"}
+    # fp16 values: 288 x 2 B + 72 B of indices
+    assert Widths(2, (), (("conv.weight", 2, 4, 576),)).count("conv.weight", 576) == 576 + 72
+    # a held accumulator dropped keeps the compressed weights
+    kept = Widths(1, (("c", 4),), (("conv.weight", 2, 4, 576),)).without("c")
+    assert kept.sparse == (("conv.weight", 2, 4, 576),)

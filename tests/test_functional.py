@@ -766,3 +766,16 @@ def test_a_tensor_named_like_requantization_constants_is_refused():
                                           r"requantization constants of op 'c'; rename the tensor$"):
         random_inputs(wl, "int8")
     assert "c.requant" in random_inputs(wl, "fp16")               # floats draw no constants
+
+
+def test_nm_sparse_keeps_the_largest_of_each_group_ties_to_the_lowest_index():
+    from accelsim.functional import nm_sparse
+    from accelsim.pattern import Pattern
+
+    w = np.array([[3, -5, 1, 2, 4, 4, -4, 0, 7, 1]], dtype=np.int8)     # K = 10: groups of 4, 4, 2
+    assert nm_sparse(w, Pattern(2, 4)).tolist() == [[3, -5, 0, 0, 4, 4, 0, 0, 7, 1]]
+    assert nm_sparse(w, Pattern(1, 4)).tolist() == [[0, -5, 0, 0, 4, 0, 0, 0, 7, 0]]
+    # a conv's [Cout, kh, kw, Cin] weights group along the flattened [kh, kw, Cin]
+    conv = np.arange(1, 17, dtype=np.int8).reshape(2, 2, 2, 2)
+    assert nm_sparse(conv, Pattern(1, 2)).reshape(2, -1).tolist() == [[0, 2, 0, 4, 0, 6, 0, 8],
+                                                                       [0, 10, 0, 12, 0, 14, 0, 16]]

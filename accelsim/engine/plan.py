@@ -62,7 +62,7 @@ class Plan:
         self.reserves: list[tuple[tuple[str, int], ...]] = list(map(scaled.__getitem__, writes))
         self.nbytes: list[int] = [f.moves * eb for f in facts]         # DRAM bytes (transfers)
         keys: list[tuple | None] = [f.cycles_key for f in facts]
-        odd = {t for t, b in widths.tensors if b != eb}    # tensors of other widths than most
+        odd = widths.odd                    # tensors of other widths than most, compressed weights
         if odd:
             for i, op in enumerate(ops):
                 names = [r.tensor for r in (*op.reads, *op.writes)]

@@ -27,6 +27,7 @@ from accelsim.hw import Hardware
 from accelsim.schedule import DRAM
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
+from accelsim.sparsity import sparse_weights
 from accelsim.tiling import gemm_of, rows_read
 from accelsim.workload import Conv, Tensor, Workload
 
@@ -62,6 +63,7 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
     chunk = -(-conv.cout // tiling.filter_parts)
     parts = split_rows(ho, tiling.row_parts)
     _, kh, kw, cin_g = conv.weight_shape
+    filter_bytes = Widths(wb, (), sparse_weights(workload, (conv,))).count(conv.weight, kh * kw * cin_g)
     inputs = [n * (b - a) * w * c * eb for a, b in (rows_read(conv, r0, r1, h) for r0, r1 in parts)]  # bytes
     heights = [r1 - r0 for r0, r1 in parts]
     loads: list[int] = []                                   # bytes
@@ -75,7 +77,7 @@ def estimate_cycles(conv: Conv, workload: Workload, tiling: Tiling, hw: Hardware
             cycles[rows] = systolic_cycles(packed(gemm, macs_per_pe), sa.rows, sa.cols, sa.dataflow,
                                            sa.folds) * p
         chunk_loads = inputs.copy() if tiling.row_parts > 1 or f0 == 0 else [0] * len(parts)
-        chunk_loads[0] += f * kh * kw * cin_g * wb
+        chunk_loads[0] += f * filter_bytes
         loads += chunk_loads
         convs += [cycles[rows] for rows in heights]
         stores += [n * rows * wo * f * ob for rows in heights]
@@ -151,7 +153,8 @@ def _fitting(conv: Conv, in_shape: tuple[int, ...], out_shape: tuple[int, ...],
     fewest column parts. A tiling fits when the ops `conv_layer_ops` makes of it fit
     (`Builder.overflow`, the one SRAM count)."""
     workload = _shapes_only(conv, in_shape, out_shape)
-    sizes = Widths(widths[0], (("x", widths[0]), (conv.weight, widths[1]), ("y", widths[2])))
+    sizes = Widths(widths[0], (("x", widths[0]), (conv.weight, widths[1]), ("y", widths[2])),
+                   sparse_weights(workload, (conv,)))
     capacity = dict(sram)
     ho = workload.tensors[conv.output].shape[1]
     # a grouped conv's filter chunk is whole groups or lies within one (its GEMMs are then

@@ -65,6 +65,7 @@ from accelsim.scheduler.fusion import Layer, plan_fusion
 from accelsim.scheduler.partition import fewest_fitting, fewest_meeting, split_rows
 from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, score
 from accelsim.scheduler.winograd import WinogradBlock, tile_rows, winograd_ops
+from accelsim.sparsity import sparse_weights, sparse_workload
 from accelsim.tiling import concat_parts, gemm_of
 from accelsim.winograd import STORED, WinogradLayout, layout, layout_widths, why_not
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
@@ -109,7 +110,7 @@ def _fixed_fits(name: str, n: int, b: Builder, hw: Hardware) -> None:
 def _as_conv(gemm: Gemm, workload: Workload) -> Conv:
     k = workload.tensors[gemm.input].shape[-1]
     return Conv(name=gemm.name, kind="conv", input=gemm.input, output=gemm.output, kh=1, kw=1, cin=k,
-                cout=gemm.out_features)
+                cout=gemm.out_features, weight_sparsity=gemm.weight_sparsity, skip=gemm.skip)
 
 
 def _vector_kind(op: VectorOp) -> OpKind:
@@ -882,7 +883,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
                      splits: int | None = None,
                      max_ops: int = MAX_OPS, copy_concats: bool = False, dtype: str | None = None,
                      fuse_depth: int | None = None, halo: str = "cache", search: str | None = None,
-                     winograd: bool = False) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+                     winograd: bool = False, weight_sparsity: str | None = None,
+                     activation_density: str | None = None, input_data: str | None = None, seed: int = 0,
+                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
     `splits` sets the output-row parts of every layer (at most its rows), `parts` those
@@ -901,7 +904,11 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     schedule's notes saying what was tried and the margin over the greedy choice. `winograd`:
     every 3x3 stride-1 conv (`winograd.why_not`) runs as Winograd F(2x2, 3x3) where it fits
     SRAM (`_Planner._winograd_layer`; else im2col, a note says why); a conv a depth-first group
-    takes runs im2col in the group."""
+    takes runs im2col in the group. `weight_sparsity`, `activation_density`, `input_data` and
+    `seed`: the run's sparsity, resolved for `hw` before anything is planned
+    (`sparsity.sparse_workload`)."""
+    workload, sparse_notes = sparse_workload(workload, hw, weight_sparsity, activation_density, input_data,
+                                             seed, dtype)
     if kind not in KINDS:
         raise ScheduleError(f"unknown schedule {kind!r}: expected one of {', '.join(KINDS)}")
     if halo not in HALO_MODES:
@@ -935,12 +942,11 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     precision = hw.precision(dtype)
     held = (tuple(layer.op.output for layer in layers if layer.add is not None)
             if hw.requantizes_on_add_unit(dtype) else ())
-    widths = run_widths(dtype, own, precision.accumulator, held)
+    widths = run_widths(dtype, own, precision.accumulator, held, sparse_weights(workload))
     wg_layouts, winograd_notes = _winograd_layouts(workload, dtype, hw) if winograd else ({}, [])
     if wg_layouts:
-        widths = Widths(widths.default, widths.tensors + tuple(
-            (t, b) for lay in wg_layouts.values() for t, b in layout_widths(lay, dtype, precision.accumulator)
-            if b != widths.default))
+        widths = widths.plus(pair for lay in wg_layouts.values()
+                             for pair in layout_widths(lay, dtype, precision.accumulator))
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
     planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
@@ -976,7 +982,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     notes += [f"{op.name}: channel shuffle as a DMA copy (each part's pixels loaded, all channels, and "
               "stored permuted)" for op in workload.ops if isinstance(op, Shuffle)]
     notes += [f"{p.name}: {p.note}" for p in plans if p.note]
-    notes += searched + winograd_notes
+    notes += [*searched, *winograd_notes, *sparse_notes]
     # each layer was checked to fit, and layers take disjoint stages: the whole schedule fits
     for layer in layers:                      # a conv that ran apart from its add drains requantized
         if layer.add is not None and layer.name not in ran_fused:
@@ -985,7 +991,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     ran = tuple(lay for lay in wg_layouts.values() if lay.weight in read)
     unused = {t for lay in wg_layouts.values() if lay not in ran for t in lay.tensors}
     if unused:
-        widths = Widths(widths.default, tuple((t, b) for t, b in widths.tensors if t not in unused))
+        widths = widths.without(*unused)
     schedule = Schedule(kind, workload.name, splits, tuple(sorted(ops, key=lambda op: op.stage)),
                         tuple(notes), layouts, dtype, widths, ran)
     return schedule, plans, not_fused

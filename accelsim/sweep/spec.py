@@ -30,12 +30,16 @@ from accelsim.hw import Hardware, hw_from_dict
 from accelsim.limits import MAX_SWEEP_POINTS
 from accelsim.options import RunOptions
 from accelsim.schema import _keys_at, build
+from accelsim.sparsity import option_density, option_pattern
 from accelsim.sweep.expr import Expression, Value, parse
 from accelsim.workload import Workload, load_workload
 from accelsim.yamlio import YamlDocument, read_yaml
 
-OPTIONS = tuple(f.name for f in fields(RunOptions))
-"""The run options a sweep file may set, and vary (`parts` as `parts.LAYER`)."""
+TEXT_OPTIONS = {"weight_sparsity": option_pattern, "activation_density": option_density}
+"""Run options given as text that the run parses (accelsim.sparsity), and their parsers."""
+OPTIONS = tuple(f.name for f in fields(RunOptions) if f.metadata.get("sweep", True))
+"""The run options a sweep file may set, and vary (`parts` as `parts.LAYER`); not those whose
+metadata says `"sweep": False` (input_data: a file of the run's graph inputs)."""
 TOP_KEYS = ("hw", "workload", *OPTIONS, "vary", "where")
 RANGES = ("log2_range", "range")
 
@@ -119,6 +123,18 @@ def _option_value(name: str, value: Any, at: str) -> Value | Mapping[str, int]:
     if isinstance(field_.default, bool):                  # a flag (winograd)
         if not isinstance(value, bool):
             raise ConfigError(f"{at}: {name}: must be true or false, got {value!r}")
+        return value
+    if option in TEXT_OPTIONS:                             # text the run parses, checked here first
+        try:
+            if isinstance(value, bool):
+                raise ConfigError(f"{name}: expected text, got {value!r}")
+            TEXT_OPTIONS[option](value)
+        except ConfigError as exc:
+            raise ConfigError(f"{at}: {name}: {str(exc).partition(': ')[2]}") from None
+        return value if isinstance(value, str) else str(value)       # a density written as a number
+    if option == "seed":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{at}: seed: must be a whole number >= 0, got {value!r}")
         return value
     if "choices" in meta:
         if value not in meta["choices"]:
@@ -227,13 +243,17 @@ def _axis(name: Any, given: Any, doc: YamlDocument, data: Mapping[str, Any]) -> 
     return _values(name, given, doc)
 
 
-def _check_values(name: str, values: list[tuple[Value, str]], data: Mapping[str, Any]) -> None:
-    """Each value of an axis, set alone on the base: the option's or the hardware's check."""
+def _check_values(name: str, values: list[tuple[Value, str]], data: Mapping[str, Any]) -> tuple[Value, ...]:
+    """Each value of an axis, set alone on the base: the option's or the hardware's check; the
+    values as the run takes them (a density written as a number, as text)."""
+    checked = []
     for value, where in values:
         if is_option(name):
-            _option_value(name, value, where)
+            value = _option_value(name, value, where)            # type: ignore[assignment]
         else:
             hw_from_dict(edited(data, {name: value}), source=f"{where}: vary {name}: {value!r}")
+        checked.append(value)
+    return tuple(checked)
 
 
 def _base_value(name: str, hw: Hardware, options: RunOptions, at: str) -> Value:
@@ -284,9 +304,7 @@ def read_sweep(path: str | Path) -> Sweep:
         raise ConfigError(f"{doc.where(('vary',))}: vary: must be a mapping of key paths or run options "
                           f"to their values, at least one, got {vary!r}")
     found = {name: _axis(name, given, doc, hw_doc.data) for name, given in vary.items()}
-    axes = tuple(Axis(name, tuple(v for v, _ in values)) for name, values in found.items())
-    for name, values in found.items():
-        _check_values(name, values, hw_doc.data)
+    axes = tuple(Axis(name, _check_values(name, values, hw_doc.data)) for name, values in found.items())
     where, constants, at = None, {}, doc.where(("where",))
     if data.get("where") is not None:
         try:

@@ -12,7 +12,7 @@ import yaml
 from accelsim.errors import ConfigError, LimitError
 from accelsim.limits import MAX_SWEEP_POINTS
 from accelsim.options import RunOptions
-from accelsim.sweep.points import expand
+from accelsim.sweep.points import expand, resolve
 from accelsim.sweep.spec import read_sweep
 from tests.helpers import DEFAULT_HW
 
@@ -106,7 +106,8 @@ where: "add_unit.lrn_cycles_per_element + add_unit.scale_cycles_per_element == 6
 @pytest.mark.parametrize(("text", "message"), [
     ("hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\nwhere: 1 <\nschedul: fused\n",
      "sweep.yaml:5: unknown key 'schedul' (expected one of: hw, workload, "
-     + ", ".join(f.name for f in fields(RunOptions)) + ", vary, where; nearest: schedule)"),
+     + ", ".join(f.name for f in fields(RunOptions) if f.name != "input_data")
+     + ", vary, where; nearest: schedule, seed)"),
     ("hw: default\nworkload: resnet50_convadd\n", "sweep.yaml: vary: required key is missing"),
     ("- 1\n", "sweep.yaml: a sweep file is a mapping with keys hw, workload and vary, got [1]"),
     ("hw: nosuch\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\n", "nosuch: no such file"),
@@ -215,3 +216,29 @@ def test_a_flag_option_is_true_or_false(tmp_path):
     assert error(tmp_path, text) == "sweep.yaml:3: winograd: must be true or false, got 1"
     sweep = read_sweep(write(tmp_path, text.replace("[false, 1]", "[false, true]")))
     assert [p.as_dict()["winograd"] for p in expand(sweep)] == [False, True]
+
+
+def test_sparsity_options_are_checked_as_the_run_parses_them(tmp_path):
+    sweep = read_sweep(write(tmp_path, """\
+hw: default
+workload: resnet50_convadd
+seed: 3
+vary:
+  weight_sparsity: [null, "2:4", "1:4"]
+  activation_density: [1, 0.5, measured]
+"""))
+    points = [(o.weight_sparsity, o.activation_density, o.seed)
+              for o in (resolve(sweep, p)[2] for p in expand(sweep))]
+    assert points[:4] == [(None, "1", 3), (None, "0.5", 3), (None, "measured", 3), ("2:4", "1", 3)]
+    assert len(points) == 9
+    base = "hw: default\nworkload: resnet50_convadd\nvary: {dma.engines: [1]}\n"
+    assert error(tmp_path, base + "weight_sparsity: 2:4\n") == (
+        'sweep.yaml:4: weight_sparsity: expected a pattern N:M such as "2:4" (quoted), got 124')
+    assert "sweep.yaml:4: weight_sparsity: pattern '3:2': N must be at least 1 and less than M" in error(
+        tmp_path, base + 'weight_sparsity: "3:2"\n')
+    assert error(tmp_path, base + "activation_density: 0\n").startswith(
+        "sweep.yaml:4: activation_density: expected a density 0 < D <= 1")
+    assert error(tmp_path, base + "activation_density: true\n") == (
+        "sweep.yaml:4: activation_density: expected text, got True")
+    assert error(tmp_path, base + "seed: -1\n") == "sweep.yaml:4: seed: must be a whole number >= 0, got -1"
+    assert "unknown key 'input_data'" in error(tmp_path, base + "input_data: x.npz\n")
