@@ -327,9 +327,9 @@ def _prune(args: argparse.Namespace) -> None:
     result = prune(workload, args.ratio, norms)
     write_workload(args.output, result.pruned, header(result, args.workload, weights))
     if not result.convs_pruned:
-        print(f"accelsim: nothing to prune in {workload.name}: "
-              + ("no conv can lose filters" if not result.layers else
-                 f"ratio {float(result.ratio):g} removes no filter") + f"; wrote it unchanged to {args.output}",
+        why = "no conv can lose filters" if not result.layers else \
+            f"ratio {float(result.ratio):g} removes no filter"
+        print(f"accelsim: nothing to prune in {workload.name}: {why}; wrote it unchanged to {args.output}",
               file=sys.stderr)
     print("\n".join(summary(result)))
     print(f"wrote {args.output}")

@@ -21,14 +21,14 @@ not after the ones before them are pruned).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from accelsim.dtypes import DTYPE_BYTES
 from accelsim.errors import ConfigError
-from accelsim.workload import Conv, Gemm, Op, Pool, Scale, Workload, workload_from_dict
+from accelsim.workload import Conv, Gemm, Pool, Scale, Workload, workload_from_dict
 from accelsim.workload_yaml import workload_data
 
 
@@ -278,7 +278,7 @@ def header(result: Pruned, source: str, weights: str) -> tuple[str, ...]:
     the norms came from (`weights`), and per prunable conv the filters kept and removed."""
     lines = [f"{result.pruned.name}: {source} pruned by accelsim prune, ratio {float(result.ratio):g}: "
              "from each prunable conv the floor(ratio * cout) filters of smallest L1 norm",
-             f"(a tie: the lower index first) and the matching input channels of its readers "
+             "(a tie: the lower index first) and the matching input channels of its readers "
              "(docs/pruning.md).",
              f"Filter norms: {weights}.", *summary(result), "Filters kept per conv (removed: their indices):"]
     for layer in result.layers:
