@@ -69,7 +69,7 @@ def _region(workload: Workload, conv: Conv) -> Region | str:
         tensor = todo.pop()
         ops = workload.consumers(tensor)
         if not ops:
-            return f"its channels reach {tensor}, a graph output"
+            return f"a graph output reads its channels ({tensor})"
         for op in ops:
             if isinstance(op, Gemm) or (isinstance(op, Conv) and op.groups == 1):
                 readers.append(op.name)
@@ -78,7 +78,7 @@ def _region(workload: Workload, conv: Conv) -> Region | str:
                 todo.append(op.output)
             else:
                 what = "grouped conv" if isinstance(op, Conv) else op.kind
-                return f"{what} {op.name} reads its channels"
+                return f"{what} {op.name} reads its channels"  # the kind first: `summary` counts by it
     order = {op.name: i for i, op in enumerate(workload.ops)}
     return Region(conv.name, tuple(sorted(through, key=order.__getitem__)),
                   tuple(sorted(readers, key=order.__getitem__)))
@@ -258,17 +258,21 @@ def summary(result: Pruned) -> list[str]:
     convs = sum(isinstance(op, Conv) for op in result.dense.ops)
     filters = sum(layer.cout for layer in result.layers)
     a, b = totals(result.dense), totals(result.pruned)
-    lines = [f"{result.dense.name}: pruned {result.convs_pruned} of {convs} convs at ratio "
-             f"{float(result.ratio):g}: {result.filters_removed:,} of their {filters:,} filters removed",
+    head = (f"{result.dense.name}: pruned {result.convs_pruned} of {convs} convs at ratio "
+            f"{float(result.ratio):g}")
+    lines = [f"{head}: {result.filters_removed:,} of their {filters:,} filters removed" if result.layers
+             else f"{head}: no conv can lose filters",
              f"MACs: {a.macs:,} -> {b.macs:,} ({_percent(a.macs, b.macs)})",
              f"weights: {a.weight_bytes:,} -> {b.weight_bytes:,} bytes at {a.dtype} "
              f"({_percent(a.weight_bytes, b.weight_bytes)})"]
     if result.pinned:
         why: dict[str, int] = {}
         for reason in result.pinned.values():
-            kind = reason.split(" reads")[0].rsplit(" ", 1)[0] if " reads" in reason else "graph output"
+            reader = reason.split(" reads ")[0]                     # "add layer1.0.add", "a graph output"
+            kind = reader if reader == "a graph output" else reader.rsplit(" ", 1)[0]
             why[kind] = why.get(kind, 0) + 1
-        lines.append(f"kept whole: {len(result.pinned)} convs (read by: "
+        n = len(result.pinned)
+        lines.append(f"kept whole: {n} conv{'s' if n != 1 else ''} (read by: "
                      + ", ".join(f"{k} {n}" for k, n in why.items()) + ")")
     return lines
 

@@ -29,6 +29,7 @@ from accelsim.prune import (
     random_norms,
     regions,
     smallest,
+    summary,
     totals,
 )
 from accelsim.simulation import make_schedule, simulate
@@ -352,3 +353,28 @@ def test_the_command_runs_as_a_subprocess(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "pruned 8 of 20 convs" in done.stdout
     assert load_workload(out).name == "resnet18_pruned"
+
+
+def test_every_reader_that_pins_the_channels_keeps_the_conv_whole():
+    def conv(name, x, cin, cout, groups=1):
+        return {"name": name, "kind": "conv", "input": x, "output": name, "kh": 1, "kw": 1, "cin": cin,
+                "cout": cout, "groups": groups}
+    wl = workload_from_dict({"name": "pins", "tensors": {"x": [1, 4, 4, 8]}, "ops": [
+        conv("a", "x", 8, 8), conv("b", "x", 8, 8), conv("c", "x", 8, 8), conv("d", "x", 8, 8),
+        conv("e", "x", 8, 8), conv("f", "x", 8, 8),
+        {"name": "cat", "kind": "concat", "inputs": ["a", "b"], "output": "cat"},
+        {"name": "n", "kind": "lrn", "input": "c", "output": "n", "size": 3},
+        conv("g", "d", 8, 8, groups=2),
+        {"name": "s", "kind": "shuffle", "input": "e", "output": "s", "groups": 2},
+        {"name": "sc", "kind": "scale", "input": "f", "output": "sc"},       # then a graph output
+        conv("h", "cat", 16, 4), conv("i", "n", 8, 4), conv("j", "g", 8, 4), conv("k", "s", 8, 4)]})
+    found, pinned = regions(wl)
+    assert pinned == {"a": "concat cat reads its channels", "b": "concat cat reads its channels",
+                      "c": "lrn n reads its channels", "d": "grouped conv g reads its channels",
+                      "e": "shuffle s reads its channels", "f": "a graph output reads its channels (sc)",
+                      **{t: f"a graph output reads its channels ({t})" for t in "hijk"}}
+    assert found == {}
+    lines = summary(prune(wl, "0.3", {}))
+    assert lines[0] == "pins: pruned 0 of 11 convs at ratio 0.3: no conv can lose filters"
+    assert lines[-1] == ("kept whole: 10 convs (read by: concat 2, lrn 1, grouped conv 1, shuffle 1, "
+                         "a graph output 5)")
