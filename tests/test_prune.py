@@ -378,3 +378,10 @@ def test_every_reader_that_pins_the_channels_keeps_the_conv_whole():
     assert lines[0] == "pins: pruned 0 of 11 convs at ratio 0.3: no conv can lose filters"
     assert lines[-1] == ("kept whole: 10 convs (read by: concat 2, lrn 1, grouped conv 1, shuffle 1, "
                          "a graph output 5)")
+
+
+def test_the_seed_changes_which_filters_go_never_how_many():
+    wl = load_workload("resnet18")
+    a, b = (prune(wl, "0.3", random_norms(wl, seed=s)) for s in (0, 1))
+    assert a.pruned == b.pruned
+    assert [p.removed for p in a.layers] != [p.removed for p in b.layers]
