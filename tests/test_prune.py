@@ -385,3 +385,13 @@ def test_the_seed_changes_which_filters_go_never_how_many():
     a, b = (prune(wl, "0.3", random_norms(wl, seed=s)) for s in (0, 1))
     assert a.pruned == b.pruned
     assert [p.removed for p in a.layers] != [p.removed for p in b.layers]
+
+
+def test_a_pruned_tensor_with_its_own_dtype_keeps_it_at_its_new_shape():
+    data = chain_data()
+    data["tensors"]["c1"] = {"shape": [1, 8, 8, 10], "dtype": "int16"}
+    wl = workload_from_dict(data)
+    result = prune(wl, "0.3", {"c1": np.arange(10), "c3": np.arange(6)})
+    assert result.pruned.tensors["c1"].shape == (1, 8, 8, 7)
+    assert result.pruned.tensors["c1"].dtype == "int16"
+    assert result.channels["c1"] == tuple(range(3, 10))
