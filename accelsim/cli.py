@@ -245,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a search's seed (default 0): the same seed, the same points")
 
     _pareto_parser(sub)
+    _prune_parser(sub)
     sub.add_parser("list", help="list the hardware configs, traces and topologies that ship",
                    description="List the hardware configs, workload traces and SCALE-Sim topologies "
                                "that ship with accelsim, each with its description. Any command "
@@ -270,6 +271,71 @@ def _pareto_parser(sub) -> None:
                         help="a third objective, drawn as the colour (e.g. area_mm2)")
     pareto.add_argument("-o", "--output", metavar="FRONT.png",
                         help="also draw the front to this PNG or SVG (written whole)")
+
+
+def _ratio(text: str):
+    """argparse type: a pruning ratio in [0, 1)."""
+    from accelsim.prune import parse_ratio
+
+    try:
+        return parse_ratio(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--ratio: ")) from None
+
+
+def _prune_parser(sub) -> None:
+    prune = sub.add_parser("prune", help="remove the filters of smallest L1 norm; write the smaller workload",
+                           description="Remove from each prunable conv the fraction --ratio of its filters "
+                                       "with the smallest L1 norms, and the matching input channels of the "
+                                       "convs and gemms that read them; write the smaller workload as a "
+                                       "trace (docs/pruning.md). A conv whose output an add, concat, "
+                                       "shuffle, LRN, softmax or grouped conv reads, or that is a graph "
+                                       "output, keeps every filter.")
+    prune.add_argument("workload", metavar="WORKLOAD",
+                       help="workload trace (a file or a shipped trace's name: its weights are the seeded "
+                            "random ones of --functional, so which filters go is arbitrary but "
+                            "deterministic), or an ONNX model (.onnx: its own weights, BatchNorm folded, "
+                            "so the real choice)")
+    prune.add_argument("--ratio", type=_ratio, required=True, metavar="R",
+                       help="fraction of each prunable conv's filters removed, in [0, 1): "
+                            "floor(R * filters), the smallest L1 norms (a tie: the lower index first)")
+    prune.add_argument("-o", "--output", metavar="SMALLER.yaml", required=True,
+                       help="where to write the pruned workload (a trace accelsim run reads)")
+    prune.add_argument("--seed", type=_non_negative, default=0, metavar="N",
+                       help="a trace: the seed of its random weights, as --functional draws them (default 0)")
+    prune.add_argument("--skip-unsupported", action="store_true",
+                       help="ONNX: drop one-input nodes accelsim does not model, as accelsim run does")
+    prune.add_argument("--max-functional-bytes", type=_positive, default=MAX_FUNCTIONAL_BYTES, metavar="N",
+                       help="a trace: refuse to draw random weights for a workload whose functional data "
+                            f"would hold more than N bytes (default {MAX_FUNCTIONAL_BYTES:,})")
+
+
+def _prune(args: argparse.Namespace) -> None:
+    from accelsim.prune import header, onnx_norms, prune, random_norms, summary
+    from accelsim.workload_yaml import write_workload
+
+    if Path(args.workload).suffix.lower() == ".onnx":
+        from accelsim.importers.onnx import import_onnx
+
+        found = import_onnx(args.workload, args.skip_unsupported)
+        workload, norms = found.workload, onnx_norms(found)
+        weights = "the model's weights (initializers, BatchNorm and per-channel Mul/Div folded in)"
+    else:
+        workload = load_workload(args.workload)
+        dtype = workload.dtype or "int8"
+        check_functional(workload, dtype, args.max_functional_bytes)
+        norms = random_norms(workload, args.seed, dtype)
+        weights = (f"seeded random {dtype} weights (seed {args.seed}, accelsim.functional.random_inputs, "
+                   "as --functional draws them): which filters go is arbitrary but deterministic")
+    result = prune(workload, args.ratio, norms)
+    write_workload(args.output, result.pruned, header(result, args.workload, weights))
+    if not result.convs_pruned:
+        why = "no conv can lose filters" if not result.layers else \
+            f"ratio {float(result.ratio):g} removes no filter"
+        print(f"accelsim: nothing to prune in {workload.name}: {why}; wrote it unchanged to {args.output}",
+              file=sys.stderr)
+    print("\n".join(summary(result)))
+    print(f"wrote {args.output}")
 
 
 def _pareto(args: argparse.Namespace) -> None:
@@ -485,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         {"run": _run, "scalesim": _scalesim, "schedule": _schedule, "validate": _validate,
-         "plot": _plot, "trace": _trace, "sweep": _sweep, "pareto": _pareto,
+         "plot": _plot, "trace": _trace, "sweep": _sweep, "pareto": _pareto, "prune": _prune,
          "list": lambda _: print(shipped.listing())}[args.command](args)
     except AccelsimError as exc:
         print(f"accelsim: error: {exc}", file=sys.stderr)

@@ -21,12 +21,14 @@ result's notes (text report and `--json`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from accelsim.errors import ConfigError
 from accelsim.importers.onnx_fold import SMALL, Constants, FoldError, fold
-from accelsim.importers.onnx_ops import OPS, Builder, Unmapped, nhwc, refuse
+from accelsim.importers.onnx_ops import OPS, Builder, ConvWeights, Unmapped, nhwc, refuse
 from accelsim.workload import Workload, workload_from_dict
 
 OPSETS = (7, 21)          # the default-domain opsets this importer was checked against
@@ -40,6 +42,8 @@ class OnnxImport:
     workload: Workload
     skipped: tuple[str, ...]
     notes: tuple[str, ...]
+    weights: Mapping[str, ConvWeights] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    """Per conv of the workload (by its name), where its weight values come from."""
 
 
 def _onnx():
@@ -199,7 +203,9 @@ def import_onnx(model, skip_unsupported: bool = False, source: str | None = None
     notes += b.notes
     for key, names in b.folds.items():
         notes.append(f"import: {len(names)} {key}: {_some(names)}")
-    return OnnxImport(_workload(b, graph, source), tuple(skipped), tuple(notes))
+    weights: dict[str, ConvWeights] = {}
+    workload = _workload(b, graph, source, weights)
+    return OnnxImport(workload, tuple(skipped), tuple(notes), MappingProxyType(weights))
 
 
 def _some(names: list[str], most: int = 4) -> str:
@@ -224,8 +230,9 @@ def _why_not_skippable(b: Builder, node, entry) -> str | None:
     return None
 
 
-def _workload(b: Builder, graph, source: str) -> Workload:
-    """The op dicts as a validated workload, names cleaned and made unique."""
+def _workload(b: Builder, graph, source: str, weights: dict[str, ConvWeights]) -> Workload:
+    """The op dicts as a validated workload, names cleaned and made unique; each conv's
+    weight source into `weights`, by its name."""
     read = {t for op in b.ops for t in (op["inputs"] if "inputs" in op else [op["input"]])}
     tensors = {}
     for value in graph.input:
@@ -246,10 +253,13 @@ def _workload(b: Builder, graph, source: str) -> Workload:
     for op in b.ops:
         op = dict(op)
         op.pop("activation", None)
+        held = op.pop("weights", None)
         name = _clean(op["name"])
         while name in taken:
             name = f"{name}_"
         taken.add(name)
+        if held is not None:
+            weights[name] = held
         op["name"] = name
         op["output"] = _clean(op["output"])
         if "inputs" in op:

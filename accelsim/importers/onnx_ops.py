@@ -57,6 +57,30 @@ class Shuffling:
     transposed: bool = False
 
 
+@dataclass(frozen=True)
+class ConvWeights:
+    """Where an imported conv's weight values come from (`accelsim prune` ranks filters by
+    them; read only when asked): the ONNX constant `name` (a Conv's `[Cout, Cin/groups, kh,
+    kw]`; a Gemm's imported as a conv after a flatten, `[N, K]` or `[K, N]`), the axis of its
+    output channels, and the per-output-channel factors folded into it after (a
+    BatchNormalization's `scale / sqrt(var + epsilon)`, a Mul's constant, 1 / a Div's), each
+    `[Cout]` float64."""
+
+    constants: Constants = field(repr=False, compare=False)
+    name: str
+    axis: int = 0
+    factors: tuple[Any, ...] = ()
+
+    def l1_norms(self) -> np.ndarray:
+        """Per output channel, the L1 norm of its folded weights, `|f_c| * sum |w_c|` (f the
+        product of the factors), float64 `[Cout]`."""
+        w = np.abs(np.asarray(self.constants.array(self.name), dtype=np.float64))
+        norms = w.sum(axis=tuple(a for a in range(w.ndim) if a != self.axis))
+        for f in self.factors:
+            norms = norms * np.abs(f)
+        return norms
+
+
 @dataclass
 class Builder:
     """The importer's state while it walks the nodes in graph order."""
@@ -182,7 +206,7 @@ def conv(b: Builder, node, a: dict) -> None:
     group = a.get("group", 1)
     b.add(node, {"kind": "conv", "input": b.resolve(x), "kh": kh, "kw": kw, "stride": stride, "pad": pad,
                  "dilation": a.get("dilations", [1])[0], "groups": group, "cin": cin_g * group,
-                 "cout": cout})
+                 "cout": cout, "weights": ConvWeights(b.constants, node.input[1])})
 
 
 def gemm(b: Builder, node, a: dict) -> None:
@@ -201,7 +225,8 @@ def gemm(b: Builder, node, a: dict) -> None:
         _, c, h, w = flat.shape
         if a.get("transA", 0) or c * h * w != k:
             raise Unmapped(f"its weights expect {k} input features, the flattened map has {c * h * w}")
-        b.add(node, {"kind": "conv", "input": flat.tensor, "kh": h, "kw": w, "cin": c, "cout": n_out})
+        b.add(node, {"kind": "conv", "input": flat.tensor, "kh": h, "kw": w, "cin": c, "cout": n_out,
+                     "weights": ConvWeights(b.constants, node.input[1], 0 if a.get("transB", 0) else 1)})
         b.notes.append(f"import: {node.name or node.output[0]} ({node.op_type}) over the {h}x{w}x{c} map "
                        f"flattened by {flat.node.name or flat.node.output[0]} ({flat.node.op_type}): "
                        f"imported as a {h}x{w} conv, no padding, {n_out} channels (same MACs and bytes)")
@@ -296,9 +321,27 @@ def _fold_affine(b: Builder, node, x: str, what: str) -> None:
         b.add(node, {"kind": "scale", "input": b.resolve(x)})
         return
     b.pass_through(node, node.output[0], x)
+    factor = _weight_factor(b, node, xshape[1])
+    if "weights" in producer and factor is not None:
+        held = producer["weights"]
+        producer["weights"] = ConvWeights(held.constants, held.name, held.axis, (*held.factors, factor))
     into = "scale" if producer["kind"] == "scale" else "conv or gemm"
     b.fold_note(f"{node.op_type} folded into the {into} before it (exact; that op's cost is "
                 f"unchanged)", node)
+
+
+def _weight_factor(b: Builder, node, channels: int) -> np.ndarray | None:
+    """What a per-channel node folded into the conv before it multiplies that conv's weights
+    by, per output channel (`[channels]` float64); None for a shift (Add, Sub)."""
+    if node.op_type == "BatchNormalization":
+        eps = next((at.f for at in node.attribute if at.name == "epsilon"), 1e-5)
+        scale, var = (np.asarray(b.constants.array(node.input[i]), dtype=np.float64) for i in (1, 4))
+        return np.broadcast_to(scale / np.sqrt(var + eps), (channels,))
+    if node.op_type not in ("Mul", "Div"):
+        return None
+    c = np.asarray(b.constants.array(next(t for t in node.input if t in b.constants)), dtype=np.float64)
+    vector = np.broadcast_to(c.ravel(), (channels,))       # per channel: every other axis is 1
+    return 1.0 / vector if node.op_type == "Div" else vector
 
 
 def activation(b: Builder, node, a: dict) -> None:

@@ -676,3 +676,30 @@ def test_placing_the_zoo_concats_saves_reading_and_writing_each_concat_output_on
         moved[copy] = sum(op.facts.moves for op in schedule.ops) * hw.element_bytes
         assert {c.label for c in schedule.concats} == {"copy" if copy else "no copy"}
     assert moved[True] - moved[False] == 2 * joined * hw.element_bytes
+
+
+def test_each_conv_keeps_where_its_weights_come_from_with_the_folds_applied():
+    # x -> Conv w1 -> Div by c -> Mul by d -> Relu -> Flatten (4x4 map) -> Gemm wf (transB 0):
+    # the Div and Mul fold into the conv (weights times d / c per filter); the Gemm after the
+    # flatten becomes a 4x4 conv whose filters are wf's columns
+    rng = np.random.default_rng(1)
+    w1, wf = rng.standard_normal((5, 2, 3, 3)), rng.standard_normal((5 * 16, 7))
+    c, d = np.array([1, 2, 4, 8, 16.0]), np.array([-3, 1, 1, 2, 0.5])
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], name="conv1", kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Div", ["c1", "c"], ["q"], name="div"),
+             helper.make_node("Mul", ["d", "q"], ["m"], name="mul"),
+             helper.make_node("Relu", ["m"], ["r"], name="relu"),
+             helper.make_node("Flatten", ["r"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "wf"], ["y"], name="fc")]
+    inits = [numpy_helper.from_array(a.astype(np.float32), n) for n, a in (
+        ("w1", w1), ("c", c.reshape(1, 5, 1, 1)), ("d", d.reshape(5, 1, 1)), ("wf", wf))]
+    graph = helper.make_graph(nodes, "folds",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    found = import_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+    assert [type(op) for op in found.workload.ops] == [Conv, Conv]
+    assert set(found.weights) == {"conv1", "fc"}
+    w1_32, wf_32 = w1.astype(np.float32).astype(np.float64), wf.astype(np.float32).astype(np.float64)
+    assert np.allclose(found.weights["conv1"].l1_norms(), np.abs(w1_32).sum(axis=(1, 2, 3)) * np.abs(d / c))
+    assert np.allclose(found.weights["fc"].l1_norms(), np.abs(wf_32).sum(axis=0))
