@@ -24,6 +24,8 @@ def op_data(op: Op) -> dict:
     value is not its default (tuples as lists)."""
     out: dict = {}
     for f in fields(op):  # type: ignore[arg-type]
+        if f.name == "skip":                 # what a run's array skips: set by the run, never by a trace
+            continue
         value = getattr(op, f.name)
         if f.default is not MISSING and value == f.default and type(value) is type(f.default):
             continue
@@ -33,14 +35,15 @@ def op_data(op: Op) -> dict:
 
 def workload_data(workload: Workload) -> dict:
     """The workload as a trace file holds it: name, dtype (when set), the tensors no op writes
-    (graph inputs) and those with their own datatype, and the ops in order."""
+    (graph inputs) and those with their own datatype or a declared density, and the ops in order."""
     written = {op.output for op in workload.ops}
     weights = {op.weight for op in workload.ops if hasattr(op, "weight")}
     tensors: dict = {}
     for name, t in workload.tensors.items():
-        if name in weights or (name in written and t.dtype is None):
+        own = {key: value for key, value in (("dtype", t.dtype), ("density", t.density)) if value is not None}
+        if name in weights or (name in written and not own):
             continue
-        tensors[name] = {"shape": list(t.shape), "dtype": t.dtype} if t.dtype else list(t.shape)
+        tensors[name] = {"shape": list(t.shape), **own} if own else list(t.shape)
     data: dict = {"name": workload.name}
     if workload.dtype is not None:
         data["dtype"] = workload.dtype

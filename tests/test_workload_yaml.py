@@ -44,3 +44,20 @@ def test_only_fields_off_their_default_are_written():
     assert op_data(conv) == {"name": "conv", "kind": "conv", "input": "x", "output": "conv_out", "kh": 3,
                              "kw": 3, "cin": 64, "cout": 64, "pad": 1}
     assert op_data(add) == {"name": "add", "kind": "add", "inputs": ["conv_out", "identity"], "output": "y"}
+
+
+def test_sparsity_a_trace_declares_survives():
+    """A conv's weight_sparsity and a tensor's density (an input's and an intermediate's) are
+    written; what a run's array skips (`skip`) never is."""
+    data = {"name": "sparse", "tensors": {"x": {"shape": [1, 4, 4, 8], "density": 0.5},
+                                          "h": {"shape": [1, 4, 4, 8], "density": 0.25}},
+            "ops": [{"name": "c1", "kind": "conv", "input": "x", "output": "h", "kh": 1, "kw": 1, "cin": 8,
+                     "cout": 8, "weight_sparsity": "2:4"},
+                    {"name": "c2", "kind": "conv", "input": "h", "output": "y", "kh": 1, "kw": 1, "cin": 8,
+                     "cout": 8}]}
+    wl = workload_from_dict(data)
+    text = workload_to_yaml(wl)
+    assert "x: {shape: [1, 4, 4, 8], density: 0.5}" in text
+    assert "h: {shape: [1, 4, 4, 8], density: 0.25}" in text
+    assert "weight_sparsity: '2:4'" in text and "skip" not in text
+    assert workload_from_dict(read_yaml_text(text, "<t>").data) == wl
