@@ -154,6 +154,11 @@ class Result:
         return self.total_cycles / self.hw.clock_mhz
 
     @property
+    def dram_bytes(self) -> int:
+        """Bytes moved across DRAM, read and written."""
+        return self.dram_read_bytes + self.dram_write_bytes
+
+    @property
     def array_utilization(self) -> float:
         sa = self.hw.systolic_array
         return self.macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0

@@ -48,7 +48,7 @@ def rows(hw: Hardware, name: str) -> list[list[str]]:
     out = []
     for label, r in runs.items():
         energy = r.energy_pj
-        out.append([name, label, f"{r.total_cycles:,}", f"{r.dram_read_bytes + r.dram_write_bytes:,}",
+        out.append([name, label, f"{r.total_cycles:,}", f"{r.dram_bytes:,}",
                     f"{float(energy) / 1e6:,.1f}" if energy is not None else "-",
                     f"{float(energy) / r.macs:.2f}" if energy is not None else "-",
                     f"{float(r.area_mm2):.2f}" if r.area_mm2 is not None else "-",

@@ -66,7 +66,7 @@ def per_layer(rows: int, cols: int, dataflow: str) -> None:
         theirs = by_shape[shape(layer)]
         ours, slow = layer_parity(layer, hw), layer_parity(layer, serialized)
         compute, total = int(theirs["compute_cycles"]), int(theirs["total_cycles"])
-        dram = ours.dram_read_bytes + ours.dram_write_bytes
+        dram = ours.dram_bytes
         for i, v in enumerate((compute, total, slow.cycles, ours.cycles, dram)):
             sums[i] += v
         print(f"| {layer.name} | {compute:,} | {total:,} | {slow.cycles:,} | {ours.cycles:,} | "

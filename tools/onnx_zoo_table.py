@@ -46,7 +46,7 @@ def row(path: Path, hw) -> list[str]:
     return [name, str(len(found.workload.ops)), f"{found.workload.macs / 1e9:.2f}",
             f"{serial.total_cycles:,}", f"{piped.total_cycles:,}",
             f"{serial.total_cycles / piped.total_cycles:.2f}x",
-            f"{piped.dram_read_bytes + piped.dram_write_bytes:,}", f"{piped.array_utilization:.1%}",
+            f"{piped.dram_bytes:,}", f"{piped.array_utilization:.1%}",
             f"{len(plan_fusion(found.workload).fused)} of {adds}",
             _dropped([s.split(" ")[1].strip("()") for s in found.skipped]), f"{wall:.2f}"]
 

@@ -36,7 +36,7 @@ def result_metrics(result: Result) -> dict[str, float | int | None]:
         "pj_per_mac": result.pj_per_mac,
         "dram_read_bytes": result.dram_read_bytes,
         "dram_write_bytes": result.dram_write_bytes,
-        "dram_bytes": result.dram_read_bytes + result.dram_write_bytes,
+        "dram_bytes": result.dram_bytes,
         "macs": result.macs,
         "array_utilization": result.array_utilization,
         **{f"{unit}_utilization": result.units[unit].utilization for unit in UNITS},
