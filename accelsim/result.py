@@ -26,6 +26,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from accelsim.area import area_mm2
+from accelsim.cost import skipped
 from accelsim.energy import Energy, Prices, prices, run_energy
 from accelsim.hw import Hardware
 from accelsim.layout import ConcatLayout
@@ -158,10 +159,30 @@ class Result:
         """Bytes moved across DRAM, read and written."""
         return self.dram_read_bytes + self.dram_write_bytes
 
+    @cached_property
+    def _skipping(self) -> dict[str, int]:
+        """Op id -> the MACs the array performs of its GEMM, for the ops whose array skips
+        products (N:M weights, zero activations: `cost.skipped`); every other op performs its
+        `macs`."""
+        if self.schedule_run is None:
+            return {}
+        return {op.id: skipped(op.gemm).macs for op in self.schedule_run.ops
+                if op.gemm is not None and op.gemm.skip is not None}
+
+    def _performed(self, records) -> int:
+        skipping = self._skipping
+        return sum(skipping.get(r.id, r.macs) for r in records)
+
+    @property
+    def performed_macs(self) -> int:
+        """MACs the array performs: `macs` less the products it skips."""
+        return self._performed(self.ops) if self._skipping else self.macs
+
     @property
     def array_utilization(self) -> float:
+        """Performed MACs over the array's R x C PEs and the run's cycles."""
         sa = self.hw.systolic_array
-        return self.macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0
+        return self.performed_macs / (sa.rows * sa.cols * self.total_cycles) if self.total_cycles else 0.0
 
     @cached_property
     def energy(self) -> Energy | None:
@@ -273,9 +294,10 @@ class Result:
         read = sum(r.bytes for r in recs if r.kind == "load")
         write = sum(r.bytes for r in recs if r.kind == "store")
         macs = sum(r.macs for r in recs)
+        performed = self._performed(recs) if self._skipping else macs
         hw, sa = self.hw, self.hw.systolic_array
         memory = 0 if hw.ideal_memory else -(-(read + write) // hw.dram.bytes_per_cycle)
-        compute = -(-macs // (sa.rows * sa.cols * hw.precision(self.dtype).macs_per_pe))
+        compute = -(-performed // (sa.rows * sa.cols * hw.precision(self.dtype).macs_per_pe))
         units = {}
         for unit in UNITS:
             busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
@@ -298,6 +320,7 @@ class Result:
             "dram": {"read_bytes": self.dram_read_bytes, "write_bytes": self.dram_write_bytes},
             "sram_peak_bytes": dict(self.sram_peak_bytes),
             "macs": self.macs,
+            "performed_macs": self.performed_macs,
             "array_utilization": self.array_utilization,
             "sync": self.sync,
             "notes": list(self.notes),

@@ -44,3 +44,22 @@ def test_op_finds_a_record_by_id_the_first_when_ids_repeat():
     assert twice.op("a/conv1").end == 50
     with pytest.raises(StopIteration):
         r.op("c/add1")
+
+
+def test_a_skipping_array_reports_the_macs_it_performs():
+    """2:4 weights and density 0.5 on the ConvAdd block (3x3, 56x56x64 -> 64, K = 576): the
+    array performs K' = 576 x 2/4 x 0.5 = 144 of each output's products, a quarter; `macs` stays
+    the dense count, utilization and the layer's compute bound use the performed ones."""
+    from accelsim import load_hw, load_workload, simulate
+    from accelsim.options import RunOptions
+
+    block = load_workload("resnet50_convadd")
+    r = simulate(load_hw("default"), block,
+                 options=RunOptions(weight_sparsity="2:4", activation_density="0.5"))
+    assert r.macs == 56 * 56 * 64 * 576
+    assert r.performed_macs == 56 * 56 * 64 * 144
+    assert r.array_utilization == r.performed_macs / (32 * 32 * r.total_cycles)
+    assert r.to_dict()["performed_macs"] == r.performed_macs
+    (layer,) = [s for s in r.layers() if s.name == "conv+add"]
+    memory = -(-(layer.dram_read_bytes + layer.dram_write_bytes) // 16)
+    assert layer.bound_cycles == max(-(-r.performed_macs // 1024), memory)
