@@ -95,17 +95,23 @@ def sparse_workload(workload: Workload, hw: Hardware, weight_sparsity: str | Non
         weighted = [replace(op, weight_sparsity=str(every)) for op in weighted]
     ops = {op.name: op for op in weighted}
     tensors = dict(workload.tensors)
+    measured_note: list[str] = []
     if activation_density is not None:
         inputs = {op.input for op in weighted}
         if set_density is None:
             valued = replace(workload, ops=tuple(ops.get(o.name, o) for o in workload.ops))
             run_dtype = dtype or workload.dtype or hw.default_dtype
             measured = measure_densities(valued, run_dtype, seed, input_data)
-            found = {t: measured[t] for t in inputs}
+            found = {t: measured[t] for t in dict.fromkeys(op.input for op in weighted)}
+            source = input_data if input_data is not None else f"seeded random data, seed {seed}"
+            measured_note = [f"activation densities measured on {source} ({run_dtype} reference run), "
+                             f"{len(found)} tensors convs and gemms read, {min(found.values()):.3f} to "
+                             f"{max(found.values()):.3f}: "
+                             + ", ".join(f"{t} {d:.3f}" for t, d in found.items())]
         else:
             found = dict.fromkeys(inputs, set_density)
         tensors.update({t: replace(tensors[t], density=d) for t, d in found.items()})
-    notes: list[str] = []
+    notes: list[str] = [*measured_note]
     sa = hw.sparsity
     skipped_patterns = {parse_pattern(p) for p in sa.weights}
     for name, op in list(ops.items()):

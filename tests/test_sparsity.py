@@ -135,9 +135,14 @@ def test_measured_density_is_the_fraction_of_nonzeros_of_the_reference():
     values = reference(net, random_inputs(net, "int8", 3))
     for tensor in ("image", "layer1.0.conv1", "layer4.1.add"):
         assert densities[tensor] == np.count_nonzero(values[tensor]) / values[tensor].size
-    resolved, _ = sparse_workload(net, hw(), activation_density="measured", seed=3)
+    resolved, notes = sparse_workload(net, hw(), activation_density="measured", seed=3)
     conv = next(op for op in resolved.ops if op.name == "layer1.0.conv2")
     assert conv.skip == Skip(density=densities["layer1.0.conv1"])
+    read = {op.input: densities[op.input] for op in net.ops if op.kind in ("conv", "gemm")}
+    assert notes[0].startswith("activation densities measured on seeded random data, seed 3 (int8 reference "
+                               f"run), {len(read)} tensors convs and gemms read, "
+                               f"{min(read.values()):.3f} to {max(read.values()):.3f}")
+    assert f"layer1.0.conv1 {densities['layer1.0.conv1']:.3f}" in notes[0]
     assert 0.3 < densities["layer1.0.conv1"] < 0.7                     # after a ReLU
 
 
