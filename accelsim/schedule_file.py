@@ -399,8 +399,8 @@ class _Reader:
         its fused add's; its GEMM and window."""
         role = {"wgw": "weight", "wgin": "transformed", "conv": "products", "wgout": "products"}.get(kind)
         if role is None:
-            return bad(f"a {kind} op cannot write {out.tensor}, a Winograd layer's tensor (wgw, wgin, conv and "
-                       "wgout write them)")
+            return bad(f"a {kind} op cannot write {out.tensor}, a Winograd layer's tensor (wgw, wgin, conv "
+                       "and wgout write them)")
         seen = out.tensor if kind != "wgout" else (reads[0].tensor if reads else "")
         lay = next((lay for lay in self.winograd if getattr(lay, role) == seen), None)
         if lay is None:

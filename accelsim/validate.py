@@ -276,8 +276,9 @@ class _LaterReads:
 def winograd_needs(schedule: Schedule, workload: Workload, op: Op) -> list[tuple[str, Box, str, bool]]:
     """What an op of a Winograd layer (`scheduler/winograd.py`) needs, as `_Checker.needs`: an
     input transform the conv input rows of its tile rows (halo included: the tile model's rows
-    of their output rows); a weight transform its filters of the conv's weights; a GEMM its tile rows of V and its filters of U; an output transform
-    its output rows' tile rows of M, and the residual when it writes the fused add's output."""
+    of their output rows); a weight transform its filters of the conv's weights; a GEMM its
+    tile rows of V and its filters of U; an output transform its output rows' tile rows of M,
+    and the residual when it writes the fused add's output."""
     out = op.writes[0]
     seen = op.reads[0].tensor if op.kind == "wgout" and op.reads else out.tensor
     lay = next(lay for lay in schedule.winograd if seen in lay.tensors)

@@ -4,10 +4,10 @@ CVPR 2016): which convs qualify, the tensors a Winograd layer keeps, and its ope
 Per 4x4 input tile d (tiles at stride 2, overlapping by 2, the conv's padding of 1 around the
 input) and input channel, V = B^T d B; per filter and input channel, U = G g G^T (16 values for
 the 9 weights: transformed on chip, `wgw` on the add unit from the dense weights loaded into
-the weight buffer, or offline and loaded transformed: `WEIGHT_MODES`); per tile and filter, the 16 products
-M[xi] = sum over input channels of V[xi] U[xi] (16 batched GEMMs of (tiles x Cin) @ (Cin x
-Cout) on the array); Y = A^T M A, the tile's 2x2 outputs. `accelsim.winograd_exec` holds the
-matrices and computes them.
+the weight buffer, or offline and loaded transformed: `WEIGHT_MODES`); per tile and filter,
+the 16 products M[xi] = sum over input channels of V[xi] U[xi] (16 batched GEMMs of
+(tiles x Cin) @ (Cin x Cout) on the array); Y = A^T M A, the tile's 2x2 outputs.
+`accelsim.winograd_exec` holds the matrices and computes them.
 
 Lane operations on the add unit (one add or subtract per lane per cycle; B^T and A^T have
 entries 0 and +-1 only): B^T d takes 16 (each of its 4x4 values a sum of two of d's), then
@@ -66,10 +66,11 @@ INTEGER_SCALE = 4
 @dataclass(frozen=True)
 class WinogradLayout:
     """The tensors of one conv run as Winograd, none of them a workload tensor: `weight` U
-    `[Cout, 4, 4, Cin]` (made on chip from the conv's weights, or loaded from DRAM), `transformed` V `[N, Ht, Wt, 16 Cin]`
-    and `products` M `[N, Ht, Wt, 16 Cout]` (channel c's 16 values at 16c..16c+15; Ht, Wt the
-    tile rows and columns), both only in SRAM; `mac_dtype` what the array multiplies V and U
-    in; `scale` what the output transform's result is times Y (4 for int8, else 1)."""
+    `[Cout, 4, 4, Cin]` (made on chip from the conv's weights, or loaded from DRAM),
+    `transformed` V `[N, Ht, Wt, 16 Cin]` and `products` M `[N, Ht, Wt, 16 Cout]` (channel
+    c's 16 values at 16c..16c+15; Ht, Wt the tile rows and columns), both only in SRAM;
+    `mac_dtype` what the array multiplies V and U in; `scale` what the output transform's
+    result is times Y (4 for int8, else 1)."""
 
     conv: str
     weight: str

@@ -907,9 +907,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     every 3x3 stride-1 conv (`winograd.why_not`) runs as Winograd F(2x2, 3x3) where it fits
     SRAM (`_Planner._winograd_layer`; else im2col, a note says why); a conv a depth-first group
     takes runs im2col in the group; `winograd_weights` (`winograd.WEIGHT_MODES`): its U made
-    on chip from the dense weights (chip) or loaded transformed (dram). `weight_sparsity`, `activation_density`, `input_data` and
-    `seed`: the run's sparsity, resolved for `hw` before anything is planned
-    (`sparsity.sparse_workload`)."""
+    on chip from the dense weights (chip) or loaded transformed (dram). `weight_sparsity`,
+    `activation_density`, `input_data` and `seed`: the run's sparsity, resolved for `hw`
+    before anything is planned (`sparsity.sparse_workload`)."""
     workload, sparse_notes = sparse_workload(workload, hw, weight_sparsity, activation_density, input_data,
                                              seed, dtype)
     if kind not in KINDS:

@@ -8,11 +8,13 @@ reading V and the chunk's U in the weight buffer) writes M into the ofmap buffer
 accumulator width, `wgout` on the add unit reads M (and the residual, when fused) and writes
 the output rows, which are stored. A chunk's transformed weights U are made in its first
 part's input-transform stage, a stage before its first GEMM: on chip (`on_chip`), its dense
-weights g load beside the first part's input rows and `wgw` on the add unit writes U from
-them into the weight buffer (g's region ends there: g and U are held together only in that
-stage); else U loads from DRAM in that stage. So at most two chunks' U (and one chunk's g)
-are in the weight buffer at once. With one part and several chunks, the input is loaded and transformed once and
-V kept for every chunk; with several parts, each chunk loads and transforms its parts again.
+weights g load in that stage and `wgw` on the add unit, waiting for them, writes U from them
+into the weight buffer (g's region ends there: g and U are held together only in that
+stage, and no two chunks' g ever are; the add unit runs the stage's input or output
+transform while g loads); else U loads from DRAM in that stage. So at most two chunks' U
+(and one chunk's g) are in the weight buffer at once. With one part and several chunks, the
+input is loaded and transformed once and V kept for every chunk; with several parts, each
+chunk loads and transforms its parts again.
 
 Pipelined, tile t (1-based) loads in stage t-1, transforms its input in t, multiplies in
 t+1, transforms its output in t+2 and stores in t+3: stage s runs the GEMM of tile s-1 on
@@ -81,8 +83,8 @@ def winograd_ops(b: Builder, block: WinogradBlock, row_parts: int, pipelined: bo
         f1 = min(f0 + chunk, conv.cout)
         channels = None if filter_parts == 1 else (f0, f1)
         first = t + 1 if pipelined else STAGES * t + 1      # with its first tile's input transform
-        if block.on_chip:         # g loads beside the first tile's input rows, wgw writes U from it
-            g = b.load(f"load_g{j}", first - 1, b.weights(conv, DRAM, (f0, f1)), "weight")
+        if block.on_chip:                 # g loads, then wgw writes U from it, in one stage
+            g = b.load(f"load_g{j}", first, b.weights(conv, DRAM, (f0, f1)), "weight")
             w_id, w = f"wgw{j}", weight_region(block, (f0, f1), "weight")
             b.op(w_id, "wgw", first, [g], [w], [f"load_g{j}"])
         else:
