@@ -426,12 +426,11 @@ def winograd_tensors(schedule: Schedule, workload: Workload,
     loaded = {op.reads[0].tensor for op in schedule.ops if op.kind == "load"}
     for lay in schedule.winograd:
         conv = _winograd_conv(schedule, workload, lay.weight)[1]
-        u = transform_weights(dram[conv.weight][:1])
         if lay.weight in loaded:
-            u = transform_weights(dram[conv.weight])
-            dram[lay.weight] = u
-        wide = np.dtype(np.int64) if _integer(u.dtype) else u.dtype
-        types.update({lay.weight: u.dtype, lay.transformed: u.dtype, lay.products: wide})
+            dram[lay.weight] = transform_weights(dram[conv.weight])
+        integer = _integer(dram[conv.weight].dtype)
+        held, wide = (np.dtype(np.int16), np.dtype(np.int64)) if integer else (np.dtype(np.float32),) * 2
+        types.update({lay.weight: held, lay.transformed: held, lay.products: wide})
     return types
 
 
