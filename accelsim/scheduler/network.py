@@ -384,7 +384,8 @@ class _Planner:
     def _winograd_layer(self, layer: Layer, first: int) -> tuple[tuple[list[Op], int, list[LayerPlan]] | None,
                                                                    str]:
         """A conv (and its fused add) as Winograd (`scheduler/winograd.py`): in the fewest filter
-        chunks whose transformed weights fit the weight buffer (up to twice that many), the
+        chunks whose transformed weights (and, made on chip, a chunk's dense weights while it is
+        transformed) fit the weight buffer (up to twice that many), the
         fewest tile-row parts that fit SRAM (at least min(4, tile rows) when pipelined in one
         chunk; `splits` and `parts` fix the tile-row parts); and why not, when nothing fits."""
         op = layer.op

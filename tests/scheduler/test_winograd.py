@@ -261,3 +261,10 @@ def test_the_search_weighs_winograd_against_im2col():
     alone = simulate(machine, layer, options=RunOptions(winograd=True))
     assert found.total_cycles == alone.total_cycles       # Winograd is the fastest tiling tried here
     assert "wgin" in found.layers()[0].kinds
+
+
+def test_an_unknown_weight_mode_is_refused():
+    from accelsim.errors import ScheduleError
+    with pytest.raises(ScheduleError, match="unknown Winograd weights 'disk': expected one of chip, dram"):
+        make_schedule(load_hw(DEFAULT_HW), small_conv(),
+                      options=RunOptions(winograd=True, winograd_weights="disk"))
