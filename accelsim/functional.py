@@ -419,15 +419,18 @@ def compute(wop, out: Box, fetch, dtype: np.dtype, workload: Workload,
 def winograd_tensors(schedule: Schedule, workload: Workload,
                      dram: dict[str, np.ndarray]) -> dict[str, np.dtype]:
     """The numpy type of each tensor of the schedule's Winograd layers (`accelsim.winograd`):
-    U and V int16, M int64 for integers, all float32 for floats; puts each layer's U, transformed
-    from its conv's weights in `dram`, into `dram`."""
+    U and V int16, M int64 for integers, all float32 for floats; puts each layer's U that a
+    load reads (transformed offline: from its conv's weights in `dram`) into `dram` (U made
+    on chip, by `wgw` ops, never is there)."""
     types: dict[str, np.dtype] = {}
+    loaded = {op.reads[0].tensor for op in schedule.ops if op.kind == "load"}
     for lay in schedule.winograd:
         conv = _winograd_conv(schedule, workload, lay.weight)[1]
-        u = transform_weights(dram[conv.weight])
-        dram[lay.weight] = u
-        wide = np.dtype(np.int64) if _integer(u.dtype) else u.dtype
-        types.update({lay.weight: u.dtype, lay.transformed: u.dtype, lay.products: wide})
+        if lay.weight in loaded:
+            dram[lay.weight] = transform_weights(dram[conv.weight])
+        integer = _integer(dram[conv.weight].dtype)
+        held, wide = (np.dtype(np.int16), np.dtype(np.int64)) if integer else (np.dtype(np.float32),) * 2
+        types.update({lay.weight: held, lay.transformed: held, lay.products: wide})
     return types
 
 
@@ -441,12 +444,16 @@ def _winograd_conv(schedule: Schedule, workload: Workload, tensor: str) -> tuple
 
 def winograd_compute(schedule: Schedule, op, fetch, dtype: np.dtype, workload: Workload,
                      constants: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The values op `op` of a Winograd layer writes: V of its input rows (`wgin`), M of V and U
+    """The values op `op` of a Winograd layer writes: U of its filters' weights read from SRAM
+    (`wgw`: `transform_weights`), V of its input rows (`wgin`), M of V and U
     (`conv`), or the conv's output rows from M (`wgout`: divided by the layout's scale, then
     requantized, or rounded, and the ReLU, as the conv; then the fused add, when its output is
     the add's); `fetch` as for `compute`."""
     out = op.writes[0]
     (n0, r0, c0, k0), (n1, r1, c1, k1) = out.box
+    if op.kind == "wgw":
+        lay, conv = _winograd_conv(schedule, workload, out.tensor)
+        return transform_weights(fetch(conv.weight, ((n0, 0, 0, 0), (n1, conv.kh, conv.kw, conv.cin)), 0))
     if op.kind == "wgin":
         lay, conv = _winograd_conv(schedule, workload, out.tensor)
         x = fetch(conv.input, ((n0, TILE_OUT * r0 - 1, -1, 0),
@@ -626,7 +633,7 @@ class _Machine:
                             held, _ = self.read_sram(op.id, tensor, part, r.space, fill)
                             data[_slices(part, box[0])] = held
                     return data
-                if op.kind in ("wgin", "wgout") or out.tensor in self.winograd:
+                if op.kind in ("wgin", "wgout", "wgw") or out.tensor in self.winograd:
                     data = winograd_compute(self.s, op, fetch, self.dtype, self.wl, self.constants)
                 else:
                     data = compute(self.producers[out.tensor], out.box, fetch, self.dtype, self.wl,

@@ -14,6 +14,7 @@ from accelsim.limits import MAX_OPS
 from accelsim.scheduler.depthfirst import HALO_MODES
 from accelsim.scheduler.network import KINDS
 from accelsim.scheduler.search import OBJECTIVES
+from accelsim.winograd import WEIGHT_MODES
 
 PLOT_KINDS = ("pipeline", "utilization", "roofline", "layers", "energy")
 TRACE_FORMATS = ("perfetto", "vcd")
@@ -79,6 +80,11 @@ class RunOptions:
     seed: int = field(default=0, metadata={
         "metavar": "N",
         "help": "seed of the random data: weights and inputs of measured densities and of --functional"})
+
+    winograd_weights: str = field(default="chip", metadata={
+        "choices": WEIGHT_MODES,
+        "help": "--winograd: chip: dense weights loaded, transformed on the add unit into the weight buffer; "
+                "dram: transformed offline, loaded transformed"})
 
     def __post_init__(self) -> None:
         parts: Mapping[str, int] | Iterable[tuple[str, int]] | None = self.parts

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from accelsim.layout import ConcatLayout
     from accelsim.winograd import WinogradLayout
 
-OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale", "wgin", "wgout"]
+OpKind = Literal["load", "store", "conv", "add", "pool", "lrn", "softmax", "scale", "wgin", "wgout", "wgw"]
 DRAM = "dram"
 SPACES = (DRAM, *SRAM_BUFFERS)
 NO_DEPS: list[int] = []                 # the dep indices of every op without deps (never changed)

@@ -49,7 +49,7 @@ from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.sparsity import sparse_weights
 from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.winograd import POINTS, WinogradLayout, layouts_of, shapes
+from accelsim.winograd import POINTS, TILE_IN, WinogradLayout, layouts_of, shapes
 from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
@@ -374,7 +374,7 @@ class _Reader:
         if len(writes) != 1:
             return bad(f"a {kind} op writes one region, the part of its output it computes")
         out = writes[0]
-        if kind in ("wgin", "wgout") or out.tensor in self.extra:
+        if kind in ("wgin", "wgout", "wgw") or out.tensor in self.extra:
             return self.winograd_shape(kind, reads, out, bad)
         wop = self.producers.get(out.tensor)
         if not isinstance(wop, COMPUTE_OF_KIND[kind]):
@@ -393,10 +393,14 @@ class _Reader:
 
     def winograd_shape(self, kind: str, reads: tuple[Region, ...], out: Region,
                        bad) -> tuple[Gemm | None, int]:
-        """A Winograd op's regions checked (`scheduler/winograd.py`): a wgin writes a layer's V, a conv
+        """A Winograd op's regions checked (`scheduler/winograd.py`): a wgw writes whole filters of a
+        layer's U, a wgin its V, a conv
         its M (whole filters' 16 values: its GEMM), a wgout reads its M and writes the conv's output or
         its fused add's; its GEMM and window."""
-        role = {"wgin": "transformed", "conv": "products", "wgout": "products"}[kind]
+        role = {"wgw": "weight", "wgin": "transformed", "conv": "products", "wgout": "products"}.get(kind)
+        if role is None:
+            return bad(f"a {kind} op cannot write {out.tensor}, a Winograd layer's tensor (wgw, wgin, conv "
+                       "and wgout write them)")
         seen = out.tensor if kind != "wgout" else (reads[0].tensor if reads else "")
         lay = next((lay for lay in self.winograd if getattr(lay, role) == seen), None)
         if lay is None:
@@ -407,6 +411,11 @@ class _Reader:
             return None, 1
         conv = next(op for op in self.workload.ops if op.name == lay.conv)
         assert isinstance(conv, Conv)
+        if kind == "wgw":
+            if out.start[1:] != (0, 0, 0) or out.stop[1:] != (TILE_IN, TILE_IN, conv.cin):
+                return bad(f"a wgw op writes whole filters' U ({TILE_IN}x{TILE_IN} values per input channel, "
+                           f"all {conv.cin}); {out} is part of one")
+            return None, 1
         if kind == "wgout":
             adds = [op.output for op in self.workload.ops if isinstance(op, Add) and conv.output in op.inputs]
             if out.tensor not in (conv.output, *adds):

@@ -34,7 +34,7 @@ def make_schedule(hw: Hardware, workload: Workload, schedule: str = RunOptions.s
                                 max_ops=o.max_ops, dtype=o.dtype, fuse_depth=o.fuse_depth, halo=o.halo,
                                 search=o.search, winograd=o.winograd, weight_sparsity=o.weight_sparsity,
                                 activation_density=o.activation_density, input_data=o.input_data,
-                                seed=o.seed)[0]
+                                seed=o.seed, winograd_weights=o.winograd_weights)[0]
 
 
 def simulate(hw: Hardware, workload: Workload, schedule: str = RunOptions.schedule,

@@ -12,9 +12,9 @@ from accelsim.cost import add_cycles, packed, stream_cycles, systolic_cycles
 from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.hw import AddUnit, Hardware
 from accelsim.schedule import Op
-from accelsim.winograd import input_lane_operations, output_lane_operations
+from accelsim.winograd import input_lane_operations, output_lane_operations, weight_lane_operations
 
-WINOGRAD_KINDS = ("wgin", "wgout")
+WINOGRAD_KINDS = ("wgin", "wgout", "wgw")
 """The Winograd transforms on the add unit (`accelsim.winograd`)."""
 VECTOR_KINDS = ("add", "pool", "lrn", "softmax", "scale", *WINOGRAD_KINDS)
 
@@ -49,12 +49,15 @@ def lane_operations(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
 
 def winograd_lane_operations(op: Op, hw: Hardware, widths: Widths = ONE_BYTE) -> int:
     """Lane operations of a Winograd transform (`accelsim.winograd`): an input transform 2 per
-    value of V it writes; an output transform 3/2 per value of M it reads (its first read),
+    value of V it writes; a weight transform 21/8 per value of U it writes (42 per 16); an
+    output transform 3/2 per value of M it reads (its first read),
     plus per output element `requantize_cycles_per_element` when M is wider than the output
     (an integer run: the add unit requantizes) and 1 when it also reads a residual (a fused
     add)."""
     if op.kind == "wgin":
         return input_lane_operations(op.writes[0].elements)
+    if op.kind == "wgw":
+        return weight_lane_operations(op.writes[0].elements)
     products, out = op.reads[0], op.writes[0]
     per_output = (len(op.reads) > 1) + (hw.add_unit.requantize_cycles_per_element
                                         if widths.of(products.tensor) > widths.of(out.tensor) else 0)

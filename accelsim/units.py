@@ -25,7 +25,7 @@ class Unit:
 
 TABLE: tuple[Unit, ...] = (
     Unit("conv", ("conv",), "tab:blue"),
-    Unit("add", ("add", "pool", "lrn", "softmax", "scale", "wgin", "wgout"), "tab:orange"),
+    Unit("add", ("add", "pool", "lrn", "softmax", "scale", "wgin", "wgout", "wgw"), "tab:orange"),
     Unit("dma", ("load", "store"), "tab:green", engines=lambda hw: hw.dma.engines, moves_data=True),
 )
 UNITS: tuple[str, ...] = tuple(u.name for u in TABLE)

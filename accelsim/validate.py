@@ -16,7 +16,7 @@ Checks, each a Problem naming the op and what is wrong:
 - output coverage: a graph output with elements no op stores;
 - input coverage: a conv, pool or add op whose reads miss input its output
   needs (a conv tile's halo rows, a filter chunk's weights; a Winograd op's
-  input rows, V, U or M, `winograd_needs`);
+  input rows, V, U, M or, for U made on chip, the conv's weights, `winograd_needs`);
 - an SRAM write nothing reads (its bytes would never be released).
 
 Unknown units, tensors, buffers, op ids and dependency cycles are found when
@@ -130,7 +130,7 @@ class _Checker:
         model's input and weight boxes); `window`: the box is a conv's or pool's window input,
         whose missing rows are halo rows."""
         out = op.writes[0]
-        if op.kind in ("wgin", "wgout") or out.tensor not in self.producers:
+        if op.kind in ("wgin", "wgout", "wgw") or out.tensor not in self.producers:
             return winograd_needs(self.s, self.wl, op)
         wop = self.producers[out.tensor]
         need = tile(wop, out.box, self.wl)
@@ -276,8 +276,9 @@ class _LaterReads:
 def winograd_needs(schedule: Schedule, workload: Workload, op: Op) -> list[tuple[str, Box, str, bool]]:
     """What an op of a Winograd layer (`scheduler/winograd.py`) needs, as `_Checker.needs`: an
     input transform the conv input rows of its tile rows (halo included: the tile model's rows
-    of their output rows); a GEMM its tile rows of V and its filters of U; an output transform
-    its output rows' tile rows of M, and the residual when it writes the fused add's output."""
+    of their output rows); a weight transform its filters of the conv's weights; a GEMM its
+    tile rows of V and its filters of U; an output transform its output rows' tile rows of M,
+    and the residual when it writes the fused add's output."""
     out = op.writes[0]
     seen = op.reads[0].tensor if op.kind == "wgout" and op.reads else out.tensor
     lay = next(lay for lay in schedule.winograd if seen in lay.tensors)
@@ -292,6 +293,9 @@ def winograd_needs(schedule: Schedule, workload: Workload, op: Op) -> list[tuple
         why = (f"tile rows {a}:{b} of a Winograd input transform (output rows {rows[0]}:{rows[1]}) need "
                f"input rows {need[0][1]}:{need[1][1]}")
         return [(conv.input, need, why, True)]
+    if op.kind == "wgw":
+        filters = ((n0, 0, 0, 0), (n1, conv.kh, conv.kw, conv.cin))
+        return [(conv.weight, filters, f"U of filters {n0}:{n1} is made from their weights", False)]
     if op.kind == "conv":
         return [(lay.transformed, ((n0, a, 0, 0), (n1, b, wt, POINTS * conv.cin)), f"V of tile rows {a}:{b}",
                  False),

@@ -2,17 +2,24 @@
 CVPR 2016): which convs qualify, the tensors a Winograd layer keeps, and its operation counts.
 
 Per 4x4 input tile d (tiles at stride 2, overlapping by 2, the conv's padding of 1 around the
-input) and input channel, V = B^T d B; per filter and input channel, U = G g G^T (transformed
-offline, stored in DRAM, 16 values for the 9 weights); per tile and filter, the 16 products
-M[xi] = sum over input channels of V[xi] U[xi] (16 batched GEMMs of (tiles x Cin) @ (Cin x
-Cout) on the array); Y = A^T M A, the tile's 2x2 outputs. `accelsim.winograd_exec` holds the
-matrices and computes them.
+input) and input channel, V = B^T d B; per filter and input channel, U = G g G^T (16 values for
+the 9 weights: transformed on chip, `wgw` on the add unit from the dense weights loaded into
+the weight buffer, or offline and loaded transformed: `WEIGHT_MODES`); per tile and filter,
+the 16 products M[xi] = sum over input channels of V[xi] U[xi] (16 batched GEMMs of
+(tiles x Cin) @ (Cin x Cout) on the array); Y = A^T M A, the tile's 2x2 outputs.
+`accelsim.winograd_exec` holds the matrices and computes them.
 
 Lane operations on the add unit (one add or subtract per lane per cycle; B^T and A^T have
 entries 0 and +-1 only): B^T d takes 16 (each of its 4x4 values a sum of two of d's), then
 (B^T d) B 16 more: 32 per tile and input channel, 2 per value of V. A^T M takes 16 (each of
 its 2x4 values a sum of three of M's: two operations), then (A^T M) A 8 (2x2 values, two
-each): 24 per tile and output channel, 3/2 per value of M. The array computes 16 products per
+each): 24 per tile and output channel, 3/2 per value of M. The weight transform G' g G'^T
+(G' = 2G, the integer variant): per column of g, G' g's rows 0 and 3 take a shift each (x2)
+and rows 1 and 2 two adds each: 6, 18 for the 3 columns; then (G' g) G'^T 6 per row of G' g,
+24: 42 per filter and input channel, 21/8 per value of U. In fp32, G's rows 0 and 3 copy
+(none) and rows 1 and 2 take two adds and a halving: 6 per column too, 42. A shift (or a
+halving, an exponent decrement) is a lane operation: a lane does one operation per cycle,
+whichever it is. The array computes 16 products per
 tile, input and output channel against im2col's 36 (2x2 outputs x 9 taps): 2.25 times fewer
 MACs when the output's rows and columns are even (an odd edge computes a whole tile).
 
@@ -42,6 +49,12 @@ INPUT_LANE_OPS = 32
 """Add-unit lane operations per tile and input channel of the input transform (B^T d B)."""
 OUTPUT_LANE_OPS = 24
 """Add-unit lane operations per tile and output channel of the output transform (A^T M A)."""
+WEIGHT_LANE_OPS = 42
+"""Add-unit lane operations per filter and input channel of the weight transform (G g G^T):
+28 adds and 14 shifts (or halvings)."""
+WEIGHT_MODES = ("chip", "dram")
+"""Where U is made: chip, the dense weights loaded and transformed on the add unit into the
+weight buffer (`wgw`); dram, transformed offline and loaded transformed."""
 DTYPES = ("int8", "fp32")
 """The datatypes a Winograd layer runs in (others run im2col)."""
 STORED = {"int8": "int16", "fp32": "fp32"}
@@ -53,10 +66,11 @@ INTEGER_SCALE = 4
 @dataclass(frozen=True)
 class WinogradLayout:
     """The tensors of one conv run as Winograd, none of them a workload tensor: `weight` U
-    `[Cout, 4, 4, Cin]` (transformed offline, in DRAM), `transformed` V `[N, Ht, Wt, 16 Cin]`
-    and `products` M `[N, Ht, Wt, 16 Cout]` (channel c's 16 values at 16c..16c+15; Ht, Wt the
-    tile rows and columns), both only in SRAM; `mac_dtype` what the array multiplies V and U
-    in; `scale` what the output transform's result is times Y (4 for int8, else 1)."""
+    `[Cout, 4, 4, Cin]` (made on chip from the conv's weights, or loaded from DRAM),
+    `transformed` V `[N, Ht, Wt, 16 Cin]` and `products` M `[N, Ht, Wt, 16 Cout]` (channel
+    c's 16 values at 16c..16c+15; Ht, Wt the tile rows and columns), both only in SRAM;
+    `mac_dtype` what the array multiplies V and U in; `scale` what the output transform's
+    result is times Y (4 for int8, else 1)."""
 
     conv: str
     weight: str
@@ -119,6 +133,12 @@ def output_lane_operations(products: int) -> int:
     """Lane operations of an output transform that reads `products` values of M (16 per tile
     and channel): OUTPUT_LANE_OPS per 16."""
     return products * OUTPUT_LANE_OPS // POINTS
+
+
+def weight_lane_operations(values: int) -> int:
+    """Lane operations of a weight transform that writes `values` values of U (16 per filter
+    and input channel): WEIGHT_LANE_OPS per 16."""
+    return values * WEIGHT_LANE_OPS // POINTS
 
 
 def mac_dtype_of(op, other: dict[str, str]) -> str | None:

@@ -511,3 +511,27 @@ def test_run_depthfirst_reports_its_groups(capsys):
     groups = [layer["name"] for layer in data["layers"] if ">" in layer["name"]]
     assert groups == [f"layer{b}.conv1>layer{b}.conv2+layer{b}.add" for b in ("1.0", "1.1", "2.0")]
     assert any("shared rows recomputed" in note for note in data["notes"])
+
+
+def test_winograd_weights_choose_where_u_is_made(capsys):
+    from accelsim import load_hw, load_workload, simulate
+    from accelsim.options import RunOptions
+    totals = {}
+    for weights in ("chip", "dram"):
+        code, out, _ = run(capsys, "run", DEFAULT_HW, BLOCK, "--schedule", "pipelined", "--json",
+                           "--winograd", "--winograd-weights", weights)
+        data = json.loads(out)
+        assert code == 0 and ("wgw" in {op["kind"] for op in data["ops"]}) == (weights == "chip")
+        totals[weights] = data["total_cycles"]
+    wanted = {w: simulate(load_hw(DEFAULT_HW), load_workload(BLOCK),
+                          options=RunOptions(winograd=True, winograd_weights=w)).total_cycles for w in totals}
+    assert totals == wanted and totals["chip"] != totals["dram"]
+    with pytest.raises(SystemExit) as exited:
+        main(["run", str(DEFAULT_HW), str(BLOCK), "--winograd", "--winograd-weights", "disk"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "invalid choice: 'disk' (choose from 'chip', 'dram')" in err
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("chip: dense weights loaded, transformed on the add unit into the weight buffer; dram: "
+            "transformed offline, loaded transformed") in help_text

@@ -200,5 +200,5 @@ def test_every_picture_draws_a_winograd_run(hw):
         assert plots.figure(run, kind).axes
     legend = [t.get_text() for t in plots.roofline(run).axes[0].get_legend().get_texts()]
     assert "winograd layers (13)" in legend          # ResNet-18's 3x3 stride-1 convs
-    rows = {r.unit for r in run.ops if r.kind in ("wgin", "wgout")}
-    assert rows == {"add"}
+    rows = {(r.kind, r.unit) for r in run.ops if r.kind in ("wgin", "wgout", "wgw")}
+    assert rows == {("wgin", "add"), ("wgout", "add"), ("wgw", "add")}     # the weights transformed on chip

@@ -132,14 +132,16 @@ def test_a_grouped_conv_tile_must_cover_whole_groups(tmp_path):
                for p in schedule_from_text(bad, hw, wl).problems)
 
 
-@pytest.mark.parametrize("kind,dtype", [("pipelined", "int8"), ("serial", "fp32")])
-def test_a_winograd_schedule_reads_back_equal_and_runs_the_same_cycles(kind, dtype):
+@pytest.mark.parametrize("kind,dtype,weights", [("pipelined", "int8", "chip"), ("serial", "fp32", "chip"),
+                                               ("pipelined", "int8", "dram")])
+def test_a_winograd_schedule_reads_back_equal_and_runs_the_same_cycles(kind, dtype, weights):
     from accelsim.options import RunOptions
     hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
-    schedule = place(make_schedule(hw, wl, options=RunOptions(schedule=kind, dtype=dtype, winograd=True)),
-                     hw.sram_capacity())
+    schedule = place(make_schedule(hw, wl, options=RunOptions(schedule=kind, dtype=dtype, winograd=True,
+                                                              winograd_weights=weights)), hw.sram_capacity())
     text = dump_schedule(schedule, hw)
     assert 'winograd: ["conv"]' in text
+    assert ("kind: wgw" in text) == (weights == "chip")
     back = schedule_from_text(text, hw, wl)
     assert back.problems == []
     assert back.schedule == schedule          # the layouts, the Winograd GEMMs from M's boxes
@@ -154,3 +156,24 @@ def test_a_winograd_file_names_only_convs_that_can_run_so():
                                                      hw, wl).problems]
     assert found[0] == "winograd names 'add', which cannot run as Winograd: no conv of the workload"
     assert any("unknown tensor 'conv.wg_in'" in m for m in found)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("conv.wg_weight[0:64, 0:4, 0:4, 0:64] @ weight", "conv.wg_weight[0:64, 0:4, 0:4, 0:32] @ weight",
+     "a wgw op writes whole filters' U (4x4 values per input channel, all 64); "
+     "conv.wg_weight[0:64, 0:4, 0:4, 0:32]@weight is part of one"),
+    ("conv.wg_weight[0:64, 0:4, 0:4, 0:64] @ weight+131072",
+     "conv.wg_in[0:1, 0:2, 0:28, 0:1024] @ weight+131072",
+     "a wgw op's write must be the weight tensor of a conv this file's winograd list names; "
+     "conv.wg_in is not"),
+    ("kind: wgw", "kind: pool", "a pool op cannot write conv.wg_weight, a Winograd layer's tensor (wgw, "
+     "wgin, conv and wgout write them)"),
+])
+def test_a_weight_transform_op_writes_whole_filters_of_u(old, new, message):
+    from accelsim.options import RunOptions
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    schedule = place(make_schedule(hw, wl, options=RunOptions(winograd=True)), hw.sram_capacity())
+    text = dump_schedule(schedule, hw)
+    assert old in text
+    found = [p.message for p in schedule_from_text(text.replace(old, new, 1), hw, wl).problems]
+    assert any(message in m for m in found), found

@@ -7,7 +7,8 @@ from tests.helpers import DEFAULT_HW
 
 def test_every_op_kind_runs_on_one_unit():
     assert UNIT_OF_KIND == {"conv": "conv", "add": "add", "pool": "add", "lrn": "add", "softmax": "add",
-                            "scale": "add", "wgin": "add", "wgout": "add", "load": "dma", "store": "dma"}
+                            "scale": "add", "wgin": "add", "wgout": "add", "wgw": "add", "load": "dma",
+                            "store": "dma"}
     assert UNITS == ("conv", "add", "dma") and COMPUTE_UNITS == ("conv", "add")
 
 

@@ -176,3 +176,18 @@ def test_a_winograd_input_transform_missing_its_halo_is_found():
     found = [p.message for p in validate(dataclasses.replace(s, ops=tuple(ops)), hw, wl)]
     assert found == ["input x row 3 missing (halo): tile rows 2:4 of a Winograd input transform (output "
                      "rows 4:8) need input rows 3:9"]
+
+
+def test_a_weight_transform_missing_some_filters_weights_is_found():
+    from accelsim.options import RunOptions
+    from tests.helpers import BLOCK
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    s = place(make_schedule(hw, wl, options=RunOptions(winograd=True)), hw.sram_capacity())
+    assert validate(s, hw, wl) == []
+    i = next(k for k, op in enumerate(s.ops) if op.kind == "wgw")
+    (g,) = s.ops[i].reads
+    ops = list(s.ops)
+    ops[i] = dataclasses.replace(ops[i], reads=(dataclasses.replace(g, stop=(32, 3, 3, 64)),))
+    found = [p.message for p in validate(dataclasses.replace(s, ops=tuple(ops)), hw, wl)]
+    assert found == ["conv.weight[32:64, 0:3, 0:3, 0:64] not read: U of filters 0:64 is made from their "
+                     "weights"]

@@ -7,14 +7,16 @@ import numpy as np
 from accelsim.winograd import (
     INPUT_LANE_OPS,
     OUTPUT_LANE_OPS,
+    WEIGHT_LANE_OPS,
     input_lane_operations,
     layout,
     layout_widths,
     output_lane_operations,
     tiles,
+    weight_lane_operations,
     why_not,
 )
-from accelsim.winograd_exec import A_T, B_T
+from accelsim.winograd_exec import A_T, B_T, G2, G
 from accelsim.workload import Conv, Tensor, Workload
 
 
@@ -41,6 +43,28 @@ def test_lane_operations_are_the_additions_the_matrices_need():
     assert OUTPUT_LANE_OPS == out_rows * 4 + out_rows * 2 == 24  # then (A^T M) A: 2 rows of 2
     assert input_lane_operations(16 * 5) == 32 * 5 and output_lane_operations(16 * 5) == 24 * 5
     assert tiles(7, 8) == (4, 4)
+
+
+def row_operations(matrix: np.ndarray) -> int:
+    """Lane operations of `matrix` times one column: per row, one add or subtract fewer than its
+    nonzero terms, and one shift (x2) or halving (x1/2) when its nonzeros are not +-1 (they share
+    one magnitude, factored out)."""
+    ops = 0
+    for row in matrix:
+        nonzero = np.abs(row[row != 0])
+        assert len(set(nonzero.tolist())) == 1
+        ops += len(nonzero) - 1 + int(nonzero[0] != 1)
+    return ops
+
+
+def test_the_weight_transform_takes_42_lane_operations_per_filter_and_input_channel():
+    # G' g (G' = 2G): rows 0 and 3 a shift, rows 1 and 2 two adds: 6 per column of g, 3 columns;
+    # then (G' g) G'^T: 6 per row of G' g, 4 rows
+    assert row_operations(G2) == 1 + 2 + 2 + 1 == 6
+    assert WEIGHT_LANE_OPS == row_operations(G2) * 3 + row_operations(G2) * 4 == 28 + 14 == 42
+    # fp32: G's rows 0 and 3 copy, rows 1 and 2 two adds and a halving: 6 per column too
+    assert row_operations(G) == 0 + 3 + 3 + 0 == 6
+    assert weight_lane_operations(16 * 7) == 42 * 7
 
 
 def test_layout_names_its_tensors_after_the_conv_and_sizes_them():

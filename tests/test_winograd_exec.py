@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from accelsim import load_hw, load_workload
+from accelsim import functional, load_hw, load_workload
 from accelsim.functional import ATOL, RTOL, check, conv_valid
 from accelsim.options import RunOptions
 from accelsim.simulation import make_schedule
@@ -45,12 +45,15 @@ def test_fp32_stays_within_the_checks_tolerance():
     assert not np.array_equal(got, want)          # not exact: a tolerance is needed
 
 
-@pytest.mark.parametrize(("kind", "dtype"), [("pipelined", "int8"), ("fused", "int8"), ("pipelined", "fp32"),
-                                             ("serial", "fp32")])
-def test_the_convadd_block_matches_the_direct_reference(kind, dtype):
+@pytest.mark.parametrize(("kind", "dtype", "weights"), [
+    ("pipelined", "int8", "chip"), ("fused", "int8", "chip"), ("pipelined", "fp32", "chip"),
+    ("serial", "fp32", "chip"), ("pipelined", "int8", "dram"), ("serial", "fp32", "dram")])
+def test_the_convadd_block_matches_the_direct_reference(kind, dtype, weights):
     machine, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
-    s = make_schedule(machine, wl, options=RunOptions(schedule=kind, dtype=dtype, winograd=True))
+    s = make_schedule(machine, wl, options=RunOptions(schedule=kind, dtype=dtype, winograd=True,
+                                                      winograd_weights=weights))
     assert len(s.winograd) == 1
+    assert any(op.kind == "wgw" for op in s.ops) == (weights == "chip")
     found = check(s, wl, dtype, 0, machine.sram_capacity())
     assert found.ok, found.mismatches
     assert found.compared == (("y",) if kind != "serial" else ("conv_out", "y"))
@@ -64,10 +67,28 @@ def test_a_wrong_output_scale_is_caught():
     assert not found.ok and "differs from the reference" in found.mismatches[0]
 
 
-def test_resnet18_matches_bit_for_bit_in_int8():
+def test_the_gemm_multiplies_the_weights_the_wgw_op_transformed(monkeypatch):
+    """On chip, U is what the wgw ops compute from the weights in SRAM: a wrong transform (U
+    negated) gives a wrong output, and only the wgw ops ran it, on the weights (64 filters x 3 x 3
+    x 64 channels, one chunk)."""
+    machine, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    s = make_schedule(machine, wl, options=RunOptions(winograd=True))
+    seen = []
+
+    def negated(w):
+        seen.append(w.shape)
+        return -transform_weights(w)
+    monkeypatch.setattr(functional, "transform_weights", negated)
+    found = check(s, wl, "int8", 0, machine.sram_capacity())
+    assert not found.ok and "differs from the reference" in found.mismatches[0]
+    assert seen == [(64, 3, 3, 64)] * sum(op.kind == "wgw" for op in s.ops) == [(64, 3, 3, 64)]
+
+
+@pytest.mark.parametrize("weights", ["chip", "dram"])
+def test_resnet18_matches_bit_for_bit_in_int8(weights):
     machine, wl = load_hw(DEFAULT_HW), load_workload(ROOT / "traces" / "resnet18.yaml")
     start = time.perf_counter()
-    s = make_schedule(machine, wl, options=RunOptions(winograd=True))
+    s = make_schedule(machine, wl, options=RunOptions(winograd=True, winograd_weights=weights))
     assert len(s.winograd) == 13                  # its 3x3 convs but the three of stride 2 (and conv1, 7x7)
     found = check(s, wl, "int8", 0, machine.sram_capacity())
     assert found.ok, found.mismatches

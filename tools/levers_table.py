@@ -3,12 +3,13 @@
     python tools/levers_table.py [--hw default] [--workloads resnet50 mobilenetv2]
 
 Each workload runs pipelined in int8 on the hardware (default: the shipped default config,
-whose array skips 2:4 and 1:4 weights and zero activations) five ways, as the command in the
+whose array skips 2:4 and 1:4 weights and zero activations) six ways, as the command in the
 last column runs it: dense im2col, every conv's weights 2:4 sparse (`--weight-sparsity 2:4`),
 every conv input at half density (`--activation-density 0.5`), 30% of the prunable convs'
 filters removed by L1 norm (`accelsim prune NET --ratio 0.3`, then run), and every 3x3
-stride-1 conv as Winograd F(2x2,3x3) (`--winograd`). Columns: cycles, DRAM bytes (read +
-written), energy (uJ), each against dense.
+stride-1 conv as Winograd F(2x2,3x3) (`--winograd`: its weights transformed on chip; and
+with `--winograd-weights dram`: transformed offline and loaded). Columns: cycles, DRAM bytes
+(read + written), energy (uJ), each against dense.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ LEVERS = (
     ("50% activation density", {"activation_density": "0.5"}, " --activation-density 0.5"),
     ("pruned 30%", None, ""),
     ("Winograd on the 3x3 convs", {"winograd": True}, " --winograd"),
+    ("Winograd, weights transformed offline", {"winograd": True, "winograd_weights": "dram"},
+     " --winograd --winograd-weights dram"),
 )
 
 

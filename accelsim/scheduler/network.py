@@ -67,7 +67,7 @@ from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, scor
 from accelsim.scheduler.winograd import WinogradBlock, tile_rows, winograd_ops
 from accelsim.sparsity import sparse_weights, sparse_workload
 from accelsim.tiling import concat_parts, gemm_of
-from accelsim.winograd import STORED, WinogradLayout, layout, layout_widths, why_not
+from accelsim.winograd import STORED, WEIGHT_MODES, WinogradLayout, layout, layout_widths, why_not
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
@@ -249,6 +249,7 @@ class _Planner:
     macs_per_pe: int = 1                     # the array's packing in the run's datatype
     halo: str = "cache"                      # depth-first groups: cache or recompute shared rows
     winograd: dict[str, WinogradLayout] = field(default_factory=dict)   # conv name -> its Winograd layout
+    winograd_weights: str = "chip"           # Winograd U made on chip or loaded (`winograd.WEIGHT_MODES`)
 
     def prefix(self, name: str) -> str:
         return "" if self.single else f"{name}/"
@@ -383,12 +384,14 @@ class _Planner:
     def _winograd_layer(self, layer: Layer, first: int) -> tuple[tuple[list[Op], int, list[LayerPlan]] | None,
                                                                    str]:
         """A conv (and its fused add) as Winograd (`scheduler/winograd.py`): in the fewest filter
-        chunks whose transformed weights fit the weight buffer (up to twice that many), the
+        chunks whose transformed weights (and, made on chip, a chunk's dense weights while it is
+        transformed) fit the weight buffer (up to twice that many), the
         fewest tile-row parts that fit SRAM (at least min(4, tile rows) when pipelined in one
         chunk; `splits` and `parts` fix the tile-row parts); and why not, when nothing fits."""
         op = layer.op
         assert isinstance(op, Conv)
-        block = WinogradBlock(op, self.winograd[op.name], layer.add, layer.residual)
+        block = WinogradBlock(op, self.winograd[op.name], layer.add, layer.residual,
+                              self.winograd_weights == "chip")
         room, pipelined = self.hw.sram.weight.size_bytes, self.pipelined
 
         def weights_fit(chunks: int) -> bool:             # the same whatever the row parts
@@ -885,7 +888,7 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
                      fuse_depth: int | None = None, halo: str = "cache", search: str | None = None,
                      winograd: bool = False, weight_sparsity: str | None = None,
                      activation_density: str | None = None, input_data: str | None = None, seed: int = 0,
-                     ) -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
+                     winograd_weights: str = "chip") -> tuple[Schedule, list[LayerPlan], dict[str, str]]:
     """The schedule of a workload, how each layer was planned, and why adds did not fuse.
 
     `splits` sets the output-row parts of every layer (at most its rows), `parts` those
@@ -904,9 +907,10 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     schedule's notes saying what was tried and the margin over the greedy choice. `winograd`:
     every 3x3 stride-1 conv (`winograd.why_not`) runs as Winograd F(2x2, 3x3) where it fits
     SRAM (`_Planner._winograd_layer`; else im2col, a note says why); a conv a depth-first group
-    takes runs im2col in the group. `weight_sparsity`, `activation_density`, `input_data` and
-    `seed`: the run's sparsity, resolved for `hw` before anything is planned
-    (`sparsity.sparse_workload`)."""
+    takes runs im2col in the group; `winograd_weights` (`winograd.WEIGHT_MODES`): its U made
+    on chip from the dense weights (chip) or loaded transformed (dram). `weight_sparsity`,
+    `activation_density`, `input_data` and `seed`: the run's sparsity, resolved for `hw`
+    before anything is planned (`sparsity.sparse_workload`)."""
     workload, sparse_notes = sparse_workload(workload, hw, weight_sparsity, activation_density, input_data,
                                              seed, dtype)
     if kind not in KINDS:
@@ -915,6 +919,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
         raise ScheduleError(f"unknown halo mode {halo!r}: expected one of {', '.join(HALO_MODES)}")
     if fuse_depth is not None and fuse_depth < 1:
         raise ScheduleError(f"fuse depth must be >= 1, got {fuse_depth}")
+    if winograd_weights not in WEIGHT_MODES:
+        raise ScheduleError(f"unknown Winograd weights {winograd_weights!r}: expected one of "
+                            f"{', '.join(WEIGHT_MODES)}")
     if search is not None and search not in OBJECTIVES:
         raise ScheduleError(f"unknown search objective {search!r}: expected one of {', '.join(OBJECTIVES)}")
     if kind == "serial":
@@ -950,7 +957,8 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
     check_ops(workload, hw, kind, max_ops, splits, parts, widths)
     placed = {} if copy_concats else placeable(workload)
     planner = _Planner(workload, hw, kind in ("pipelined", "depthfirst"), tile_scale, parts, splits,
-                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo, wg_layouts)
+                       len(layers) == 1, frozenset(placed), widths, precision.macs_per_pe, halo, wg_layouts,
+                       winograd_weights)
     chosen = _depth_first(planner, layers, fuse_depth) if kind == "depthfirst" else {}
     searched: list[str] = []
     if search is not None:

@@ -6,10 +6,15 @@ Per part: load the input rows it reads (halo included: rows 2a-1 .. 2b of tile r
 `wgin` on the add unit writes V into the ifmap buffer, `conv` (16 batched GEMMs on the array,
 reading V and the chunk's U in the weight buffer) writes M into the ofmap buffer at
 accumulator width, `wgout` on the add unit reads M (and the residual, when fused) and writes
-the output rows, which are stored. A chunk's transformed weights U load with its first
-part's input transform, a stage before its first GEMM (so at most two chunks' U are in the
-weight buffer at once). With one part and several chunks, the input is loaded and transformed once and
-V kept for every chunk; with several parts, each chunk loads and transforms its parts again.
+the output rows, which are stored. A chunk's transformed weights U are made in its first
+part's input-transform stage, a stage before its first GEMM: on chip (`on_chip`), its dense
+weights g load in that stage and `wgw` on the add unit, waiting for them, writes U from them
+into the weight buffer (g's region ends there: g and U are held together only in that
+stage, and no two chunks' g ever are; the add unit runs the stage's input or output
+transform while g loads); else U loads from DRAM in that stage. So at most two chunks' U
+(and one chunk's g) are in the weight buffer at once. With one part and several chunks, the
+input is loaded and transformed once and V kept for every chunk; with several parts, each
+chunk loads and transforms its parts again.
 
 Pipelined, tile t (1-based) loads in stage t-1, transforms its input in t, multiplies in
 t+1, transforms its output in t+2 and stores in t+3: stage s runs the GEMM of tile s-1 on
@@ -36,12 +41,14 @@ STAGES = 5
 @dataclass(frozen=True)
 class WinogradBlock:
     """A conv run as Winograd (`layout`), and the add fused after it, if any (`residual`: the
-    add's other input)."""
+    add's other input); `on_chip`: U made on the add unit from the conv's dense weights
+    (`wgw`), else loaded transformed from DRAM."""
 
     conv: Conv
     layout: WinogradLayout
     add: Add | None = None
     residual: str | None = None
+    on_chip: bool = True
 
     @property
     def output(self) -> str:
@@ -75,9 +82,14 @@ def winograd_ops(b: Builder, block: WinogradBlock, row_parts: int, pipelined: bo
     for j, f0 in enumerate(range(0, conv.cout, chunk), start=1):
         f1 = min(f0 + chunk, conv.cout)
         channels = None if filter_parts == 1 else (f0, f1)
-        w_id = f"load_w{j}"
         first = t + 1 if pipelined else STAGES * t + 1      # with its first tile's input transform
-        w = b.load(w_id, first, weight_region(block, (f0, f1), DRAM), "weight")
+        if block.on_chip:                 # g loads, then wgw writes U from it, in one stage
+            g = b.load(f"load_g{j}", first, b.weights(conv, DRAM, (f0, f1)), "weight")
+            w_id, w = f"wgw{j}", weight_region(block, (f0, f1), "weight")
+            b.op(w_id, "wgw", first, [g], [w], [f"load_g{j}"])
+        else:
+            w_id = f"load_w{j}"
+            w = b.load(w_id, first, weight_region(block, (f0, f1), DRAM), "weight")
         for ta, tb in parts:
             t += 1
             s = t - 1 if pipelined else STAGES * (t - 1)         # this tile's load stage

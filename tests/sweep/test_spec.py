@@ -242,3 +242,11 @@ vary:
         "sweep.yaml:4: activation_density: expected text, got True")
     assert error(tmp_path, base + "seed: -1\n") == "sweep.yaml:4: seed: must be a whole number >= 0, got -1"
     assert "unknown key 'input_data'" in error(tmp_path, base + "input_data: x.npz\n")
+
+
+def test_winograd_weights_are_one_of_the_modes(tmp_path):
+    text = "hw: default\nworkload: resnet50_convadd\nwinograd: true\nvary: {winograd_weights: [chip, disk]}\n"
+    assert error(tmp_path, text) == "sweep.yaml:4: winograd_weights: must be one of chip, dram, got 'disk'"
+    sweep = read_sweep(write(tmp_path, text.replace("disk", "dram")))
+    assert sweep.options.winograd
+    assert [p.as_dict()["winograd_weights"] for p in expand(sweep)] == ["chip", "dram"]
