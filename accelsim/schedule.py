@@ -205,8 +205,8 @@ class Schedule:
     @property
     def tiles(self) -> int:
         """Tiles computed: distinct (layer, tile) of the conv, add and pool ops (an op with no
-        tile counts alone)."""
-        compute = [op for op in self.ops if not moves_data(op.unit)]
+        tile counts alone; a Winograd weight transform, `wgw`, is no tile)."""
+        compute = [op for op in self.ops if not moves_data(op.unit) and op.kind != "wgw"]
         return len({(op.layer, op.tile) for op in compute if op.tile is not None}) + sum(
             op.tile is None for op in compute)
 

@@ -168,3 +168,16 @@ def test_a_long_chain_of_same_stage_dependencies_orders_its_two_ends():
     assert not s.ordered_before(2999, 0) and not s.ordered_before(1501, 1500)
     assert not s.ordered_before(0, 3000) and not s.ordered_before(2999, 3000)
     assert not s.ordered_before(5, 5)
+
+
+def test_a_winograd_weight_transform_is_no_tile():
+    """The ConvAdd block as Winograd with weights made on chip: its tiles are its parts (one
+    GEMM each), the weight transform (`wgw`, no tile of its own) not among them."""
+    from accelsim import load_hw, load_workload, make_schedule
+    from accelsim.options import RunOptions
+
+    block = load_workload("resnet50_convadd")
+    s = make_schedule(load_hw("default"), block, options=RunOptions(winograd=True))
+    gemms = [op for op in s.ops if op.kind == "conv"]
+    assert [op.kind for op in s.ops].count("wgw") == 1
+    assert s.tiles == len(gemms) == len({op.tile for op in gemms})
