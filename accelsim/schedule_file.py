@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
+
 from accelsim.box import fmt
 from accelsim.cost import Gemm, Skip
 from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES, Widths
@@ -118,6 +120,11 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _yaml_float(value: float) -> str:
+    """`value` as YAML reads it back exactly (a float, not the string `1e-05` is to YAML 1.1)."""
+    return yaml.safe_dump(value).split("\n", 1)[0]
+
+
 def _skips(schedule: Schedule) -> dict[str, str]:
     """What the array skips of each conv or gemm (by workload op name, the name of the weights it
     reads), as a schedule file's `sparsity` entry holds it."""
@@ -128,7 +135,7 @@ def _skips(schedule: Schedule) -> dict[str, str]:
         if skip is None or weight is None:
             continue
         parts = ([f'weights: "{skip.n}:{skip.m}"'] if skip.n < skip.m else []) + (
-            [f"density: {skip.density!r}"] if skip.density != 1.0 else [])
+            [f"density: {_yaml_float(skip.density)}"] if skip.density != 1.0 else [])
         found[weight.removesuffix(".weight")] = ", ".join(parts)
     return found
 
@@ -160,9 +167,10 @@ def _skipped_workload(reader: _Reader, given: object) -> Workload:
             reader.problem(("sparsity", name, "weights"), f"sparsity.{name}.weights: {exc}")
             continue
         density = entry.get("density", 1.0)
-        if isinstance(density, bool) or not isinstance(density, int | float) or not 0 < density <= 1:
+        if isinstance(density, bool) or not isinstance(density, int | float) or not 0 <= density <= 1:
             reader.problem(("sparsity", name, "density"), f"sparsity.{name}.density must be a number "
-                                                          f"0 < D <= 1, got {density!r}")
+                                                          f"0 <= D <= 1 (0: a measured input of zeros), "
+                                                          f"got {density!r}")
             continue
         ops[name] = replace(op, skip=Skip(pattern.n, pattern.m, float(density)))
     return replace(workload, ops=tuple(ops[op.name] for op in workload.ops))

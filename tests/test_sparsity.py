@@ -283,10 +283,31 @@ def test_a_sparse_schedule_file_round_trips(tmp_path):
         first.total_cycles, first.dram_read_bytes, first.energy_pj)
 
 
+@pytest.mark.parametrize(("density", "zeros"), [(1e-05, False), (0.0, True)])
+def test_a_schedule_file_round_trips_any_density_a_run_skips(tmp_path, density, zeros):
+    """1e-05 (Python writes it without a point, which YAML 1.1 reads as a string) and 0.0 (the
+    density measured on inputs of zeros) read back as the skip written."""
+    block = load_workload(BLOCK)
+    if zeros:
+        path = tmp_path / "zeros.npz"
+        np.savez(path, x=np.zeros((1, 56, 56, 64), np.int8), identity=np.zeros((1, 56, 56, 64), np.int8))
+        o = RunOptions(activation_density="measured", input_data=str(path))
+    else:
+        o = RunOptions(activation_density="0.00001")
+    schedule = make_schedule(hw(), block, options=o)
+    read = schedule_from_text(dump_schedule(schedule, hw()), hw(), block)
+    assert not read.problems, read.problems
+    assert [op.gemm.skip for op in read.schedule.ops if op.gemm is not None] == [
+        op.gemm.skip for op in schedule.ops if op.gemm is not None] != []
+    assert next(op.gemm.skip for op in read.schedule.ops if op.gemm is not None) == Skip(density=density)
+    assert run_schedule(hw(), read.schedule).total_cycles == run_schedule(hw(), schedule).total_cycles
+
+
 @pytest.mark.parametrize(("entry", "message"), [
     ('{"nosuch": {weights: "2:4"}}', "sparsity names 'nosuch', no conv or gemm"),
     ('{"conv": {weights: "2:3"}}', "sparsity.conv.weights: pattern '2:3': M must be a power of two"),
-    ('{"conv": {density: 0}}', "sparsity.conv.density must be a number 0 < D <= 1, got 0"),
+    ('{"conv": {density: -0.5}}', "sparsity.conv.density must be a number 0 <= D <= 1"),
+    ('{"conv": {density: true}}', "sparsity.conv.density must be a number 0 <= D <= 1"),
     ('{"conv": {n: 2}}', "sparsity.conv must be a mapping with keys weights, density"),
 ])
 def test_a_bad_sparsity_entry_in_a_schedule_file_is_a_problem(entry, message):
