@@ -206,6 +206,11 @@ def _trace(conv_extra: dict, x=None) -> str:
     (_trace({"weight_sparsity": '"2:3"'}),
      "t.yaml:5: ops[0].weight_sparsity: pattern '2:3': M must be a power"),
     (_trace({"weight_sparsity": "24"}), "ops[0].weight_sparsity: must be a string"),
+    (_trace({"weight_sparsity": "2:4"}),                  # YAML 1.1 reads it as 2 x 60 + 4
+     "t.yaml:5: ops[0].weight_sparsity: expected a pattern N:M such as \"2:4\", quoted: YAML reads an "
+     "unquoted 2:4 as the base-60 number 124"),
+    (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: true}"),
+     "t.yaml:3: tensors.x.density: must be a number 0 < density <= 1, got True"),
     (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 0}"), "t.yaml:3: tensors.x.density: must be > 0"),
     (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 1.5}"), "t.yaml:3: tensors.x.density: must be <= 1"),
     (_trace({"skip": "{n: 1}"}), "t.yaml:5: ops[0].skip: set by a run"),
@@ -225,6 +230,28 @@ def test_an_unknown_pattern_in_the_hardware_names_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "hw.yaml:" in err
     assert "sparsity.weights[1]: pattern '5:4': N must be at least 1 and less than M" in err
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    ('["2:4", "2:4"]', "sparsity.weights: each pattern once: 2:4 listed more than once"),
+    ('[2:4, "1:4"]', "sparsity.weights[0]: expected a pattern N:M such as \"2:4\", quoted"),
+])
+def test_a_repeated_or_unquoted_pattern_in_the_hardware_names_the_key(tmp_path, capsys, weights, message):
+    path = tmp_path / "hw.yaml"
+    path.write_text(DEFAULT_HW.read_text().replace('weights: ["2:4", "1:4"]', f"weights: {weights}"))
+    assert main(["run", str(path), str(BLOCK)]) == 2
+    err = capsys.readouterr().err
+    line = DEFAULT_HW.read_text().splitlines().index('  weights: ["2:4", "1:4"]') + 1
+    assert f"hw.yaml:{line}: {message}" in err
+
+
+def test_a_trace_density_in_yaml_exponent_form_is_read():
+    """YAML 1.1 reads 1e-3 (no point) as a string; the density is still the number."""
+    from accelsim.workload import workload_from_document
+    from accelsim.yamlio import read_yaml_text
+
+    text = _trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 1e-3}")
+    assert workload_from_document(read_yaml_text(text, "t.yaml")).tensors["x"].density == 0.001
 
 
 def test_the_cli_exits_2_on_a_bad_flag(capsys):
