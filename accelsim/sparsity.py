@@ -147,10 +147,17 @@ def measure_densities(workload: Workload, dtype: str, seed: int = 0,
     (`functional.reference`) in `dtype` on the seeded random data (`functional.random_inputs`:
     weights N:M sparse as declared), the graph inputs replaced by `input_data`'s arrays when
     given (`read_input_data`)."""
+    from accelsim.errors import LimitError
     from accelsim.functional import random_inputs, reference
-    from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
+    from accelsim.limits import MAX_FUNCTIONAL_BYTES, functional_bytes
 
-    check_functional(workload, dtype, MAX_FUNCTIONAL_BYTES)
+    need = functional_bytes(workload, dtype)
+    if need > MAX_FUNCTIONAL_BYTES:      # --max-functional-bytes is the --functional check's, not this
+        raise LimitError(f"workload {workload.name!r}: --activation-density measured: the {dtype} reference "
+                         f"run would need about {need:,} bytes of memory, "
+                         f"{need / MAX_FUNCTIONAL_BYTES:,.1f}x the limit of {MAX_FUNCTIONAL_BYTES:,} "
+                         "(limits.MAX_FUNCTIONAL_BYTES); declare the "
+                         "densities instead (--activation-density D, or a tensor's density in the trace)")
     inputs = random_inputs(workload, dtype, seed)
     if input_data is not None:
         inputs.update(read_input_data(input_data, workload, inputs))

@@ -232,6 +232,20 @@ def test_an_unknown_pattern_in_the_hardware_names_the_key(tmp_path, capsys):
     assert "sparsity.weights[1]: pattern '5:4': N must be at least 1 and less than M" in err
 
 
+def test_a_measured_density_too_big_to_run_points_at_what_helps(monkeypatch):
+    """The reference run is bounded by limits.MAX_FUNCTIONAL_BYTES, which --max-functional-bytes
+    (the --functional check's) does not raise: the message offers declared densities instead."""
+    from accelsim.errors import LimitError
+
+    monkeypatch.setattr("accelsim.limits.MAX_FUNCTIONAL_BYTES", 100_000)
+    with pytest.raises(LimitError) as found:
+        sparse_workload(load_workload(BLOCK), hw(), activation_density="measured")
+    message = str(found.value)
+    assert "--activation-density measured: the int8 reference run would need about" in message
+    assert "the limit of 100,000" in message and "--max-functional-bytes" not in message
+    assert "declare the densities instead (--activation-density D" in message
+
+
 @pytest.mark.parametrize(("weights", "message"), [
     ('["2:4", "2:4"]', "sparsity.weights: each pattern once: 2:4 listed more than once"),
     ('[2:4, "1:4"]', "sparsity.weights[0]: expected a pattern N:M such as \"2:4\", quoted"),
