@@ -173,6 +173,25 @@ def count_density(array) -> float:
     return int(np.count_nonzero(array)) / array.size if array.size else 1.0
 
 
+def _stored_shape(archive, path: str, name: str) -> tuple[int, ...]:
+    """The shape the .npy header of `archive`'s array `name` declares, read without its data
+    (so a small file claiming a huge array is refused before anything is allocated)."""
+    from numpy.lib import format as npy
+
+    member = f"{name}.npy"
+    if member not in archive.zip.namelist():
+        raise ConfigError(f"{path}: --input-data: {name} is not a .npy array in the archive")
+    try:
+        with archive.zip.open(member) as fp:
+            version = npy.read_magic(fp)
+            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _, _ = read(fp)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ConfigError(f"{path}: --input-data: array {name}: not a .npy header numpy reads: "
+                          f"{exc}") from None
+    return tuple(shape)
+
+
 def read_input_data(path: str, workload: Workload, like: dict) -> dict:
     """The graph inputs in the .npz file `path`: one array per graph input tensor, named by it,
     of its shape, its values exact in the run's datatype (`like`: the random inputs, for
@@ -199,14 +218,15 @@ def read_input_data(path: str, workload: Workload, like: dict) -> dict:
                               + (f"; missing {', '.join(missing)}" if missing else "")
                               + (f"; not a graph input: {', '.join(extra)}" if extra else ""))
         for name in sorted(wanted):
+            shape = workload.tensors[name].shape
+            found_shape = _stored_shape(archive, path, name)      # before any data is read
+            if tuple(found_shape) != tuple(shape):
+                raise ConfigError(f"{path}: --input-data: array {name} is {list(found_shape)}, the graph "
+                                  f"input is {list(shape)}")
             try:
                 array = archive[name]
-            except ValueError as exc:
+            except (ValueError, OSError, EOFError) as exc:
                 raise ConfigError(f"{path}: --input-data: array {name}: {exc}") from None
-            shape = workload.tensors[name].shape
-            if tuple(array.shape) != tuple(shape):
-                raise ConfigError(f"{path}: --input-data: array {name} is {list(array.shape)}, the graph "
-                                  f"input is {list(shape)}")
             if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and not np.isfinite(array).all()):
                 raise ConfigError(f"{path}: --input-data: array {name} must hold finite numbers, "
                                   f"got {array.dtype}")

@@ -178,6 +178,37 @@ def test_bad_input_data_names_the_array(tmp_path, arrays, message):
     assert message in str(found.value)
 
 
+def _npy(shape: tuple[int, ...], data: bytes) -> bytes:
+    """A .npy member: an int8 header declaring `shape`, then `data` (however short)."""
+    import io
+
+    from numpy.lib import format as npy
+
+    out = io.BytesIO()
+    npy.write_array_header_1_0(out, {"descr": "|i1", "fortran_order": False, "shape": shape})
+    return out.getvalue() + data
+
+
+@pytest.mark.parametrize(("members", "message"), [
+    # 600 bytes declaring 10**15 int8 elements: refused by its header, nothing allocated (numpy
+    # allocates the declared shape before reading: a MemoryError traceback)
+    ({"x.npy": _npy((10**15,), b"\0" * 16)},
+     "array x is [1000000000000000], the graph input is [1, 56, 56, 64]"),
+    ({"x": b"abc"}, "x is not a .npy array in the archive"),   # np.load hands back bytes, not an array
+])
+def test_input_data_is_checked_by_its_headers_before_its_data(tmp_path, members, message):
+    import zipfile
+
+    path = tmp_path / "in.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("identity.npy", _npy((1, 56, 56, 64), bytes(200_704)))
+        for member, data in members.items():
+            z.writestr(member, data)
+    with pytest.raises(ConfigError, match="--input-data") as found:
+        sparse_workload(load_workload(BLOCK), hw(), activation_density="measured", input_data=str(path))
+    assert message in str(found.value)
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"weight_sparsity": "3:2"}, "--weight-sparsity: pattern '3:2': N must be at least 1 and less than M"),
     ({"weight_sparsity": "2:3"}, "--weight-sparsity: pattern '2:3': M must be a power of two, at most 16"),
