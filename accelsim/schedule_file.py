@@ -208,6 +208,9 @@ class _Reader:
         if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
             self.problem(("winograd",), f"winograd must be a list of conv names, got {given!r}")
             return
+        if len(set(given)) < len(given):
+            self.problem(("winograd",), f"winograd names a conv twice: {given!r}")
+            return
         self.winograd, problems = layouts_of(given, self.workload, dtype)
         for message in problems:
             self.problem(("winograd",), message)
@@ -503,6 +506,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if dtype not in DTYPE_BYTES:
         reader.problem(("dtype",), f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         dtype = "int8"
+    reader.workload = _skipped_workload(reader, data.get("sparsity"))   # first: a skipped conv is no Winograd
     if "winograd" in data:
         reader.read_winograd(data["winograd"], dtype)
     given = data.get("widths") or {}
@@ -517,7 +521,6 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
                 reader.problem(("widths", t), f"widths.{t} must be the bytes of a datatype or accumulator "
                                               f"(1, 2 or 4), got {b!r}")
         widths = Widths(widths.default, tuple((str(t), b) for t, b in given.items() if isinstance(b, int)))
-    reader.workload = _skipped_workload(reader, data.get("sparsity"))
     reader.producers = producers(reader.workload)
     widths = Widths(widths.default, widths.tensors, sparse_weights(reader.workload))
     units, buffers = data.get("units", {}), data.get("buffers", {})
