@@ -211,7 +211,7 @@ class _Reader:
         if len(set(given)) < len(given):
             self.problem(("winograd",), f"winograd names a conv twice: {given!r}")
             return
-        self.winograd, problems = layouts_of(given, self.workload, dtype)
+        self.winograd, problems = layouts_of(given, self.workload, dtype, self.hw.dtypes)
         for message in problems:
             self.problem(("winograd",), message)
         convs = {op.name: op for op in self.workload.ops}
