@@ -948,6 +948,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
             if hw.requantizes_on_add_unit(dtype) else ())
     widths = run_widths(dtype, own, precision.accumulator, held, sparse_weights(workload))
     wg_layouts, winograd_notes = _winograd_layouts(workload, dtype, hw) if winograd else ({}, [])
+    if not winograd and winograd_weights != "chip":
+        winograd_notes = [f"Winograd weights {winograd_weights}: no effect, no conv runs as Winograd "
+                          "without --winograd"]
     if wg_layouts:
         widths = widths.plus(pair for lay in wg_layouts.values()
                              for pair in layout_widths(lay, dtype, precision.accumulator))
