@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from accelsim.cost import exact
 from accelsim.dtypes import (
@@ -64,6 +64,14 @@ class SystolicArray:
     folds: FoldConvention = "overlapped"
 
 
+def _distinct(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """Each N:M pattern listed once."""
+    twice = sorted({p for p in patterns if patterns.count(p) > 1})
+    if twice:
+        raise ValueError(f"each pattern once: {', '.join(twice)} listed more than once")
+    return patterns
+
+
 @dataclass(frozen=True)
 class Sparsity:
     """What the conv unit skips: `weights`, the N:M patterns ("2:4") whose pruned products it
@@ -71,7 +79,7 @@ class Sparsity:
     it skips zero activations (Cnvlutin-style). Both default off; docs/model.md, "Sparsity"."""
 
     __pydantic_config__ = STRICT
-    weights: tuple[PatternText, ...] = ()
+    weights: Annotated[tuple[PatternText, ...], AfterValidator(_distinct)] = ()
     zero_skipping: Annotated[bool, Field(strict=True)] = False
 
 

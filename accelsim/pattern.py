@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MOST_M = 16
 """The largest group M a pattern may have (a power of two)."""
@@ -61,5 +61,13 @@ def _checked(text: str) -> str:
     return text
 
 
-PatternText = Annotated[str, Field(strict=True), AfterValidator(_checked)]
+def _unquoted(value: object) -> object:
+    """An unquoted 2:4 in YAML 1.1 is the base-60 integer 124: say so, not just "a string"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 60:
+        raise ValueError(f"expected a pattern N:M such as \"2:4\", quoted: YAML reads an unquoted "
+                         f"{value // 60}:{value % 60} as the base-60 number {value}")
+    return value
+
+
+PatternText = Annotated[str, Field(strict=True), BeforeValidator(_unquoted), AfterValidator(_checked)]
 """A pattern "N:M" as a YAML key holds it, checked (`parse_pattern`'s message when not)."""

@@ -272,15 +272,16 @@ def energy(result: Result, width: float = 11.0) -> Figure:
 
 def roofline(result: Result, width: float = 8.0) -> Figure:
     """Each layer with MACs at (MACs per DRAM byte, MACs per cycle) under the array's peak
-    and the DRAM bandwidth roof."""
+    and the DRAM bandwidth roof: the MACs the array performs (`LayerStats.array_macs`, less
+    what it skips of N:M weights and zero activations)."""
     hw, sa = result.hw, result.hw.systolic_array
     peak = sa.rows * sa.cols
     data = result.layers() if result.networked else [result.overall()]
-    points = [d for d in data if d.macs and d.cycles]
+    points = [d for d in data if d.array_macs and d.cycles]
     fig = Figure(figsize=(width, 5.5), layout="constrained")
     ax = fig.subplots()
-    intensity = [d.macs / max(d.dram_bytes, 1) for d in points]
-    perf = [d.macs / d.cycles for d in points]
+    intensity = [d.array_macs / max(d.dram_bytes, 1) for d in points]
+    perf = [d.array_macs / d.cycles for d in points]
     lo = min([*intensity, 0.5]) / 2
     hi = max([*intensity, 2.0 * peak / float(hw.dram.bytes_per_cycle) if not hw.ideal_memory else 2.0]) * 2
     xs = [lo * (hi / lo) ** (k / 200) for k in range(201)]

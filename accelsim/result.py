@@ -92,6 +92,12 @@ class LayerStats:
     time_split: dict[str, int] | None
     energy_breakdown_pj: dict[str, Fraction] | None = None
     compute_bound: bool = False
+    performed_macs: int | None = None   # what the array performs of `macs` (None: all, nothing skipped)
+
+    @property
+    def array_macs(self) -> int:
+        """The MACs the array performs: `macs` less what it skips (N:M weights, zero activations)."""
+        return self.macs if self.performed_macs is None else self.performed_macs
 
     @property
     def cycles(self) -> int:
@@ -303,7 +309,8 @@ class Result:
             busy = busy_cycles([(r.start, r.end) for r in recs if r.unit == unit])
             units[unit] = UnitStats(busy, busy / cycles if cycles else 0.0)
         return LayerStats(name, tuple(sorted({r.kind for r in recs})), start, end, units, read, write, macs,
-                          max(compute, int(memory)), self.time_split(recs), energy, compute > memory)
+                          max(compute, int(memory)), self.time_split(recs), energy, compute > memory,
+                          performed if self._skipping else None)
 
     def to_dict(self) -> dict:
         """Plain data, the same as `accelsim run --json` prints."""

@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import yaml
+
 from accelsim.box import fmt
 from accelsim.cost import Gemm, Skip
 from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES, Widths
@@ -118,6 +120,11 @@ def dump_schedule(schedule: Schedule, hw: Hardware) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _yaml_float(value: float) -> str:
+    """`value` as YAML reads it back exactly (a float, not the string `1e-05` is to YAML 1.1)."""
+    return yaml.safe_dump(value).split("\n", 1)[0]
+
+
 def _skips(schedule: Schedule) -> dict[str, str]:
     """What the array skips of each conv or gemm (by workload op name, the name of the weights it
     reads), as a schedule file's `sparsity` entry holds it."""
@@ -128,7 +135,7 @@ def _skips(schedule: Schedule) -> dict[str, str]:
         if skip is None or weight is None:
             continue
         parts = ([f'weights: "{skip.n}:{skip.m}"'] if skip.n < skip.m else []) + (
-            [f"density: {skip.density!r}"] if skip.density != 1.0 else [])
+            [f"density: {_yaml_float(skip.density)}"] if skip.density != 1.0 else [])
         found[weight.removesuffix(".weight")] = ", ".join(parts)
     return found
 
@@ -160,9 +167,10 @@ def _skipped_workload(reader: _Reader, given: object) -> Workload:
             reader.problem(("sparsity", name, "weights"), f"sparsity.{name}.weights: {exc}")
             continue
         density = entry.get("density", 1.0)
-        if isinstance(density, bool) or not isinstance(density, int | float) or not 0 < density <= 1:
+        if isinstance(density, bool) or not isinstance(density, int | float) or not 0 <= density <= 1:
             reader.problem(("sparsity", name, "density"), f"sparsity.{name}.density must be a number "
-                                                          f"0 < D <= 1, got {density!r}")
+                                                          f"0 <= D <= 1 (0: a measured input of zeros), "
+                                                          f"got {density!r}")
             continue
         ops[name] = replace(op, skip=Skip(pattern.n, pattern.m, float(density)))
     return replace(workload, ops=tuple(ops[op.name] for op in workload.ops))
@@ -200,7 +208,10 @@ class _Reader:
         if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
             self.problem(("winograd",), f"winograd must be a list of conv names, got {given!r}")
             return
-        self.winograd, problems = layouts_of(given, self.workload, dtype)
+        if len(set(given)) < len(given):
+            self.problem(("winograd",), f"winograd names a conv twice: {given!r}")
+            return
+        self.winograd, problems = layouts_of(given, self.workload, dtype, self.hw.dtypes)
         for message in problems:
             self.problem(("winograd",), message)
         convs = {op.name: op for op in self.workload.ops}
@@ -495,6 +506,7 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
     if dtype not in DTYPE_BYTES:
         reader.problem(("dtype",), f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
         dtype = "int8"
+    reader.workload = _skipped_workload(reader, data.get("sparsity"))   # first: a skipped conv is no Winograd
     if "winograd" in data:
         reader.read_winograd(data["winograd"], dtype)
     given = data.get("widths") or {}
@@ -509,7 +521,6 @@ def schedule_from_document(doc: YamlDocument, hw: Hardware, workload: Workload) 
                 reader.problem(("widths", t), f"widths.{t} must be the bytes of a datatype or accumulator "
                                               f"(1, 2 or 4), got {b!r}")
         widths = Widths(widths.default, tuple((str(t), b) for t, b in given.items() if isinstance(b, int)))
-    reader.workload = _skipped_workload(reader, data.get("sparsity"))
     reader.producers = producers(reader.workload)
     widths = Widths(widths.default, widths.tensors, sparse_weights(reader.workload))
     units, buffers = data.get("units", {}), data.get("buffers", {})

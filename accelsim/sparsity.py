@@ -147,10 +147,17 @@ def measure_densities(workload: Workload, dtype: str, seed: int = 0,
     (`functional.reference`) in `dtype` on the seeded random data (`functional.random_inputs`:
     weights N:M sparse as declared), the graph inputs replaced by `input_data`'s arrays when
     given (`read_input_data`)."""
+    from accelsim.errors import LimitError
     from accelsim.functional import random_inputs, reference
-    from accelsim.limits import MAX_FUNCTIONAL_BYTES, check_functional
+    from accelsim.limits import MAX_FUNCTIONAL_BYTES, functional_bytes
 
-    check_functional(workload, dtype, MAX_FUNCTIONAL_BYTES)
+    need = functional_bytes(workload, dtype)
+    if need > MAX_FUNCTIONAL_BYTES:      # --max-functional-bytes is the --functional check's, not this
+        raise LimitError(f"workload {workload.name!r}: --activation-density measured: the {dtype} reference "
+                         f"run would need about {need:,} bytes of memory, "
+                         f"{need / MAX_FUNCTIONAL_BYTES:,.1f}x the limit of {MAX_FUNCTIONAL_BYTES:,} "
+                         "(limits.MAX_FUNCTIONAL_BYTES); declare the "
+                         "densities instead (--activation-density D, or a tensor's density in the trace)")
     inputs = random_inputs(workload, dtype, seed)
     if input_data is not None:
         inputs.update(read_input_data(input_data, workload, inputs))
@@ -164,6 +171,25 @@ def count_density(array) -> float:
     import numpy as np
 
     return int(np.count_nonzero(array)) / array.size if array.size else 1.0
+
+
+def _stored_shape(archive, path: str, name: str) -> tuple[int, ...]:
+    """The shape the .npy header of `archive`'s array `name` declares, read without its data
+    (so a small file claiming a huge array is refused before anything is allocated)."""
+    from numpy.lib import format as npy
+
+    member = f"{name}.npy"
+    if member not in archive.zip.namelist():
+        raise ConfigError(f"{path}: --input-data: {name} is not a .npy array in the archive")
+    try:
+        with archive.zip.open(member) as fp:
+            version = npy.read_magic(fp)
+            read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, _, _ = read(fp)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ConfigError(f"{path}: --input-data: array {name}: not a .npy header numpy reads: "
+                          f"{exc}") from None
+    return tuple(shape)
 
 
 def read_input_data(path: str, workload: Workload, like: dict) -> dict:
@@ -192,14 +218,15 @@ def read_input_data(path: str, workload: Workload, like: dict) -> dict:
                               + (f"; missing {', '.join(missing)}" if missing else "")
                               + (f"; not a graph input: {', '.join(extra)}" if extra else ""))
         for name in sorted(wanted):
+            shape = workload.tensors[name].shape
+            found_shape = _stored_shape(archive, path, name)      # before any data is read
+            if tuple(found_shape) != tuple(shape):
+                raise ConfigError(f"{path}: --input-data: array {name} is {list(found_shape)}, the graph "
+                                  f"input is {list(shape)}")
             try:
                 array = archive[name]
-            except ValueError as exc:
+            except (ValueError, OSError, EOFError) as exc:
                 raise ConfigError(f"{path}: --input-data: array {name}: {exc}") from None
-            shape = workload.tensors[name].shape
-            if tuple(array.shape) != tuple(shape):
-                raise ConfigError(f"{path}: --input-data: array {name} is {list(array.shape)}, the graph "
-                                  f"input is {list(shape)}")
             if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and not np.isfinite(array).all()):
                 raise ConfigError(f"{path}: --input-data: array {name} must hold finite numbers, "
                                   f"got {array.dtype}")

@@ -34,6 +34,7 @@ datatypes run im2col.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES
@@ -84,8 +85,9 @@ class WinogradLayout:
         return self.weight, self.transformed, self.products
 
 
-def why_not(conv: Conv, dtype: str) -> str | None:
-    """Why `conv` cannot run as Winograd F(2x2, 3x3) in `dtype`, or None when it can."""
+def why_not(conv: Conv, dtype: str, hw_dtypes: Collection[str] | None = None) -> str | None:
+    """Why `conv` cannot run as Winograd F(2x2, 3x3) in `dtype` on an array computing in
+    `hw_dtypes` (`Hardware.dtypes`; None: any), or None when it can."""
     if (conv.kh, conv.kw) != (3, 3):
         return "a kernel other than 3x3"
     if conv.stride != 1:
@@ -100,6 +102,8 @@ def why_not(conv: Conv, dtype: str) -> str | None:
         return "the array skips its sparse weights or zero activations (their transforms are dense)"
     if dtype not in DTYPES:
         return f"datatype {dtype} (Winograd runs in {' and '.join(DTYPES)})"
+    if hw_dtypes is not None and STORED[dtype] not in hw_dtypes:
+        return f"no {STORED[dtype]} arithmetic in the hardware for the transformed operands"
     return None
 
 
@@ -164,15 +168,16 @@ def shapes(lay: WinogradLayout, conv: Conv, workload: Workload) -> dict[str, tup
             lay.transformed: (n, ht, wt, POINTS * conv.cin), lay.products: (n, ht, wt, POINTS * conv.cout)}
 
 
-def layouts_of(convs: list[str], workload: Workload,
-               dtype: str) -> tuple[tuple[WinogradLayout, ...], list[str]]:
+def layouts_of(convs: list[str], workload: Workload, dtype: str,
+               hw_dtypes: Collection[str] | None = None) -> tuple[tuple[WinogradLayout, ...], list[str]]:
     """The layouts of the named convs run as Winograd in `dtype` (a schedule file's `winograd`
-    list), and the problems: a name that is no conv of the workload, or one that cannot run so."""
+    list), and the problems: a name that is no conv of the workload, or one that cannot run so
+    (`why_not`, on an array computing in `hw_dtypes`)."""
     found, problems = [], []
     by_name = {op.name: op for op in workload.ops}
     for name in convs:
         conv = by_name.get(name)
-        why = "no conv of the workload" if not isinstance(conv, Conv) else why_not(conv, dtype)
+        why = "no conv of the workload" if not isinstance(conv, Conv) else why_not(conv, dtype, hw_dtypes)
         lay = layout(conv, workload, dtype) if isinstance(conv, Conv) and why is None else None
         if lay is None:
             problems.append(f"winograd names {name!r}, which cannot run as Winograd: "

@@ -36,7 +36,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from accelsim.cost import Skip
 from accelsim.dtypes import Dtype
@@ -58,7 +58,16 @@ from accelsim.yamlio import YamlDocument, read_yaml
 
 Shape = tuple[PosInt, PosInt, PosInt, PosInt]
 Flag = Annotated[bool, Field(strict=True)]
-Density = Annotated[float, Field(strict=False, gt=0, le=1, allow_inf_nan=False)]
+
+
+def _not_bool(value: object) -> object:
+    """A density is a number: true is not 1 (lax floats take a YAML 1.1 string such as 1e-3)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number 0 < density <= 1, got {value!r}")
+    return value
+
+
+Density = Annotated[float, Field(strict=False, gt=0, le=1, allow_inf_nan=False), BeforeValidator(_not_bool)]
 
 
 @dataclass(frozen=True)

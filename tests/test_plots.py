@@ -116,6 +116,21 @@ def test_roofline_places_every_layer_with_macs(net):
     assert "ridge at 64 MACs/byte" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def test_a_skipping_run_is_placed_by_the_macs_the_array_performs(hw):
+    """The block at 1:4 weights and density 0.25: the array performs K' = 576 / 4 x 0.25 = 36 of
+    each output's 576 products, 3,136 x 36 x 64 = 7,225,344 MACs, not the 115,605,504 dense ones
+    (which over the run's cycles would sit above the 1,024-PE peak)."""
+    from accelsim.options import RunOptions
+
+    run = simulate(hw, load_workload(BLOCK), "pipelined",
+                   options=RunOptions(weight_sparsity="1:4", activation_density="0.25"))
+    layer = run.overall()
+    assert (layer.macs, layer.array_macs) == (115_605_504, 7_225_344)
+    assert layer.macs / layer.cycles > 1024
+    (x, y), = [tuple(p) for c in plots.roofline(run).axes[0].collections for p in c.get_offsets()]
+    assert (x, y) == (7_225_344 / layer.dram_bytes, 7_225_344 / layer.cycles) and y <= 1024
+
+
 @pytest.mark.parametrize("suffix", ["png", "svg"])
 def test_saved_pictures_are_byte_identical_run_to_run(block, tmp_path, suffix):
     a, b = tmp_path / f"a.{suffix}", tmp_path / f"b.{suffix}"

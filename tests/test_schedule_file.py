@@ -158,6 +158,41 @@ def test_a_winograd_file_names_only_convs_that_can_run_so():
     assert any("unknown tensor 'conv.wg_in'" in m for m in found)
 
 
+def test_a_winograd_file_needs_the_arithmetic_the_scheduler_needs():
+    """An int8 Winograd file on a machine without int16 arithmetic (V and U' are int16): the
+    scheduler runs the conv im2col; the reader refused nothing, so validate said valid and run
+    failed on the missing arithmetic entry."""
+    from accelsim import hw_from_dict
+    from accelsim.options import RunOptions
+    from tests.helpers import hw_data
+
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    data = hw_data(DEFAULT_HW)
+    del data["arithmetic"]["int16"], data["energy"]["mac_pj"]["int16"], data["energy"]["add_pj"]["int16"]
+    no_int16 = hw_from_dict(data)
+    text = dump_schedule(make_schedule(hw, wl, options=RunOptions(winograd=True)), hw)
+    found = [p.message for p in schedule_from_text(text, no_int16, wl).problems]
+    reason = "no int16 arithmetic in the hardware for the transformed operands"
+    assert found and found[0] == f"winograd names 'conv', which cannot run as Winograd: {reason}"
+    assert reason in make_schedule(no_int16, wl, options=RunOptions(winograd=True)).notes[-1]
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    # a hand-added sparsity entry on a Winograd conv: read first, so the conv is no Winograd
+    # (unfixed, the file ran Winograd with its weights g loaded 2:4-compressed: 13,824 B fewer)
+    ('winograd: ["conv"]\nsparsity: {"conv": {weights: "2:4"}}',
+     "winograd names 'conv', which cannot run as Winograd: the array skips its sparse weights"),
+    ('winograd: ["conv", "conv"]', "winograd names a conv twice: ['conv', 'conv']"),
+])
+def test_a_winograd_list_is_checked_against_the_files_sparsity_and_itself(edit, message):
+    from accelsim.options import RunOptions
+
+    hw, wl = load_hw(DEFAULT_HW), load_workload(BLOCK)
+    text = dump_schedule(make_schedule(hw, wl, options=RunOptions(winograd=True)), hw)
+    found = [p.message for p in schedule_from_text(text.replace('winograd: ["conv"]', edit), hw, wl).problems]
+    assert found and found[0].startswith(message), found[:2]
+
+
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("conv.wg_weight[0:64, 0:4, 0:4, 0:64] @ weight", "conv.wg_weight[0:64, 0:4, 0:4, 0:32] @ weight",
      "a wgw op writes whole filters' U (4x4 values per input channel, all 64); "

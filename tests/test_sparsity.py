@@ -178,6 +178,37 @@ def test_bad_input_data_names_the_array(tmp_path, arrays, message):
     assert message in str(found.value)
 
 
+def _npy(shape: tuple[int, ...], data: bytes) -> bytes:
+    """A .npy member: an int8 header declaring `shape`, then `data` (however short)."""
+    import io
+
+    from numpy.lib import format as npy
+
+    out = io.BytesIO()
+    npy.write_array_header_1_0(out, {"descr": "|i1", "fortran_order": False, "shape": shape})
+    return out.getvalue() + data
+
+
+@pytest.mark.parametrize(("members", "message"), [
+    # 600 bytes declaring 10**15 int8 elements: refused by its header, nothing allocated (numpy
+    # allocates the declared shape before reading: a MemoryError traceback)
+    ({"x.npy": _npy((10**15,), b"\0" * 16)},
+     "array x is [1000000000000000], the graph input is [1, 56, 56, 64]"),
+    ({"x": b"abc"}, "x is not a .npy array in the archive"),   # np.load hands back bytes, not an array
+])
+def test_input_data_is_checked_by_its_headers_before_its_data(tmp_path, members, message):
+    import zipfile
+
+    path = tmp_path / "in.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("identity.npy", _npy((1, 56, 56, 64), bytes(200_704)))
+        for member, data in members.items():
+            z.writestr(member, data)
+    with pytest.raises(ConfigError, match="--input-data") as found:
+        sparse_workload(load_workload(BLOCK), hw(), activation_density="measured", input_data=str(path))
+    assert message in str(found.value)
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"weight_sparsity": "3:2"}, "--weight-sparsity: pattern '3:2': N must be at least 1 and less than M"),
     ({"weight_sparsity": "2:3"}, "--weight-sparsity: pattern '2:3': M must be a power of two, at most 16"),
@@ -206,6 +237,11 @@ def _trace(conv_extra: dict, x=None) -> str:
     (_trace({"weight_sparsity": '"2:3"'}),
      "t.yaml:5: ops[0].weight_sparsity: pattern '2:3': M must be a power"),
     (_trace({"weight_sparsity": "24"}), "ops[0].weight_sparsity: must be a string"),
+    (_trace({"weight_sparsity": "2:4"}),                  # YAML 1.1 reads it as 2 x 60 + 4
+     "t.yaml:5: ops[0].weight_sparsity: expected a pattern N:M such as \"2:4\", quoted: YAML reads an "
+     "unquoted 2:4 as the base-60 number 124"),
+    (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: true}"),
+     "t.yaml:3: tensors.x.density: must be a number 0 < density <= 1, got True"),
     (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 0}"), "t.yaml:3: tensors.x.density: must be > 0"),
     (_trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 1.5}"), "t.yaml:3: tensors.x.density: must be <= 1"),
     (_trace({"skip": "{n: 1}"}), "t.yaml:5: ops[0].skip: set by a run"),
@@ -225,6 +261,42 @@ def test_an_unknown_pattern_in_the_hardware_names_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "hw.yaml:" in err
     assert "sparsity.weights[1]: pattern '5:4': N must be at least 1 and less than M" in err
+
+
+def test_a_measured_density_too_big_to_run_points_at_what_helps(monkeypatch):
+    """The reference run is bounded by limits.MAX_FUNCTIONAL_BYTES, which --max-functional-bytes
+    (the --functional check's) does not raise: the message offers declared densities instead."""
+    from accelsim.errors import LimitError
+
+    monkeypatch.setattr("accelsim.limits.MAX_FUNCTIONAL_BYTES", 100_000)
+    with pytest.raises(LimitError) as found:
+        sparse_workload(load_workload(BLOCK), hw(), activation_density="measured")
+    message = str(found.value)
+    assert "--activation-density measured: the int8 reference run would need about" in message
+    assert "the limit of 100,000" in message and "--max-functional-bytes" not in message
+    assert "declare the densities instead (--activation-density D" in message
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    ('["2:4", "2:4"]', "sparsity.weights: each pattern once: 2:4 listed more than once"),
+    ('[2:4, "1:4"]', "sparsity.weights[0]: expected a pattern N:M such as \"2:4\", quoted"),
+])
+def test_a_repeated_or_unquoted_pattern_in_the_hardware_names_the_key(tmp_path, capsys, weights, message):
+    path = tmp_path / "hw.yaml"
+    path.write_text(DEFAULT_HW.read_text().replace('weights: ["2:4", "1:4"]', f"weights: {weights}"))
+    assert main(["run", str(path), str(BLOCK)]) == 2
+    err = capsys.readouterr().err
+    line = DEFAULT_HW.read_text().splitlines().index('  weights: ["2:4", "1:4"]') + 1
+    assert f"hw.yaml:{line}: {message}" in err
+
+
+def test_a_trace_density_in_yaml_exponent_form_is_read():
+    """YAML 1.1 reads 1e-3 (no point) as a string; the density is still the number."""
+    from accelsim.workload import workload_from_document
+    from accelsim.yamlio import read_yaml_text
+
+    text = _trace({"pad": 1}, "{shape: [1, 8, 8, 16], density: 1e-3}")
+    assert workload_from_document(read_yaml_text(text, "t.yaml")).tensors["x"].density == 0.001
 
 
 def test_the_cli_exits_2_on_a_bad_flag(capsys):
@@ -283,10 +355,31 @@ def test_a_sparse_schedule_file_round_trips(tmp_path):
         first.total_cycles, first.dram_read_bytes, first.energy_pj)
 
 
+@pytest.mark.parametrize(("density", "zeros"), [(1e-05, False), (0.0, True)])
+def test_a_schedule_file_round_trips_any_density_a_run_skips(tmp_path, density, zeros):
+    """1e-05 (Python writes it without a point, which YAML 1.1 reads as a string) and 0.0 (the
+    density measured on inputs of zeros) read back as the skip written."""
+    block = load_workload(BLOCK)
+    if zeros:
+        path = tmp_path / "zeros.npz"
+        np.savez(path, x=np.zeros((1, 56, 56, 64), np.int8), identity=np.zeros((1, 56, 56, 64), np.int8))
+        o = RunOptions(activation_density="measured", input_data=str(path))
+    else:
+        o = RunOptions(activation_density="0.00001")
+    schedule = make_schedule(hw(), block, options=o)
+    read = schedule_from_text(dump_schedule(schedule, hw()), hw(), block)
+    assert not read.problems, read.problems
+    assert [op.gemm.skip for op in read.schedule.ops if op.gemm is not None] == [
+        op.gemm.skip for op in schedule.ops if op.gemm is not None] != []
+    assert next(op.gemm.skip for op in read.schedule.ops if op.gemm is not None) == Skip(density=density)
+    assert run_schedule(hw(), read.schedule).total_cycles == run_schedule(hw(), schedule).total_cycles
+
+
 @pytest.mark.parametrize(("entry", "message"), [
     ('{"nosuch": {weights: "2:4"}}', "sparsity names 'nosuch', no conv or gemm"),
     ('{"conv": {weights: "2:3"}}', "sparsity.conv.weights: pattern '2:3': M must be a power of two"),
-    ('{"conv": {density: 0}}', "sparsity.conv.density must be a number 0 < D <= 1, got 0"),
+    ('{"conv": {density: -0.5}}', "sparsity.conv.density must be a number 0 <= D <= 1"),
+    ('{"conv": {density: true}}', "sparsity.conv.density must be a number 0 <= D <= 1"),
     ('{"conv": {n: 2}}', "sparsity.conv must be a mapping with keys weights, density"),
 ])
 def test_a_bad_sparsity_entry_in_a_schedule_file_is_a_problem(entry, message):

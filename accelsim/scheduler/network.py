@@ -67,7 +67,7 @@ from accelsim.scheduler.search import OBJECTIVES, Built, Candidate, Search, scor
 from accelsim.scheduler.winograd import WinogradBlock, tile_rows, winograd_ops
 from accelsim.sparsity import sparse_weights, sparse_workload
 from accelsim.tiling import concat_parts, gemm_of
-from accelsim.winograd import STORED, WEIGHT_MODES, WinogradLayout, layout, layout_widths, why_not
+from accelsim.winograd import WEIGHT_MODES, WinogradLayout, layout, layout_widths, why_not
 from accelsim.workload import Add, Concat, Conv, Gemm, Lrn, Pool, Scale, Shuffle, Softmax, VectorOp, Workload
 
 SCHEDULES = ("serial", "fused", "pipelined")
@@ -713,13 +713,10 @@ def _winograd_layouts(workload: Workload, dtype: str,
     arithmetic (V and U are int16): without it no conv runs as Winograd."""
     found: dict[str, WinogradLayout] = {}
     why: dict[str, int] = {}
-    mac = STORED.get(dtype)
     for op in workload.ops:
         if not isinstance(op, Conv) or (op.kh, op.kw) != (3, 3):
             continue
-        reason = why_not(op, dtype)
-        if reason is None and mac is not None and mac not in hw.dtypes:
-            reason = f"no {mac} arithmetic in the hardware for the transformed operands"
+        reason = why_not(op, dtype, hw.dtypes)
         lay = layout(op, workload, dtype) if reason is None else None
         if lay is not None:
             found[op.name] = lay
@@ -951,6 +948,9 @@ def network_schedule(workload: Workload, hw: Hardware, kind: str = "pipelined", 
             if hw.requantizes_on_add_unit(dtype) else ())
     widths = run_widths(dtype, own, precision.accumulator, held, sparse_weights(workload))
     wg_layouts, winograd_notes = _winograd_layouts(workload, dtype, hw) if winograd else ({}, [])
+    if not winograd and winograd_weights != "chip":
+        winograd_notes = [f"Winograd weights {winograd_weights}: no effect, no conv runs as Winograd "
+                          "without --winograd"]
     if wg_layouts:
         widths = widths.plus(pair for lay in wg_layouts.values()
                              for pair in layout_widths(lay, dtype, precision.accumulator))

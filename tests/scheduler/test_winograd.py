@@ -268,3 +268,11 @@ def test_an_unknown_weight_mode_is_refused():
     with pytest.raises(ScheduleError, match="unknown Winograd weights 'disk': expected one of chip, dram"):
         make_schedule(load_hw(DEFAULT_HW), small_conv(),
                       options=RunOptions(winograd=True, winograd_weights="disk"))
+
+
+def test_offline_weights_without_winograd_say_they_change_nothing():
+    """--winograd-weights dram alone was silently ignored: the run is im2col's, with a note."""
+    machine, conv = load_hw(DEFAULT_HW), small_conv()
+    alone = make_schedule(machine, conv, options=RunOptions(winograd_weights="dram"))
+    assert "Winograd weights dram: no effect, no conv runs as Winograd without --winograd" in alone.notes
+    assert alone.ops == make_schedule(machine, conv).ops
