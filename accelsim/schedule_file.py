@@ -51,7 +51,7 @@ from accelsim.schedule import DRAM, Op, Region, Schedule
 from accelsim.sparsity import sparse_weights
 from accelsim.tiling import gemm_of, tile
 from accelsim.units import UNIT_OF_KIND, UNITS, engines
-from accelsim.winograd import POINTS, TILE_IN, WinogradLayout, layouts_of, shapes
+from accelsim.winograd import POINTS, TILE_IN, WinogradLayout, layouts_of, products_gemm, shapes
 from accelsim.workload import Add, Concat, Conv, Lrn, Pool, Scale, Shuffle, Softmax, Workload
 from accelsim.workload import Gemm as GemmOp
 from accelsim.workload import Op as WorkloadOp
@@ -432,10 +432,9 @@ class _Reader:
             if out.tensor not in (conv.output, *adds):
                 return bad(f"a wgout op writes {conv.name}'s output or its add's, not {out.tensor}")
             return None, 1
-        (n0, r0, c0, k0), (n1, r1, c1, k1) = out.box
-        if k0 % POINTS or k1 % POINTS:
+        if out.box[0][3] % POINTS or out.box[1][3] % POINTS:
             return bad(f"a Winograd GEMM computes whole filters' {POINTS} values; {out} splits one")
-        return Gemm(m=(n1 - n0) * (r1 - r0) * (c1 - c0), k=conv.cin, n=(k1 - k0) // POINTS, groups=POINTS), 1
+        return products_gemm(out.box, conv.cin), 1
 
 
 def _order(raw: list[dict], problem) -> list[dict] | None:

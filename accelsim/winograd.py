@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from accelsim.cost import Gemm
 from accelsim.dtypes import ACCUMULATOR_BYTES, DTYPE_BYTES
 from accelsim.workload import Conv, Workload
 
@@ -125,6 +126,14 @@ def layout_widths(lay: WinogradLayout, dtype: str, accumulator: str) -> tuple[tu
 def tiles(rows: int, cols: int) -> tuple[int, int]:
     """Tile rows and columns covering `rows` x `cols` outputs: ceil of each / 2."""
     return -(-rows // TILE_OUT), -(-cols // TILE_OUT)
+
+
+def products_gemm(box, cin: int) -> Gemm:
+    """The 16 batched GEMMs that compute box `box` of M (`[N, Ht, Wt, 16 Cout]`, whole
+    filters' 16 values): (tiles x Cin) @ (Cin x filters) per point, tiles = the box's
+    N x Ht x Wt, filters its channels / 16."""
+    (n0, r0, c0, k0), (n1, r1, c1, k1) = box
+    return Gemm(m=(n1 - n0) * (r1 - r0) * (c1 - c0), k=cin, n=(k1 - k0) // POINTS, groups=POINTS)
 
 
 def input_lane_operations(values: int) -> int:

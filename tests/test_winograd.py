@@ -76,3 +76,14 @@ def test_layout_names_its_tensors_after_the_conv_and_sizes_them():
     assert fp is not None and (fp.mac_dtype, fp.scale) == ("fp32", 1)
     taken = Workload("w", {**wl.tensors, "c.wg_in": Tensor("c.wg_in", (1,))}, ())
     assert layout(conv(), taken, "int8") is None
+
+
+def test_the_products_of_a_box_of_m_are_16_batched_gemms():
+    """Box rows 3..5, all 28 tile columns, filters 8..24 (channels 128..384 of M) of a
+    one-image M: 2 x 28 = 56 tiles, K = Cin, N = 16 filters, 16 GEMMs (one per point)."""
+    from accelsim.cost import Gemm
+    from accelsim.winograd import products_gemm
+
+    gemm = products_gemm(((0, 3, 0, 128), (1, 5, 28, 384)), cin=64)
+    assert gemm == Gemm(m=56, k=64, n=16, groups=16)
+    assert gemm.macs == 16 * 56 * 64 * 16

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelsim.cost import Gemm
 from accelsim.schedule import DRAM, Region
 from accelsim.scheduler.builder import Builder
 from accelsim.scheduler.partition import split_rows
-from accelsim.winograd import POINTS, TILE_IN, TILE_OUT, WinogradLayout, tiles
+from accelsim.winograd import POINTS, TILE_IN, TILE_OUT, WinogradLayout, products_gemm, tiles
 from accelsim.workload import Add, Conv
 
 STAGES = 5
@@ -105,8 +104,7 @@ def winograd_ops(b: Builder, block: WinogradBlock, row_parts: int, pipelined: bo
             else:
                 v, v_id = kept
             m = Region(lay.products, (0, ta, 0, POINTS * f0), (n, tb, wt, POINTS * f1), "ofmap")
-            gemm = Gemm(m=n * (tb - ta) * wt, k=conv.cin, n=f1 - f0, groups=POINTS)
-            b.op(f"conv{t}", "conv", s + 2, [v, w], [m], [v_id, w_id], gemm, tile=t)
+            b.op(f"conv{t}", "conv", s + 2, [v, w], [m], [v_id, w_id], products_gemm(m.box, conv.cin), tile=t)
             reads, deps = [m], [f"conv{t}"]
             if fused:
                 assert block.residual is not None
