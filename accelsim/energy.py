@@ -2,7 +2,7 @@
 `energy` table (pJ; docs/energy.md derives the shipped 45 nm table).
 
 Per op, by what it does (never estimated from time):
-- mac: the MACs the array performs of its GEMM (`cost.skipped`: less than the GEMM's under
+- mac: the MACs the array performs of its GEMM (`Op.array_macs`: less than the GEMM's under
   N:M weight sparsity or zero-skipping, which the Result's `macs` still count) x `mac_pj` of
   the run's datatype (`Schedule.dtype`); a Winograd GEMM's x `mac_pj` of the datatype its
   operands are held in (`WinogradLayout.mac_dtype`: int16 in an int8 run);
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
 
-from accelsim.cost import exact, skipped
+from accelsim.cost import exact
 from accelsim.dtypes import DTYPES
 from accelsim.errors import ConfigError
 from accelsim.hw import SRAM_BUFFERS, EnergyTable, Hardware, PerDtype
@@ -155,7 +155,7 @@ def run_energy(hw: Hardware, schedule: Schedule, records: Sequence, total_cycles
                 writes[r.space] += n
                 e += n * write_f[r.space]
         if rec.macs:
-            performed = rec.macs if op.gemm is None or op.gemm.skip is None else skipped(op.gemm).macs
+            performed = op.array_macs
             d = mac_dtype_of(op, other)
             if d is None:
                 c[0] += performed

@@ -80,7 +80,6 @@ class RunOptions:
     seed: int = field(default=0, metadata={
         "metavar": "N",
         "help": "seed of the random data: weights and inputs of measured densities and of --functional"})
-
     winograd_weights: str = field(default="chip", metadata={
         "choices": WEIGHT_MODES,
         "help": "--winograd: chip: dense weights loaded, transformed on the add unit into the weight buffer; "

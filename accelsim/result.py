@@ -26,7 +26,6 @@ from functools import cached_property
 from operator import attrgetter
 
 from accelsim.area import area_mm2
-from accelsim.cost import skipped
 from accelsim.energy import Energy, Prices, prices, run_energy
 from accelsim.hw import Hardware
 from accelsim.layout import ConcatLayout
@@ -168,11 +167,11 @@ class Result:
     @cached_property
     def _skipping(self) -> dict[str, int]:
         """Op id -> the MACs the array performs of its GEMM, for the ops whose array skips
-        products (N:M weights, zero activations: `cost.skipped`); every other op performs its
+        products (N:M weights, zero activations: `Op.array_macs`); every other op performs its
         `macs`."""
         if self.schedule_run is None:
             return {}
-        return {op.id: skipped(op.gemm).macs for op in self.schedule_run.ops
+        return {op.id: op.array_macs for op in self.schedule_run.ops
                 if op.gemm is not None and op.gemm.skip is not None}
 
     def _performed(self, records) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from accelsim.box import Box, BoxIndex, contains, fmt, uncovered
-from accelsim.cost import Gemm
+from accelsim.cost import Gemm, skipped
 from accelsim.dtypes import ONE_BYTE, Widths
 from accelsim.errors import ScheduleError
 from accelsim.hw import SRAM_BUFFERS
@@ -116,6 +116,12 @@ class Op:
     @property
     def unit(self) -> str:
         return UNIT_OF_KIND[self.kind]
+
+    @property
+    def array_macs(self) -> int:
+        """MACs the array performs of its GEMM: its `macs` less the products it skips (N:M
+        weights, zero activations: `cost.skipped`); 0 without a GEMM."""
+        return 0 if self.gemm is None else skipped(self.gemm).macs
 
     @property
     def facts(self) -> OpFacts:
